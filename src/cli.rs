@@ -1,0 +1,230 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{LoadedExperiment, Overrides, load_experiment};
+use crate::run::experiment::{RunOptions, resolved_toml, run_experiment};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "emo-run",
+    version,
+    about = "Run multimodal (speech + text) emotion-recognition experiments from TOML files",
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  emo-run experiments/quickstart.toml\n  emo-run experiments/*.toml --set train.epochs=3\n  emo-run validate experiments/quickstart.toml\n  emo-run inspect experiments/quickstart.toml --json"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Experiment files to run, in order.
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Run again even when a finished run of the same resolved config exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Override a key: `--set train.epochs=3` (repeatable; wins over files and EMO_* variables).
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
+    pub set: Vec<String>,
+    /// Compute device: flex | cuda:N | tch | tch-cuda:N (same as `--set device=...`).
+    #[arg(long, global = true)]
+    pub device: Option<String>,
+    /// Where run directories go.
+    #[arg(long, default_value = "runs", global = true)]
+    pub runs_dir: PathBuf,
+    /// No progress bars; warnings and errors only.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Log as JSON lines (for clusters and log collectors).
+    #[arg(long, global = true)]
+    pub json_logs: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse, layer and validate experiment files; print each resolved config.
+    Validate { files: Vec<PathBuf> },
+    /// Dataset summary and the model's modules with parameter counts.
+    Inspect {
+        file: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the experiment file.
+    Schema {
+        /// Print the Markdown key reference (docs/CONFIG.md) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Write a synthetic corpus in a real corpus layout.
+    Synth {
+        /// Layout to write (only kemdy20 for now).
+        #[arg(value_parser = ["kemdy20"])]
+        layout: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 10)]
+        sessions: u32,
+        #[arg(long, default_value_t = 40)]
+        utterances_per_session: u32,
+    },
+}
+
+impl Common {
+    fn overrides(&self) -> Overrides {
+        let mut set = Vec::new();
+        if let Some(device) = &self.device {
+            set.push(format!("device={device}"));
+        }
+        set.extend(self.set.iter().cloned());
+        Overrides { set }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::logging::init(cli.common.quiet, cli.common.json_logs);
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let overrides = cli.common.overrides();
+    match cli.command {
+        Some(Command::Validate { files }) => validate(&files, &overrides),
+        Some(Command::Inspect { file, json }) => {
+            let loaded = load(&file, &overrides)?;
+            let ins = crate::inspect::inspect(&loaded)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ins)?);
+            } else {
+                print!("{}", crate::inspect::render(&ins));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Schema { markdown }) => {
+            if markdown {
+                print!("{}", crate::config::docs::config_reference_markdown());
+            } else {
+                print!("{}", crate::config::schema::experiment_schema_json());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Synth {
+            layout: _,
+            out,
+            seed,
+            sessions,
+            utterances_per_session,
+        }) => {
+            let cfg = crate::data::synth::SynthConfig {
+                seed,
+                sessions,
+                utterances_per_session,
+                ..Default::default()
+            };
+            let summary = crate::data::synth::write_kemdy20(&out, &cfg)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => run_files(&cli.files, &overrides, &cli.common, cli.force),
+    }
+}
+
+fn load(file: &std::path::Path, overrides: &Overrides) -> anyhow::Result<LoadedExperiment> {
+    Ok(load_experiment(file, overrides)?)
+}
+
+/// Validate all files before reporting, so one call lists every broken file.
+fn validate(files: &[PathBuf], overrides: &Overrides) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !files.is_empty(),
+        "validate needs at least one experiment file"
+    );
+    let mut failed = 0;
+    for file in files {
+        match load_experiment(file, overrides) {
+            Ok(loaded) => {
+                println!(
+                    "# {} is valid; resolved:\n{}",
+                    file.display(),
+                    resolved_toml(&loaded.experiment)?
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} experiment files are invalid", files.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every file is loaded and validated before the first one starts: a broken file never lets
+/// the others run half-way.
+fn run_files(
+    files: &[PathBuf],
+    overrides: &Overrides,
+    common: &Common,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no experiment file given; try `emo-run experiments/quickstart.toml` or `emo-run --help`"
+    );
+    let loaded: Vec<LoadedExperiment> = files
+        .iter()
+        .map(|f| load_experiment(f, overrides).map_err(anyhow::Error::from))
+        .collect::<anyhow::Result<_>>()?;
+    let opts = RunOptions {
+        runs_dir: common.runs_dir.clone(),
+        force,
+        quiet: common.quiet,
+    };
+    for exp in &loaded {
+        let outcome = run_experiment(exp, &opts)
+            .with_context(|| format!("running {}", exp.path.display()))?;
+        match (&outcome.summary, outcome.skipped) {
+            (_, true) => println!(
+                "{}: already finished in {}",
+                exp.experiment.name,
+                outcome.path.display()
+            ),
+            (Some(summary), false) => {
+                let line: Vec<String> = summary
+                    .test
+                    .iter()
+                    .map(|m| format!("{} {:.4} ± {:.4}", m.metric, m.mean, m.std))
+                    .collect();
+                println!(
+                    "{}: test {} -> {}",
+                    exp.experiment.name,
+                    line.join(", "),
+                    outcome.path.display()
+                );
+            }
+            (None, false) => {}
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,419 @@
+//! The experiment file as typed data.
+//!
+//! Every table rejects unknown keys (`deny_unknown_fields`) so that a typo fails before any work
+//! starts. Every field has a default so that a file only states what differs from the embedded
+//! quickstart. The JSON Schema in `schemas/experiment.schema.json` is generated from these types.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::data::synth::SynthConfig;
+
+/// One experiment: dataset, split protocol, encoders, fusion, task and training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Experiment {
+    /// Name of the experiment; the run directory is `<runs_dir>/<name>/<run-id>`.
+    pub name: String,
+    /// Other experiment files this one builds on, applied in order before this file (paths are
+    /// relative to the file that names them). Later files win.
+    pub extends: Vec<PathBuf>,
+    /// Seed of every random choice: weight init, shuffling, folds (unless `split.seed`), dropout.
+    pub seed: u64,
+    /// Compute device: `flex` (pure-Rust CPU, always built), `cuda:N` (feature `cuda`),
+    /// `tch` or `tch-cuda:N` (feature `tch`).
+    pub device: String,
+    pub dataset: DatasetConfig,
+    pub split: SplitConfig,
+    pub encoders: EncodersConfig,
+    pub fusion: FusionConfig,
+    pub task: TaskConfig,
+    pub train: TrainConfig,
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Self {
+            name: "quickstart".into(),
+            extends: Vec::new(),
+            seed: 42,
+            device: "flex".into(),
+            dataset: DatasetConfig::default(),
+            split: SplitConfig::default(),
+            encoders: EncodersConfig::default(),
+            fusion: FusionConfig::default(),
+            task: TaskConfig::default(),
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// Which corpus to read and how to turn its rows into labelled utterances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatasetConfig {
+    /// Corpus layout. `kemdy20`: annotation/SessNN_eval.csv + wav/SessionNN/<id>.{wav,txt}.
+    pub kind: DatasetKind,
+    /// Corpus root folder (relative paths are taken from the working directory). When
+    /// `[dataset.synthetic]` is present and the folder holds no complete corpus, one is
+    /// generated there.
+    pub root: PathBuf,
+    /// Generate a synthetic corpus in the real layout at `root` on first use (deterministic from
+    /// its own seed). Absent: `root` must hold a real corpus.
+    pub synthetic: Option<SynthConfig>,
+    /// Class names in label-index order. Rows whose label is not in this list are dropped and
+    /// counted in data.json.
+    pub classes: Vec<String>,
+    /// What to do with rows whose Total Evaluation is a tie (`happy;neutral`).
+    pub multi_label: MultiLabelPolicy,
+    /// How the transcript file is read: `full_line` (seed 004) or `csv_first_field` (seed 000's
+    /// quirk: pandas reads the line as a CSV header, so the text stops at the first comma).
+    pub text_read: crate::data::kemdy20::TextRead,
+    /// Remove KEMDy's inline transcript tags (`n/`, `l/`, ...). Neither seed does.
+    pub strip_tags: bool,
+    /// Drop nothing silently: with `strict`, any dropped row is an error before training.
+    pub strict: bool,
+}
+
+impl Default for DatasetConfig {
+    fn default() -> Self {
+        Self {
+            kind: DatasetKind::Kemdy20,
+            root: PathBuf::from("data/KEMDy20_v1_1"),
+            synthetic: None,
+            classes: [
+                "neutral", "happy", "angry", "surprise", "sad", "fear", "disgust",
+            ]
+            .map(String::from)
+            .to_vec(),
+            multi_label: MultiLabelPolicy::Drop,
+            text_read: crate::data::kemdy20::TextRead::FullLine,
+            strip_tags: false,
+            strict: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetKind {
+    Kemdy20,
+}
+
+/// Rows whose label is a tie of several classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MultiLabelPolicy {
+    /// Drop them (seed 000 and most KEMDy work).
+    Drop,
+    /// Keep them with the first listed label.
+    First,
+}
+
+/// How utterances are split into folds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    pub protocol: SplitProtocol,
+    /// Number of folds; each fold tests on one part and trains on the rest.
+    pub folds: usize,
+    /// Share of each fold's training part carved out for validation (model selection). The test
+    /// part is never used for selection.
+    pub valid_ratio: f64,
+    /// Seed of the fold assignment; defaults to the experiment's `seed`.
+    pub seed: Option<u64>,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self {
+            protocol: SplitProtocol::KfoldStratified,
+            folds: 5,
+            valid_ratio: 0.1,
+            seed: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitProtocol {
+    /// Seed 004: contiguous 20% blocks in file order, no shuffle.
+    KfoldContiguous,
+    /// Shuffled k-fold that keeps each class's share in every fold.
+    KfoldStratified,
+}
+
+/// The encoders, one per modality. A fusion method that uses one modality ignores the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+#[derive(Default)]
+pub struct EncodersConfig {
+    pub text: TextEncoderConfig,
+    pub audio: AudioEncoderConfig,
+}
+
+/// A small transformer over WordPiece tokens, randomly initialised (pretrained encoders are a
+/// separate kind).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TextEncoderConfig {
+    pub kind: TextEncoderKind,
+    /// Width of token embeddings and transformer layers.
+    pub hidden: usize,
+    pub layers: usize,
+    pub heads: usize,
+    /// Width of the position-wise feed-forward layer.
+    pub ffn: usize,
+    /// Tokens per utterance after truncation/padding (including [CLS] and [SEP]).
+    pub max_len: usize,
+    pub dropout: f64,
+    pub pooling: Pooling,
+    pub tokenizer: TokenizerConfig,
+}
+
+impl Default for TextEncoderConfig {
+    fn default() -> Self {
+        Self {
+            kind: TextEncoderKind::Transformer,
+            hidden: 64,
+            layers: 2,
+            heads: 4,
+            ffn: 128,
+            max_len: 32,
+            dropout: 0.1,
+            pooling: Pooling::Mean,
+            tokenizer: TokenizerConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextEncoderKind {
+    /// Random-init transformer encoder with learned positions.
+    Transformer,
+}
+
+/// How a sequence becomes one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Mean over real (unpadded) positions.
+    Mean,
+    /// Mean over every position, padding included (seed 000's quirk).
+    MeanUnmasked,
+    /// The first position ([CLS] for text).
+    Cls,
+}
+
+/// A WordPiece tokenizer trained on the training split of each fold and saved in the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenizerConfig {
+    pub train: TokenizerKind,
+    /// Largest vocabulary, special tokens included.
+    pub vocab: usize,
+    /// A piece must occur this often in the training split to enter the vocabulary.
+    pub min_frequency: u64,
+}
+
+impl Default for TokenizerConfig {
+    fn default() -> Self {
+        Self {
+            train: TokenizerKind::Wordpiece,
+            vocab: 2000,
+            min_frequency: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenizerKind {
+    Wordpiece,
+}
+
+/// Log-mel front end followed by a small convolution + transformer stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AudioEncoderConfig {
+    pub kind: AudioEncoderKind,
+    /// Sample rate the front end expects; clips at another rate are an error for now.
+    pub sample_rate: u32,
+    /// Keep at most this many samples per clip (the rest is cut); shorter clips are padded.
+    pub max_samples: usize,
+    pub n_mels: usize,
+    /// STFT window length in milliseconds.
+    pub win_ms: f32,
+    /// STFT hop in milliseconds.
+    pub hop_ms: f32,
+    /// Channels of the convolution stack (each layer halves the frame rate).
+    pub channels: usize,
+    pub conv_layers: usize,
+    /// Transformer layers after the convolutions (0 for none).
+    pub transformer_layers: usize,
+    pub heads: usize,
+    pub dropout: f64,
+    pub pooling: Pooling,
+}
+
+impl Default for AudioEncoderConfig {
+    fn default() -> Self {
+        Self {
+            kind: AudioEncoderKind::LogmelConv,
+            sample_rate: 16_000,
+            max_samples: 40_000,
+            n_mels: 40,
+            win_ms: 25.0,
+            hop_ms: 10.0,
+            channels: 64,
+            conv_layers: 2,
+            transformer_layers: 1,
+            heads: 4,
+            dropout: 0.1,
+            pooling: Pooling::Mean,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioEncoderKind {
+    LogmelConv,
+}
+
+/// How the pooled text and audio vectors are combined.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct FusionConfig {
+    pub method: FusionMethod,
+    /// Width of the hidden layer of the classification head(s).
+    pub hidden: usize,
+    pub dropout: f64,
+    /// early_fusion: order of the concatenation (`audio_text` is seed 000's order).
+    pub order: ConcatOrder,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        Self {
+            method: FusionMethod::EarlyFusion,
+            hidden: 128,
+            dropout: 0.1,
+            order: ConcatOrder::AudioText,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FusionMethod {
+    /// Concatenate both pooled vectors, then one MLP head.
+    EarlyFusion,
+    /// One head per modality; the class logits are averaged.
+    LateFusion,
+    /// The text vector alone.
+    TextOnly,
+    /// The audio vector alone.
+    AudioOnly,
+}
+
+impl FusionMethod {
+    pub fn uses_text(self) -> bool {
+        !matches!(self, FusionMethod::AudioOnly)
+    }
+    pub fn uses_audio(self) -> bool {
+        !matches!(self, FusionMethod::TextOnly)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcatOrder {
+    AudioText,
+    TextAudio,
+}
+
+/// What is predicted and with which loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskConfig {
+    pub kind: TaskKind,
+    /// Per-class loss weights in `dataset.classes` order; empty means unweighted.
+    pub class_weights: Vec<f32>,
+}
+
+impl Default for TaskConfig {
+    fn default() -> Self {
+        Self {
+            kind: TaskKind::Classification,
+            class_weights: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Single-label classification with cross-entropy.
+    Classification,
+}
+
+/// The training loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Batch size for validation and test (defaults to `batch_size`).
+    pub eval_batch_size: Option<usize>,
+    pub optimizer: OptimizerConfig,
+    /// Metric that picks the best epoch: `valid.<metric>` (e.g. `valid.weighted_f1`,
+    /// `valid.accuracy`, `valid.ua`, `valid.macro_f1`, `valid.loss`) or `last_epoch`.
+    pub select_by: String,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 12,
+            batch_size: 16,
+            eval_batch_size: None,
+            optimizer: OptimizerConfig::default(),
+            select_by: "valid.weighted_f1".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimizerConfig {
+    pub kind: OptimizerKind,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self {
+            kind: OptimizerKind::Adamw,
+            lr: 1e-3,
+            weight_decay: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    Adamw,
+}

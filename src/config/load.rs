@@ -1,0 +1,260 @@
+//! Layering of experiment sources and errors that point at the offending line.
+//!
+//! Precedence, lowest first: built-in defaults < `extends` files (depth first, in order) < the
+//! file itself < `EMO_*` environment variables (`EMO_TRAIN__EPOCHS=3`) < `--set key=value`.
+//! figment merges the layers and names the key that failed; we add the file and line by
+//! re-reading the source with span information, because figment keeps no positions.
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+
+use super::error::{ConfigError, Located};
+use super::experiment::Experiment;
+use super::locate::{line_col, locate_key};
+use super::validate::validate;
+
+/// An experiment after layering and validation, with the files it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedExperiment {
+    pub experiment: Experiment,
+    /// The file given on the command line.
+    pub path: PathBuf,
+    /// Its text, verbatim, for `config.toml` in the run directory.
+    pub source_text: String,
+    /// Every file that contributed, lowest precedence first (the extends chain, then the file).
+    pub layers: Vec<PathBuf>,
+}
+
+/// Overrides that sit above the files: `--set key=value` pairs.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub set: Vec<String>,
+}
+
+/// Layer, deserialize and validate one experiment file; nothing is run.
+pub fn load_experiment(
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<LoadedExperiment, ConfigError> {
+    let source_text = read_source(path)?;
+    let mut layers = Vec::new();
+    collect_extends_chain(path, &mut Vec::new(), &mut layers)?;
+
+    let mut figment = Figment::from(Serialized::defaults(Experiment::default()));
+    for layer in &layers {
+        figment = figment.merge(Toml::file_exact(layer));
+    }
+    figment = figment.merge(Env::prefixed("EMO_").split("__"));
+    for assignment in &overrides.set {
+        figment = figment.merge(Toml::string(&set_assignment_as_toml(assignment)?));
+    }
+
+    let mut experiment: Experiment = figment
+        .extract()
+        .map_err(|e| ConfigError::from_figment(e, &layers))?;
+    // `extends` is consumed by layering; keep the file's own list for the record.
+    experiment.extends = toml_extends(&source_text, path)?;
+    experiment.dataset.root = absolutize(&experiment.dataset.root);
+
+    let problems = validate(&experiment);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| locate_problem(p, &layers))
+                .collect(),
+        ));
+    }
+    Ok(LoadedExperiment {
+        experiment,
+        path: path.to_path_buf(),
+        source_text,
+        layers,
+    })
+}
+
+fn read_source(path: &Path) -> Result<String, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_syntax(path, &text)?;
+    Ok(text)
+}
+
+/// Catch TOML syntax errors ourselves: toml's parser gives a span, figment only a message.
+fn check_syntax(path: &Path, text: &str) -> Result<(), ConfigError> {
+    if let Err(e) = toml::de::DeTable::parse(text) {
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        return Err(ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Depth-first: a file's `extends` come before it, so the file itself wins over its bases.
+fn collect_extends_chain(
+    path: &Path,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), ConfigError> {
+    let canonical = path.canonicalize().map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if stack.contains(&canonical) {
+        return Err(ConfigError::ExtendsCycle {
+            chain: stack.iter().chain([&canonical]).cloned().collect(),
+        });
+    }
+    let text = read_source(path)?;
+    stack.push(canonical.clone());
+    for base in toml_extends(&text, path)? {
+        let resolved = path.parent().unwrap_or(Path::new(".")).join(&base);
+        if !resolved.is_file() {
+            let (line, column) = locate_key(&text, &["extends".to_string()]).unwrap_or((0, 0));
+            return Err(ConfigError::Invalid(vec![Located {
+                file: Some(path.to_path_buf()),
+                line,
+                column,
+                key: "extends".into(),
+                message: format!(
+                    "file {} (resolved to {}) does not exist; expected a path relative to {}",
+                    base.display(),
+                    resolved.display(),
+                    path.display()
+                ),
+            }]));
+        }
+        collect_extends_chain(&resolved, stack, out)?;
+    }
+    stack.pop();
+    if !out.contains(&canonical) {
+        out.push(canonical);
+    }
+    Ok(())
+}
+
+/// The `extends` list of one file, read before layering so that bases can be found.
+fn toml_extends(text: &str, path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: e.message().to_string(),
+    })?;
+    match table.get("extends") {
+        None => Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) => Ok(PathBuf::from(s)),
+                other => Err(extends_type_error(text, path, other)),
+            })
+            .collect(),
+        Some(other) => Err(extends_type_error(text, path, other)),
+    }
+}
+
+fn extends_type_error(text: &str, path: &Path, found: &toml::Value) -> ConfigError {
+    let (line, column) = locate_key(text, &["extends".to_string()]).unwrap_or((0, 0));
+    ConfigError::Invalid(vec![Located {
+        file: Some(path.to_path_buf()),
+        line,
+        column,
+        key: "extends".into(),
+        message: format!(
+            "found {} {found}, expected a list of file paths",
+            found.type_str()
+        ),
+    }])
+}
+
+/// `train.epochs=3` → `train.epochs = 3`; a value that is not TOML is taken as a string, so
+/// `--set fusion.method=late_fusion` needs no quotes.
+fn set_assignment_as_toml(assignment: &str) -> Result<String, ConfigError> {
+    let (key, value) = assignment
+        .split_once('=')
+        .ok_or_else(|| ConfigError::BadSet {
+            assignment: assignment.to_string(),
+            message: "expected key=value, e.g. train.epochs=3".into(),
+        })?;
+    let key = key.trim();
+    let valid_key = !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+    if !valid_key {
+        return Err(ConfigError::BadSet {
+            assignment: assignment.to_string(),
+            message: format!("`{key}` is not a dotted key like train.optimizer.lr"),
+        });
+    }
+    let literal = format!("{key} = {}", value.trim());
+    if toml::from_str::<toml::Table>(&literal).is_ok() {
+        Ok(literal)
+    } else {
+        Ok(format!(
+            "{key} = {}",
+            toml::Value::String(value.trim().to_string())
+        ))
+    }
+}
+
+/// Attach file and line to a validation problem: the highest-precedence file that sets the key.
+fn locate_problem(mut problem: Located, layers: &[PathBuf]) -> Located {
+    let path: Vec<String> = problem.key.split('.').map(String::from).collect();
+    for layer in layers.iter().rev() {
+        let Ok(text) = std::fs::read_to_string(layer) else {
+            continue;
+        };
+        if let Some((line, column)) = locate_key(&text, &path) {
+            problem.file = Some(layer.clone());
+            problem.line = line;
+            problem.column = column;
+            return problem;
+        }
+    }
+    problem
+}
+
+fn absolutize(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_values_that_are_not_toml_become_strings() {
+        assert_eq!(
+            set_assignment_as_toml("fusion.method=late_fusion").unwrap(),
+            "fusion.method = \"late_fusion\""
+        );
+        assert_eq!(
+            set_assignment_as_toml("train.epochs=3").unwrap(),
+            "train.epochs = 3"
+        );
+    }
+
+    #[test]
+    fn set_without_equals_is_rejected() {
+        assert!(set_assignment_as_toml("train.epochs").is_err());
+        assert!(set_assignment_as_toml("train..epochs=3").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! The experiment file: typed schema, layering, validation, JSON Schema.
+
+pub mod docs;
+pub mod error;
+pub mod experiment;
+pub mod load;
+pub mod locate;
+pub mod schema;
+pub mod validate;
+
+pub use error::{ConfigError, Located};
+pub use experiment::*;
+pub use load::{LoadedExperiment, Overrides, load_experiment};

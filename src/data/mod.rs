@@ -1,0 +1,16 @@
+//! Corpora, labels, folds, features and batches: everything between the files on disk and the
+//! tensors the model sees.
+
+pub mod audio;
+pub mod batch;
+pub mod corpus;
+pub mod error;
+pub mod features;
+pub mod folds;
+pub mod kemdy20;
+pub mod synth;
+pub mod tokenize;
+
+pub use corpus::{Corpus, Example, prepare_corpus};
+pub use error::DataError;
+pub use folds::{Fold, make_folds};

@@ -1,0 +1,74 @@
+//! Sequence pooling shared by the encoders.
+
+use burn::prelude::*;
+
+use crate::config::Pooling;
+
+/// `true` where a position is padding, `[batch, max_len]`, as burn's attention expects.
+pub fn padding_mask(lengths: &[usize], max_len: usize, device: &Device) -> Tensor<2, Bool> {
+    let flags: Vec<bool> = lengths
+        .iter()
+        .flat_map(|&len| (0..max_len).map(move |t| t >= len))
+        .collect();
+    Tensor::from_data(TensorData::new(flags, [lengths.len(), max_len]), device)
+}
+
+/// Pool `[batch, time, dim]` to `[batch, dim]`.
+pub fn pool(hidden: Tensor<3>, lengths: &[usize], pooling: Pooling) -> Tensor<2> {
+    let [batch, time, dim] = hidden.dims();
+    match pooling {
+        Pooling::Cls => hidden.narrow(1, 0, 1).reshape([batch, dim]),
+        Pooling::MeanUnmasked => hidden.mean_dim(1).reshape([batch, dim]),
+        Pooling::Mean => {
+            let device = hidden.device();
+            let weights: Vec<f32> = lengths
+                .iter()
+                .flat_map(|&len| {
+                    let len = len.clamp(1, time);
+                    (0..time).map(move |t| if t < len { 1.0 / len as f32 } else { 0.0 })
+                })
+                .collect();
+            let weights =
+                Tensor::<3>::from_data(TensorData::new(weights, [batch, time, 1]), &device);
+            (hidden * weights).sum_dim(1).reshape([batch, dim])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_mean_ignores_padding_and_unmasked_does_not() {
+        let device = Device::default();
+        let h = Tensor::<3>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 3.0, 100.0, 4.0, 4.0, 4.0, 4.0], [2, 4, 1]),
+            &device,
+        );
+        let masked: Vec<f32> = pool(h.clone(), &[3, 4], Pooling::Mean)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(masked, vec![2.0, 4.0]);
+        let unmasked: Vec<f32> = pool(h.clone(), &[3, 4], Pooling::MeanUnmasked)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(unmasked, vec![26.5, 4.0]);
+        let cls: Vec<f32> = pool(h, &[3, 4], Pooling::Cls)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(cls, vec![1.0, 4.0]);
+    }
+
+    #[test]
+    fn padding_mask_marks_positions_past_the_length() {
+        let m: Vec<bool> = padding_mask(&[1, 3], 3, &Device::default())
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(m, vec![false, true, true, false, false, false]);
+    }
+}

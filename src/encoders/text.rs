@@ -1,0 +1,68 @@
+//! A small transformer text encoder with learned positions, randomly initialised.
+
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
+use burn::prelude::*;
+
+use super::pooling::{padding_mask, pool};
+use crate::config::{Pooling, TextEncoderConfig};
+
+/// Everything needed to build the module: the experiment's settings plus the vocabulary size,
+/// which is known only once the fold's tokenizer is trained.
+#[derive(Debug, Clone)]
+pub struct TextEncoderSpec {
+    pub config: TextEncoderConfig,
+    pub vocab_size: usize,
+}
+
+impl TextEncoderSpec {
+    pub fn output_dim(&self) -> usize {
+        self.config.hidden
+    }
+
+    pub fn init(&self, device: &Device) -> TextEncoder {
+        let c = &self.config;
+        TextEncoder {
+            tokens: EmbeddingConfig::new(self.vocab_size, c.hidden).init(device),
+            positions: EmbeddingConfig::new(c.max_len, c.hidden).init(device),
+            norm: LayerNormConfig::new(c.hidden).init(device),
+            dropout: DropoutConfig::new(c.dropout).init(),
+            transformer: TransformerEncoderConfig::new(c.hidden, c.ffn, c.heads, c.layers)
+                .with_dropout(c.dropout)
+                .with_norm_first(true)
+                .init(device),
+            pooling: c.pooling,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct TextEncoder {
+    tokens: Embedding,
+    positions: Embedding,
+    norm: LayerNorm,
+    dropout: Dropout,
+    transformer: TransformerEncoder,
+    #[module(skip)]
+    pooling: Pooling,
+}
+
+impl TextEncoder {
+    /// `ids`: `[batch, max_len]` right-padded token ids; `lengths`: real tokens per row.
+    pub fn forward(&self, ids: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
+        let [batch, len] = ids.dims();
+        let device = ids.device();
+        let positions = Tensor::<1, Int>::arange(0..len as i64, &device)
+            .reshape([1, len])
+            .repeat_dim(0, batch);
+        let x = self.tokens.forward(ids) + self.positions.forward(positions);
+        let x = self.dropout.forward(self.norm.forward(x));
+        let mask = padding_mask(lengths, len, &device);
+        let h = self
+            .transformer
+            .forward(TransformerEncoderInput::new(x).mask_pad(mask));
+        pool(h, lengths, self.pooling)
+    }
+}

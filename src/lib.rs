@@ -1,0 +1,19 @@
+//! emo-run: declarative multimodal (speech + text) emotion-recognition experiments on burn.
+//!
+//! Data flows one way: config → corpus → folds → features → model → training → run directory.
+//! See docs/ARCHITECTURE.md for the modules and docs/CONFIG.md for every key.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod encoders;
+pub mod env;
+pub mod fusion;
+pub mod inspect;
+pub mod logging;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod train;

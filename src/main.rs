@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    emo_run::cli::main()
+}

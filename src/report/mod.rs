@@ -1,0 +1,6 @@
+//! Result tables: metrics and predictions as parquet, summaries as JSON and Markdown.
+
+pub mod parquet;
+pub mod summary;
+
+pub use parquet::{MetricRow, PredictionRow, write_metrics, write_predictions};

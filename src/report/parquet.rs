@@ -1,0 +1,173 @@
+//! `metrics.parquet` (long format) and `predictions.parquet`, written with polars.
+
+use std::path::Path;
+
+use anyhow::Context;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One value of one metric: `stage, fold, epoch, split, metric, value, wall_s`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    pub stage: String,
+    pub fold: u32,
+    pub epoch: u32,
+    pub split: String,
+    pub metric: String,
+    pub value: f64,
+    /// Seconds since the fold started when the value was computed.
+    pub wall_s: f64,
+}
+
+/// One utterance's prediction by the selected model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRow {
+    pub stage: String,
+    pub fold: u32,
+    pub split: String,
+    pub utterance_id: String,
+    pub target: String,
+    pub prediction: String,
+    /// Softmax probabilities in class order.
+    pub scores: Vec<f32>,
+}
+
+pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
+    let mut df = DataFrame::new(vec![
+        Column::new(
+            "stage".into(),
+            rows.iter().map(|r| r.stage.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "fold".into(),
+            rows.iter().map(|r| r.fold).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "epoch".into(),
+            rows.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "split".into(),
+            rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "metric".into(),
+            rows.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "value".into(),
+            rows.iter().map(|r| r.value).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "wall_s".into(),
+            rows.iter().map(|r| r.wall_s).collect::<Vec<_>>(),
+        ),
+    ])?;
+    write_parquet(path, &mut df)
+}
+
+pub fn write_predictions(path: &Path, rows: &[PredictionRow]) -> anyhow::Result<()> {
+    let scores: Vec<Series> = rows
+        .iter()
+        .map(|r| Series::new(PlSmallStr::EMPTY, r.scores.as_slice()))
+        .collect();
+    let mut scores = Series::new("scores".into(), scores);
+    if rows.is_empty() {
+        scores = scores.cast(&DataType::List(Box::new(DataType::Float32)))?;
+    }
+    let mut df = DataFrame::new(vec![
+        Column::new(
+            "stage".into(),
+            rows.iter().map(|r| r.stage.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "fold".into(),
+            rows.iter().map(|r| r.fold).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "split".into(),
+            rows.iter().map(|r| r.split.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "utterance_id".into(),
+            rows.iter()
+                .map(|r| r.utterance_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "target".into(),
+            rows.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "prediction".into(),
+            rows.iter()
+                .map(|r| r.prediction.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        scores.into(),
+    ])?;
+    write_parquet(path, &mut df)
+}
+
+fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
+    crate::run::atomic::write_with(path, |tmp| {
+        let file =
+            std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        ParquetWriter::new(file)
+            .finish(df)
+            .with_context(|| format!("writing parquet {}", tmp.display()))?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_polars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.parquet");
+        let rows = vec![PredictionRow {
+            stage: "main".into(),
+            fold: 0,
+            split: "test".into(),
+            utterance_id: "Sess01_script01_User002M_001".into(),
+            target: "happy".into(),
+            prediction: "neutral".into(),
+            scores: vec![0.6, 0.4],
+        }];
+        write_predictions(&path, &rows).unwrap();
+        let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(df.shape(), (1, 7));
+        let scores = df
+            .column("scores")
+            .unwrap()
+            .list()
+            .unwrap()
+            .get_as_series(0)
+            .unwrap();
+        assert_eq!(scores.f32().unwrap().get(1), Some(0.4));
+
+        let metrics = dir.path().join("metrics.parquet");
+        write_metrics(
+            &metrics,
+            &[MetricRow {
+                stage: "main".into(),
+                fold: 1,
+                epoch: 2,
+                split: "valid".into(),
+                metric: "weighted_f1".into(),
+                value: 0.5,
+                wall_s: 1.0,
+            }],
+        )
+        .unwrap();
+        let df = ParquetReader::new(std::fs::File::open(&metrics).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(df.column("value").unwrap().f64().unwrap().get(0), Some(0.5));
+    }
+}

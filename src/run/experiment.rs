@@ -1,0 +1,195 @@
+//! One experiment from resolved config to finished run directory.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::atomic::{write_atomic, write_json_atomic};
+use super::dir::{RunDir, RunState, config_hash};
+use crate::config::{Experiment, LoadedExperiment};
+use crate::data::{Corpus, Fold, make_folds, prepare_corpus};
+use crate::report::summary::{Summary, write_summaries};
+use crate::report::{MetricRow, PredictionRow, write_metrics, write_predictions};
+use crate::train::fold::{FoldJob, FoldResult};
+
+/// The one stage of a single-stage experiment (multi-stage distillation adds named stages).
+pub const MAIN_STAGE: &str = "main";
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub runs_dir: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+}
+
+/// What happened to one experiment.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub path: PathBuf,
+    pub skipped: bool,
+    pub summary: Option<Summary>,
+}
+
+/// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes.
+pub fn resolved_toml(exp: &Experiment) -> anyhow::Result<String> {
+    toml::to_string(exp).context("serialising the resolved config")
+}
+
+pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let exp = &loaded.experiment;
+    let resolved = resolved_toml(exp)?;
+    let run = RunDir::open(
+        &opts.runs_dir,
+        &exp.name,
+        &config_hash(&resolved),
+        opts.force,
+    )?;
+    if run.state == RunState::Finished {
+        tracing::info!(run = %run.path.display(), "already finished; skipping (use --force to run again)");
+        return Ok(RunOutcome {
+            path: run.path.clone(),
+            skipped: true,
+            summary: None,
+        });
+    }
+    if run.state == RunState::Resume {
+        tracing::info!(run = %run.path.display(), "resuming an unfinished run");
+    }
+    let device = crate::device::parse_device(&exp.device)
+        .map_err(anyhow::Error::msg)?
+        .device()?;
+    write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
+    write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
+    write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
+
+    let started = Instant::now();
+    let mut corpus = prepare_corpus(&exp.dataset)?;
+    let features = if exp.fusion.method.uses_audio() {
+        Some(crate::data::features::extract_all(
+            &mut corpus,
+            &exp.encoders.audio,
+            opts.quiet,
+            exp.dataset.strict,
+        )?)
+    } else {
+        None
+    };
+    let split_seed = exp.split.seed.unwrap_or(exp.seed);
+    let folds = make_folds(
+        &corpus.labels(),
+        exp.split.protocol,
+        exp.split.folds,
+        exp.split.valid_ratio,
+        split_seed,
+    );
+    write_json_atomic(&run.file("data.json"), &data_report(&corpus, &folds))?;
+    tracing::info!(
+        utterances = corpus.examples.len(),
+        dropped = corpus.dropped.len(),
+        folds = folds.len(),
+        "corpus ready in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut results: Vec<FoldResult> = Vec::new();
+    for fold in &folds {
+        let job = FoldJob {
+            exp,
+            corpus: &corpus,
+            features: features.as_deref(),
+            fold,
+            n_folds: folds.len(),
+            stage: MAIN_STAGE,
+            dir: run.fold_dir(MAIN_STAGE, fold.index),
+            device: device.clone(),
+            quiet: opts.quiet,
+        };
+        results.push(job.run()?);
+        write_tables(&run, &results)?;
+        if results.len() == 1 {
+            write_json_atomic(&run.file("model.json"), &model_report(&results[0]))?;
+        }
+    }
+    let summary = Summary::from_folds(MAIN_STAGE, &results, &corpus.classes);
+    write_summaries(&run.path, exp, std::slice::from_ref(&summary), &corpus)?;
+    run.mark_done()?;
+    tracing::info!(run = %run.path.display(), "done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(RunOutcome {
+        path: run.path.clone(),
+        skipped: false,
+        summary: Some(summary),
+    })
+}
+
+fn write_tables(run: &RunDir, results: &[FoldResult]) -> anyhow::Result<()> {
+    let metrics: Vec<MetricRow> = results
+        .iter()
+        .flat_map(|r| r.metrics.iter().cloned())
+        .collect();
+    let predictions: Vec<PredictionRow> = results
+        .iter()
+        .flat_map(|r| r.predictions.iter().cloned())
+        .collect();
+    write_metrics(&run.file("metrics.parquet"), &metrics)?;
+    write_predictions(&run.file("predictions.parquet"), &predictions)
+}
+
+#[derive(Serialize)]
+struct ModelReport<'a> {
+    modules: &'a [crate::model::ModuleParams],
+    total: usize,
+    trainable: usize,
+    note: &'static str,
+}
+
+fn model_report(result: &FoldResult) -> ModelReport<'_> {
+    ModelReport {
+        modules: &result.parameters,
+        total: result.parameters.iter().map(|m| m.total).sum(),
+        trainable: result.parameters.iter().map(|m| m.trainable).sum(),
+        note: "counts of fold 1's model; the text embedding size follows each fold's trained vocabulary",
+    }
+}
+
+/// Per fold and split, utterances per class; and every dropped row with its reason.
+#[derive(Serialize)]
+pub struct DataReport {
+    pub utterances: usize,
+    pub rows_read: usize,
+    pub classes: Vec<String>,
+    pub class_counts: BTreeMap<String, usize>,
+    pub folds: Vec<FoldCounts>,
+    pub dropped_by_reason: BTreeMap<String, usize>,
+    pub dropped: Vec<crate::data::kemdy20::DroppedRow>,
+}
+
+#[derive(Serialize)]
+pub struct FoldCounts {
+    pub fold: usize,
+    pub train: BTreeMap<String, usize>,
+    pub valid: BTreeMap<String, usize>,
+    pub test: BTreeMap<String, usize>,
+}
+
+pub fn data_report(corpus: &Corpus, folds: &[Fold]) -> DataReport {
+    DataReport {
+        utterances: corpus.examples.len(),
+        rows_read: corpus.rows_read,
+        classes: corpus.classes.clone(),
+        class_counts: corpus.class_counts(0..corpus.examples.len()),
+        folds: folds
+            .iter()
+            .map(|f| FoldCounts {
+                fold: f.index,
+                train: corpus.class_counts(f.train.iter().copied()),
+                valid: corpus.class_counts(f.valid.iter().copied()),
+                test: corpus.class_counts(f.test.iter().copied()),
+            })
+            .collect(),
+        dropped_by_reason: corpus.dropped_by_reason(),
+        dropped: corpus.dropped.clone(),
+    }
+}

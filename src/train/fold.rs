@@ -1,0 +1,425 @@
+//! Training of one fold: tokenizer and feature statistics from the training split, epochs with
+//! validation, best-epoch selection, one test pass with the selected weights. Every epoch leaves
+//! a checkpoint, so a killed fold resumes at the epoch where it stopped.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use tokenizers::Tokenizer;
+
+use super::checkpoint::{self, TrainState};
+use super::evaluate::{EvalOutput, argmax, evaluate};
+use crate::config::Experiment;
+use crate::data::batch::{FoldInputs, shuffled};
+use crate::data::features::{FeatureStats, LogMel};
+use crate::data::tokenize::{self, Encoded};
+use crate::data::{Corpus, Fold};
+use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
+use crate::fusion::FusionSpec;
+use crate::metrics::{ClassificationReport, classification_report};
+use crate::model::{EmotionModel, ModelSpec, ModuleParams};
+use crate::report::{MetricRow, PredictionRow};
+
+/// Everything one fold needs; the corpus and features are shared by all folds.
+pub struct FoldJob<'a> {
+    pub exp: &'a Experiment,
+    pub corpus: &'a Corpus,
+    /// Log-mel features of every example, when the method uses audio.
+    pub features: Option<&'a [LogMel]>,
+    pub fold: &'a Fold,
+    pub n_folds: usize,
+    pub stage: &'a str,
+    /// `checkpoints/<stage>/fold-<k>` in the run directory.
+    pub dir: PathBuf,
+    pub device: Device,
+    pub quiet: bool,
+}
+
+/// What a finished fold contributes to the run's tables; stored as `result.json` so that a
+/// resumed run does not retrain it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FoldResult {
+    pub fold: usize,
+    pub best_epoch: usize,
+    pub metrics: Vec<MetricRow>,
+    pub predictions: Vec<PredictionRow>,
+    pub test: ClassificationReport,
+    pub parameters: Vec<ModuleParams>,
+}
+
+const RESULT: &str = "result.json";
+
+impl FoldJob<'_> {
+    /// Train (or resume, or reload) this fold.
+    pub fn run(&self) -> anyhow::Result<FoldResult> {
+        let result_path = self.dir.join(RESULT);
+        if result_path.exists() {
+            let text = std::fs::read_to_string(&result_path)?;
+            tracing::info!(
+                fold = self.fold.index + 1,
+                "fold already finished; reusing {}",
+                result_path.display()
+            );
+            return serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", result_path.display()));
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let encoded = self.text_inputs()?;
+        let stats = self.feature_stats()?;
+        let inputs = FoldInputs {
+            labels: &self.labels(),
+            text: encoded.as_ref().map(|(enc, _)| enc.as_slice()),
+            audio: self.features.zip(stats.as_ref()),
+        };
+        let spec = self.model_spec(encoded.as_ref().map(|(_, vocab)| *vocab));
+        let result = self.train_and_test(&spec, &inputs)?;
+        crate::run::atomic::write_json_atomic(&result_path, &result)?;
+        Ok(result)
+    }
+
+    fn labels(&self) -> Vec<usize> {
+        self.corpus.labels()
+    }
+
+    /// Token ids for every example from a tokenizer trained on this fold's training split.
+    fn text_inputs(&self) -> anyhow::Result<Option<(Vec<Encoded>, usize)>> {
+        if !self.exp.fusion.method.uses_text() {
+            return Ok(None);
+        }
+        let cfg = &self.exp.encoders.text;
+        let path = self.dir.join("tokenizer.json");
+        let tokenizer = if path.exists() {
+            Tokenizer::from_file(&path)
+                .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?
+        } else {
+            let texts = self
+                .fold
+                .train
+                .iter()
+                .map(|&i| self.corpus.examples[i].text.as_str());
+            let tok = tokenize::train_wordpiece(texts, &cfg.tokenizer, cfg.max_len)?;
+            tokenize::save(&tok, &path)?;
+            tok
+        };
+        let encoded = self
+            .corpus
+            .examples
+            .iter()
+            .map(|e| tokenize::encode(&tokenizer, &e.text))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Some((encoded, tokenizer.get_vocab_size(true))))
+    }
+
+    /// Per-mel normalisation fitted on the training split only.
+    fn feature_stats(&self) -> anyhow::Result<Option<FeatureStats>> {
+        let Some(features) = self.features else {
+            return Ok(None);
+        };
+        let stats = FeatureStats::fit(
+            self.fold.train.iter().map(|&i| &features[i]),
+            self.exp.encoders.audio.n_mels,
+        );
+        crate::run::atomic::write_json_atomic(&self.dir.join("feature_stats.json"), &stats)?;
+        Ok(Some(stats))
+    }
+
+    fn model_spec(&self, vocab_size: Option<usize>) -> ModelSpec {
+        let exp = self.exp;
+        let text = vocab_size.map(|vocab_size| TextEncoderSpec {
+            config: exp.encoders.text.clone(),
+            vocab_size,
+        });
+        let audio = self.features.map(|_| AudioEncoderSpec {
+            config: exp.encoders.audio.clone(),
+        });
+        ModelSpec {
+            fusion: FusionSpec {
+                config: exp.fusion.clone(),
+                text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
+                audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
+                n_classes: self.corpus.classes.len(),
+            },
+            text,
+            audio,
+        }
+    }
+
+    fn loss_fn(&self, device: &Device) -> CrossEntropyLoss {
+        let weights = &self.exp.task.class_weights;
+        CrossEntropyLossConfig::new()
+            .with_weights((!weights.is_empty()).then(|| weights.clone()))
+            .init(device)
+    }
+
+    fn train_and_test(
+        &self,
+        spec: &ModelSpec,
+        inputs: &FoldInputs<'_>,
+    ) -> anyhow::Result<FoldResult> {
+        let train_device = self.device.clone().autodiff();
+        let eval_device = self.device.clone();
+        let exp = self.exp;
+        let opt = &exp.train.optimizer;
+        train_device.seed(self.seed(0));
+        let mut model = spec.init(&train_device);
+        let mut optimizer = AdamWConfig::new()
+            .with_beta_1(opt.beta1 as f32)
+            .with_beta_2(opt.beta2 as f32)
+            .with_epsilon(opt.eps as f32)
+            .with_weight_decay(opt.weight_decay as f32)
+            .init();
+        let mut state = TrainState::default();
+        if let Some(saved) =
+            checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())?
+        {
+            (model, optimizer, state) = saved;
+            tracing::info!(
+                fold = self.fold.index + 1,
+                epochs_done = state.epochs_done,
+                "resuming fold from its last checkpoint"
+            );
+        }
+        let parameters = model.parameter_counts();
+        let loss_train = self.loss_fn(&train_device);
+        let loss_eval = self.loss_fn(&eval_device);
+        let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
+        let n_classes = self.corpus.classes.len();
+        let started = Instant::now();
+
+        for epoch in state.epochs_done..exp.train.epochs {
+            train_device.seed(self.seed(epoch as u64 + 1));
+            let (trained, train_out) = self.train_epoch(
+                model,
+                &mut optimizer,
+                inputs,
+                &loss_train,
+                epoch,
+                &train_device,
+            );
+            model = trained;
+            let valid = evaluate(
+                &model.valid(),
+                inputs,
+                &loss_eval,
+                &self.fold.valid,
+                eval_batch,
+                n_classes,
+                &eval_device,
+            );
+            let wall = state.wall_s + started.elapsed().as_secs_f64();
+            state
+                .metrics
+                .extend(self.rows(epoch + 1, "train", &train_out.0, train_out.1, wall));
+            state.metrics.extend(self.rows(
+                epoch + 1,
+                "valid",
+                &valid.report,
+                valid.mean_loss,
+                wall,
+            ));
+            // Strictly better only, as seed 000: an equal score keeps the earlier epoch.
+            let improved = match self.selection_score(&valid) {
+                None => true,
+                Some(score) => {
+                    let better = state.best_score.is_none_or(|best| score > best);
+                    if better {
+                        state.best_score = Some(score);
+                    }
+                    better
+                }
+            };
+            if improved {
+                state.best_epoch = epoch + 1;
+            }
+            tracing::info!(
+                fold = self.fold.index + 1,
+                epoch = epoch + 1,
+                train_loss = format!("{:.4}", train_out.1),
+                valid_loss = format!("{:.4}", valid.mean_loss),
+                valid_weighted_f1 = format!("{:.4}", valid.report.weighted_f1),
+                best = improved,
+                "epoch done"
+            );
+            state.epochs_done = epoch + 1;
+            checkpoint::save_epoch(&self.dir, &model, &optimizer, &state, improved)?;
+        }
+        state.wall_s += started.elapsed().as_secs_f64();
+
+        let best = checkpoint::load_best(&self.dir, spec, &eval_device)?;
+        let test = evaluate(
+            &best,
+            inputs,
+            &loss_eval,
+            &self.fold.test,
+            eval_batch,
+            n_classes,
+            &eval_device,
+        );
+        let valid = evaluate(
+            &best,
+            inputs,
+            &loss_eval,
+            &self.fold.valid,
+            eval_batch,
+            n_classes,
+            &eval_device,
+        );
+        let mut metrics = state.metrics;
+        metrics.extend(self.rows(
+            state.best_epoch,
+            "test",
+            &test.report,
+            test.mean_loss,
+            state.wall_s,
+        ));
+        let mut predictions = self.prediction_rows("valid", &valid);
+        predictions.extend(self.prediction_rows("test", &test));
+        tracing::info!(
+            fold = self.fold.index + 1,
+            best_epoch = state.best_epoch,
+            test_weighted_f1 = format!("{:.4}", test.report.weighted_f1),
+            test_accuracy = format!("{:.4}", test.report.accuracy),
+            "fold done"
+        );
+        Ok(FoldResult {
+            fold: self.fold.index,
+            best_epoch: state.best_epoch,
+            metrics,
+            predictions,
+            test: test.report,
+            parameters,
+        })
+    }
+
+    /// One pass over the shuffled training split; returns the updated model, the training
+    /// metrics (with dropout on, as the seeds report them) and the mean loss.
+    fn train_epoch(
+        &self,
+        mut model: EmotionModel,
+        optimizer: &mut burn::optim::ModuleOptimizer,
+        inputs: &FoldInputs<'_>,
+        loss_fn: &CrossEntropyLoss,
+        epoch: usize,
+        device: &Device,
+    ) -> (EmotionModel, (ClassificationReport, f64)) {
+        let exp = self.exp;
+        let order = shuffled(&self.fold.train, self.seed(1000 + epoch as u64));
+        let batches: Vec<&[usize]> = order.chunks(exp.train.batch_size).collect();
+        let bar = self.progress_bar(batches.len(), epoch);
+        let (mut loss_sum, mut targets, mut predictions) = (0.0, Vec::new(), Vec::new());
+        let n_classes = self.corpus.classes.len();
+        for chunk in batches {
+            let batch = inputs.batch(chunk, device);
+            let logits = model.forward(&batch);
+            let loss = loss_fn.forward(logits.clone(), batch.labels.clone());
+            let loss_value: f32 = loss.clone().into_scalar::<f32>();
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(exp.train.optimizer.lr, model, grads);
+            let scores: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
+            predictions.extend(scores.chunks_exact(n_classes).map(argmax));
+            targets.extend(chunk.iter().map(|&i| inputs.labels[i]));
+            loss_sum += loss_value as f64 * chunk.len() as f64;
+            bar.set_message(format!("loss {loss_value:.4}"));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let mean_loss = loss_sum / targets.len().max(1) as f64;
+        (
+            model,
+            (
+                classification_report(&targets, &predictions, n_classes),
+                mean_loss,
+            ),
+        )
+    }
+
+    fn progress_bar(&self, batches: usize, epoch: usize) -> ProgressBar {
+        if self.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches {elapsed} {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(format!(
+            "fold {}/{} epoch {}/{}",
+            self.fold.index + 1,
+            self.n_folds,
+            epoch + 1,
+            self.exp.train.epochs
+        ));
+        bar
+    }
+
+    /// Higher is better (the loss is negated); `None` for `last_epoch`, where every epoch
+    /// replaces the previous one.
+    fn selection_score(&self, valid: &EvalOutput) -> Option<f64> {
+        let metric = self.exp.train.select_by.strip_prefix("valid.")?;
+        if metric == "loss" {
+            return Some(-valid.mean_loss);
+        }
+        let value = valid
+            .report
+            .named_values(&self.corpus.classes)
+            .into_iter()
+            .find(|(name, _)| name == metric)
+            .map_or(f64::NEG_INFINITY, |(_, v)| v);
+        Some(value)
+    }
+
+    fn seed(&self, salt: u64) -> u64 {
+        self.exp
+            .seed
+            .wrapping_mul(1_000_003)
+            .wrapping_add((self.fold.index as u64 + 1) * 10_007)
+            .wrapping_add(salt)
+    }
+
+    fn rows(
+        &self,
+        epoch: usize,
+        split: &str,
+        report: &ClassificationReport,
+        loss: f64,
+        wall_s: f64,
+    ) -> Vec<MetricRow> {
+        std::iter::once(("loss".to_string(), loss))
+            .chain(report.named_values(&self.corpus.classes))
+            .map(|(metric, value)| MetricRow {
+                stage: self.stage.to_string(),
+                fold: self.fold.index as u32,
+                epoch: epoch as u32,
+                split: split.to_string(),
+                metric,
+                value,
+                wall_s,
+            })
+            .collect()
+    }
+
+    fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {
+        let classes = &self.corpus.classes;
+        out.indices
+            .iter()
+            .zip(&out.predictions)
+            .zip(&out.probabilities)
+            .map(|((&i, &pred), probs)| PredictionRow {
+                stage: self.stage.to_string(),
+                fold: self.fold.index as u32,
+                split: split.to_string(),
+                utterance_id: self.corpus.examples[i].id.clone(),
+                target: classes[self.corpus.examples[i].label].clone(),
+                prediction: classes[pred].clone(),
+                scores: probs.clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,5 @@
+//! The training loop: folds, epochs, evaluation, checkpoints.
+
+pub mod checkpoint;
+pub mod evaluate;
+pub mod fold;

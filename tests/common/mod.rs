@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_emo-run"));
+    cmd.env_remove("RUST_LOG");
+    cmd
+}
+
+/// Write the tiny test experiment into `dir` with its corpus under `dir/corpus`, plus `extra`
+/// TOML appended (later keys in a table would clash, so `extra` should use new tables or
+/// dotted keys outside existing tables).
+pub fn tiny_experiment(dir: &Path, extra: &str) -> PathBuf {
+    let template = include_str!("../fixtures/configs/tiny.toml");
+    let root = dir.join("corpus");
+    let text = template.replace("PLACEHOLDER_ROOT", &root.display().to_string());
+    let path = dir.join("tiny.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("emo-run starts");
+    eprintln!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The single run directory under `runs/<name>`.
+pub fn run_dirs(runs: &Path, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(runs.join(name)) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}

@@ -1,0 +1,201 @@
+//! A broken config fails before any work, naming file, line, key, value and expectation.
+
+mod common;
+
+use common::{bin, run, run_dirs, stderr, tiny_experiment};
+
+/// The tiny experiment with `from` replaced by `to` fails validation with every `expected` piece
+/// in its message, and the runner refuses it without creating anything.
+fn validate_fails_with(from: &str, to: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_experiment(dir.path(), "");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "fixture lacks {from:?}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    let out = run(bin().arg("validate").arg(&path));
+    assert!(!out.status.success(), "validate must fail");
+    let err = stderr(&out);
+    for piece in expected {
+        assert!(err.contains(piece), "error {err:?} lacks {piece:?}");
+    }
+    // The same file given to the runner starts nothing.
+    let runs = dir.path().join("runs");
+    let out = run(bin().arg(&path).arg("--runs-dir").arg(&runs).arg("--quiet"));
+    assert!(!out.status.success());
+    assert!(
+        run_dirs(&runs, "tiny").is_empty(),
+        "no run directory for a broken config"
+    );
+    assert!(
+        !dir.path().join("corpus").exists(),
+        "no corpus generated for a broken config"
+    );
+}
+
+#[test]
+fn typo_key_names_file_line_and_the_valid_keys() {
+    validate_fails_with(
+        "[fusion]",
+        "[fusion2]",
+        &[
+            "tiny.toml:35:2: key `fusion2`",
+            "unknown key",
+            "expected one of",
+        ],
+    );
+    validate_fails_with(
+        "epochs = 2",
+        "epohcs = 2",
+        &[
+            "tiny.toml:39:1: key `train.epohcs`",
+            "unknown key `epohcs`",
+            "epochs",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type_names_the_found_value_and_expected_type() {
+    validate_fails_with(
+        "batch_size = 8",
+        "batch_size = \"eight\"",
+        &[
+            "tiny.toml:40:1: key `train.batch_size`",
+            "found string \"eight\"",
+            "expected",
+        ],
+    );
+}
+
+#[test]
+fn bad_enum_value_lists_the_choices() {
+    validate_fails_with(
+        "folds = 2",
+        "folds = 2\nprotocol = \"kfold_random\"",
+        &[
+            "tiny.toml:17:1: key `split.protocol`",
+            "kfold_random",
+            "kfold_contiguous",
+            "kfold_stratified",
+        ],
+    );
+}
+
+#[test]
+fn out_of_range_value_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_experiment(dir.path(), "");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("folds = 2", "folds = 1");
+    std::fs::write(&path, text).unwrap();
+    let out = run(bin().arg("validate").arg(&path));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("tiny.toml:16:1: key `split.folds`: found 1, expected 2 or more"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_dataset_root_without_synthetic_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("real.toml");
+    std::fs::write(
+        &path,
+        "name = \"real\"\n[dataset]\nroot = \"/nonexistent/KEMDy20_v1_1\"\n",
+    )
+    .unwrap();
+    let out = run(bin().arg("validate").arg(&path));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("real.toml:3:1: key `dataset.root`")
+            && err.contains("/nonexistent/KEMDy20_v1_1 has no annotation/ folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_extends_file_and_syntax_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = dir.path().join("child.toml");
+    std::fs::write(
+        &child,
+        "extends = [\"base/missing.toml\"]\nname = \"child\"\n",
+    )
+    .unwrap();
+    let out = run(bin().arg("validate").arg(&child));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("child.toml:1:1: key `extends`")
+            && err.contains("base/missing.toml")
+            && err.contains("does not exist"),
+        "{err}"
+    );
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "name = \"x\"\n[train]\nepochs = = 3\n").unwrap();
+    let out = run(bin().arg("validate").arg(&broken));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("broken.toml:3:") && err.contains("TOML syntax error"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_experiment_file_is_named() {
+    let out = run(bin().arg("validate").arg("/nonexistent/exp.toml"));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/nonexistent/exp.toml: cannot read experiment file"));
+}
+
+#[test]
+fn layering_order_file_then_env_then_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.toml");
+    std::fs::write(
+        &base,
+        "name = \"base\"\n[dataset.synthetic]\nseed = 1\n[train]\nepochs = 5\nbatch_size = 4\n",
+    )
+    .unwrap();
+    let child = dir.path().join("child.toml");
+    std::fs::write(
+        &child,
+        "extends = [\"base.toml\"]\nname = \"child\"\n[train]\nepochs = 6\n",
+    )
+    .unwrap();
+    let out = run(bin()
+        .arg("validate")
+        .arg(&child)
+        .env("EMO_TRAIN__BATCH_SIZE", "9")
+        .args(["--set", "fusion.method=late_fusion"]));
+    assert!(out.status.success());
+    let resolved = String::from_utf8_lossy(&out.stdout);
+    assert!(resolved.contains("name = \"child\""), "{resolved}");
+    assert!(
+        resolved.contains("epochs = 6"),
+        "the file beats its base: {resolved}"
+    );
+    assert!(
+        resolved.contains("batch_size = 9"),
+        "EMO_ env beats the files: {resolved}"
+    );
+    assert!(
+        resolved.contains("method = \"late_fusion\""),
+        "--set applies: {resolved}"
+    );
+    let out = run(bin()
+        .arg("validate")
+        .arg(&child)
+        .env("EMO_TRAIN__EPOCHS", "7")
+        .args(["--set", "train.epochs=8"]));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("epochs = 8"),
+        "--set beats env"
+    );
+}

@@ -1,0 +1,228 @@
+//! The whole path on a tiny synthetic corpus: run, run directory contents, skip, resume.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{bin, run, run_dirs, stderr, tiny_experiment};
+use polars::prelude::*;
+
+const RUN_FILES: [&str; 11] = [
+    "config.toml",
+    "resolved.toml",
+    "env.json",
+    "data.json",
+    "model.json",
+    "metrics.parquet",
+    "predictions.parquet",
+    "summary.json",
+    "summary.md",
+    "DONE",
+    "checkpoints/main/fold-0/best.safetensors",
+];
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.unwrap().to_string())
+        .collect()
+}
+
+/// Rows whose `split` (and `metric`, when given) match.
+fn count_rows(df: &DataFrame, split: &str, metric: Option<&str>) -> usize {
+    let splits = strings(df, "split");
+    let metrics = metric.map(|_| strings(df, "metric"));
+    (0..df.height())
+        .filter(|&i| {
+            splits[i] == split
+                && metrics
+                    .as_ref()
+                    .is_none_or(|m| Some(m[i].as_str()) == metric)
+        })
+        .count()
+}
+
+#[test]
+fn tiny_run_writes_a_complete_directory_and_a_rerun_skips_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny_experiment(dir.path(), "");
+    let runs = dir.path().join("runs");
+    let out = run(bin().arg(&exp).arg("--runs-dir").arg(&runs).arg("--quiet"));
+    assert!(out.status.success());
+    let dirs = run_dirs(&runs, "tiny");
+    assert_eq!(dirs.len(), 1);
+    let run_dir = &dirs[0];
+    for file in RUN_FILES {
+        assert!(
+            run_dir.join(file).exists(),
+            "{file} missing from {}",
+            run_dir.display()
+        );
+    }
+    for fold in 0..2 {
+        let fold_dir = run_dir.join(format!("checkpoints/main/fold-{fold}"));
+        for file in [
+            "best.safetensors",
+            "last.safetensors",
+            "optimizer.bpk",
+            "state.json",
+            "tokenizer.json",
+            "result.json",
+        ] {
+            assert!(
+                fold_dir.join(file).exists(),
+                "{file} missing in fold {fold}"
+            );
+        }
+    }
+
+    let metrics = read_parquet(&run_dir.join("metrics.parquet"));
+    let names: Vec<String> = metrics
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "stage", "fold", "epoch", "split", "metric", "value", "wall_s"
+        ]
+    );
+    assert_eq!(
+        count_rows(&metrics, "test", Some("weighted_f1")),
+        2,
+        "one test weighted F1 per fold"
+    );
+    assert_eq!(
+        count_rows(&metrics, "valid", Some("loss")),
+        4,
+        "2 folds x 2 epochs of validation"
+    );
+
+    let predictions = read_parquet(&run_dir.join("predictions.parquet"));
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("data.json")).unwrap()).unwrap();
+    let utterances = data["utterances"].as_u64().unwrap() as usize;
+    assert_eq!(
+        count_rows(&predictions, "test", None),
+        utterances,
+        "every utterance is tested exactly once over the folds"
+    );
+    let scores = predictions
+        .column("scores")
+        .unwrap()
+        .list()
+        .unwrap()
+        .get_as_series(0)
+        .unwrap();
+    assert_eq!(scores.len(), 7);
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())
+            .unwrap();
+    let f1 = &summary["stages"][0]["test"][0];
+    assert_eq!(f1["metric"], "weighted_f1");
+    assert_eq!(f1["per_fold"].as_array().unwrap().len(), 2);
+
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("model.json")).unwrap())
+            .unwrap();
+    let modules: Vec<&str> = model["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(modules, ["encoders.text", "encoders.audio", "fusion"]);
+
+    // The same config again: finished, so skipped, and nothing new is written.
+    let out = run(bin().arg(&exp).arg("--runs-dir").arg(&runs).arg("--quiet"));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already finished"));
+    assert_eq!(run_dirs(&runs, "tiny").len(), 1);
+    // Another config makes another run.
+    let out = run(bin()
+        .arg(&exp)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--quiet")
+        .args(["--set", "train.epochs=1"]));
+    assert!(out.status.success());
+    assert_eq!(run_dirs(&runs, "tiny").len(), 2);
+}
+
+/// Kill the process once the first epoch of fold 1 is committed, rerun, and check that the run
+/// resumes (log line), finishes, and gives exactly the numbers of an uninterrupted run.
+#[test]
+fn killed_run_resumes_and_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny_experiment(dir.path(), "");
+    let slow = ["--set", "train.epochs=20"];
+
+    let reference = dir.path().join("reference");
+    let out = run(bin()
+        .arg(&exp)
+        .arg("--runs-dir")
+        .arg(&reference)
+        .arg("--quiet")
+        .args(slow));
+    assert!(out.status.success());
+
+    let runs = dir.path().join("runs");
+    let mut child = bin()
+        .arg(&exp)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .arg("--quiet")
+        .args(slow)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let state = loop {
+        if let Some(run_dir) = run_dirs(&runs, "tiny").first() {
+            let state = run_dir.join("checkpoints/main/fold-0/state.json");
+            if state.exists() {
+                break state;
+            }
+        }
+        assert!(Instant::now() < deadline, "no epoch committed in time");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it could be killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !state.with_file_name("result.json").exists(),
+        "killed in the middle of fold 1"
+    );
+    let run_dir = run_dirs(&runs, "tiny")[0].clone();
+    assert!(!run_dir.join("DONE").exists(), "killed mid-run");
+    assert!(state.exists());
+
+    let out = run(bin().arg(&exp).arg("--runs-dir").arg(&runs).args(slow));
+    assert!(out.status.success());
+    let log = stderr(&out);
+    assert!(log.contains("resuming an unfinished run"), "{log}");
+    assert!(run_dir.join("DONE").exists());
+    assert_eq!(run_dirs(&runs, "tiny").len(), 1, "resumed in place");
+
+    let resumed = read_parquet(&run_dir.join("predictions.parquet"));
+    let original = read_parquet(&run_dirs(&reference, "tiny")[0].join("predictions.parquet"));
+    assert!(
+        resumed.equals(&original),
+        "a resumed run predicts exactly what an uninterrupted one does"
+    );
+}
