@@ -39,29 +39,12 @@ seed = 11
 [dataset]
 root = "{}"
 [dataset.synthetic]
-sessions = 6
-utterances_per_session = 30
-min_seconds = 0.8
-max_seconds = 1.2
+sessions = 8
+utterances_per_session = 40
 [split]
 folds = 3
-[encoders.text]
-hidden = 32
-layers = 1
-heads = 2
-ffn = 64
-max_len = 16
-tokenizer = {{ vocab = 500, min_frequency = 1 }}
-[encoders.audio]
-n_mels = 24
-channels = 32
-transformer_layers = 0
-max_samples = 19200
-[fusion]
-hidden = 64
 [train]
 epochs = 10
-batch_size = 16
 "#,
         root.display()
     );

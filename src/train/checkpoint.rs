@@ -143,3 +143,110 @@ fn load_weights(spec: &ModelSpec, path: &Path, device: &Device) -> anyhow::Resul
     }
     Ok(model)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
+    use crate::encoders::AudioEncoderSpec;
+    use crate::fusion::FusionSpec;
+    use burn::optim::{AdamWConfig, GradientsParams};
+
+    fn spec() -> ModelSpec {
+        let audio = AudioEncoderConfig {
+            n_mels: 8,
+            channels: 8,
+            conv_layers: 1,
+            transformer_layers: 0,
+            ..Default::default()
+        };
+        ModelSpec {
+            text: None,
+            audio: Some(AudioEncoderSpec { config: audio }),
+            fusion: FusionSpec {
+                config: FusionConfig {
+                    method: FusionMethod::AudioOnly,
+                    hidden: 8,
+                    dropout: 0.0,
+                    ..Default::default()
+                },
+                text_dim: 0,
+                audio_dim: 8,
+                n_classes: 3,
+            },
+        }
+    }
+
+    fn step(model: EmotionModel, optimizer: &mut ModuleOptimizer, device: &Device) -> EmotionModel {
+        let features = Tensor::<3>::ones([2, 6, 8], device);
+        let batch = crate::data::batch::Batch {
+            indices: vec![0, 1],
+            text_ids: None,
+            text_lengths: vec![],
+            audio: Some(features),
+            audio_frames: vec![6, 4],
+            labels: Tensor::from_data(TensorData::new(vec![0i64, 2], [2]), device),
+        };
+        let loss = model.forward(&batch).powf_scalar(2.0).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        optimizer.step(1e-2, model, grads)
+    }
+
+    fn flat(model: &EmotionModel) -> Vec<f32> {
+        struct All(Vec<f32>);
+        impl ModuleVisitor for All {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.extend(param.val().into_data().iter::<f32>());
+            }
+        }
+        let mut all = All(Vec::new());
+        model.visit(&mut all);
+        all.0
+    }
+
+    /// A resumed fold continues from exactly the saved weights, with the saved parameter ids
+    /// (the optimizer keys its state by them) and a usable optimizer.
+    #[test]
+    fn resume_restores_weights_ids_and_optimizer() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::default().autodiff();
+        let mut optimizer = AdamWConfig::new().init();
+        let mut model = spec().init(&device);
+        for _ in 0..3 {
+            model = step(model, &mut optimizer, &device);
+        }
+        save_epoch(
+            dir.path(),
+            &model,
+            &optimizer,
+            &TrainState {
+                epochs_done: 3,
+                ..Default::default()
+            },
+            true,
+        )
+        .unwrap();
+
+        let (restored, mut restored_opt, state) =
+            load_last(dir.path(), &spec(), &device, AdamWConfig::new().init())
+                .unwrap()
+                .unwrap();
+        assert_eq!(state.epochs_done, 3);
+        assert_eq!(
+            flat(&restored),
+            flat(&model),
+            "weights are restored exactly"
+        );
+        assert_eq!(
+            param_ids(&restored),
+            param_ids(&model),
+            "parameter ids are restored"
+        );
+        let stepped = step(restored, &mut restored_opt, &device);
+        assert_ne!(
+            flat(&stepped),
+            flat(&model),
+            "training continues after a resume"
+        );
+    }
+}
