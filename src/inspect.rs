@@ -82,7 +82,8 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         (None, Some(note), vocab)
     };
     let spec = model_spec(exp, vocab.as_ref().map(|v| v.size));
-    let device = crate::device::DeviceChoice::Flex.device()?;
+    // On an autodiff device parameters carry their trainable flag; a plain one reports none.
+    let device = crate::device::DeviceChoice::Flex.device()?.autodiff();
     let modules = spec.init(&device).parameter_counts();
     Ok(Inspection {
         name: exp.name.clone(),
