@@ -169,15 +169,6 @@ fn killed_run_resumes_in_place_and_finishes() {
     let exp = tiny_experiment(dir.path(), "");
     let slow = ["--set", "train.epochs=20"];
 
-    let reference = dir.path().join("reference");
-    let out = run(bin()
-        .arg(&exp)
-        .arg("--runs-dir")
-        .arg(&reference)
-        .arg("--quiet")
-        .args(slow));
-    assert!(out.status.success());
-
     let runs = dir.path().join("runs");
     let mut child = bin()
         .arg(&exp)

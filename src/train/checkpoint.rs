@@ -109,11 +109,11 @@ fn with_param_ids(model: EmotionModel, ids: &[u64]) -> anyhow::Result<EmotionMod
             param
         }
     }
+    let expected = param_ids(&model).len();
     anyhow::ensure!(
-        ids.len() == param_ids(&model).len(),
-        "saved parameter ids ({}) do not match the model ({}); the checkpoint was made by another configuration",
-        ids.len(),
-        param_ids(&model).len()
+        ids.len() == expected,
+        "saved parameter ids ({}) do not match the model ({expected}); the checkpoint was made by another configuration",
+        ids.len()
     );
     Ok(model.map(&mut SetIds(ids.iter())))
 }
