@@ -162,7 +162,8 @@ fn tiny_run_writes_a_complete_directory_and_a_rerun_skips_it() {
 }
 
 /// Kill the process once the first epoch of fold 1 is committed, rerun, and check that the run
-/// resumes in place (log line) and finishes with every utterance tested.
+/// resumes in place (log line), finishes with every utterance tested, and ends with exactly the
+/// metrics and predictions of a run that was never interrupted.
 #[test]
 fn killed_run_resumes_in_place_and_finishes() {
     let dir = tempfile::tempdir().unwrap();
@@ -216,5 +217,28 @@ fn killed_run_resumes_in_place_and_finishes() {
     assert_eq!(
         count_rows(&predictions, "test", None) as u64,
         data["utterances"].as_u64().unwrap()
+    );
+
+    let straight_runs = dir.path().join("straight");
+    let out = run(bin()
+        .arg(&exp)
+        .arg("--runs-dir")
+        .arg(&straight_runs)
+        .arg("--quiet")
+        .args(slow));
+    assert!(out.status.success());
+    let straight_dir = run_dirs(&straight_runs, "tiny")[0].clone();
+    assert!(
+        predictions.equals_missing(&read_parquet(&straight_dir.join("predictions.parquet"))),
+        "a resumed run predicts exactly what an uninterrupted one does"
+    );
+    let metrics_without_time = |dir: &Path| {
+        read_parquet(&dir.join("metrics.parquet"))
+            .drop("wall_s")
+            .unwrap()
+    };
+    assert!(
+        metrics_without_time(&run_dir).equals_missing(&metrics_without_time(&straight_dir)),
+        "every epoch's metrics are the same after a resume"
     );
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
+pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
 
 const COL_SEGMENT: usize = 3;
 const COL_EMOTION: usize = 4;
@@ -17,39 +18,6 @@ const COL_AROUSAL: usize = 6;
 const COL_FIRST_EVALUATOR: usize = 7;
 const EVALUATORS: usize = 10;
 const HEADER_ROWS: usize = 2;
-
-/// One annotation row with its files, before the label policy.
-#[derive(Debug, Clone, Serialize)]
-pub struct RawUtterance {
-    /// Segment ID (after the Sess17 prefix fix, where it applied).
-    pub id: String,
-    pub session: u32,
-    /// Session and user token, e.g. `Sess01_User002M`.
-    pub speaker: String,
-    pub wav_path: PathBuf,
-    pub txt_path: PathBuf,
-    pub text: String,
-    /// Total Evaluation split on `;`, lowercase, `disqust` spelled `disgust`.
-    pub emotions: Vec<String>,
-    pub valence: Option<f32>,
-    pub arousal: Option<f32>,
-    /// The evaluators' own emotion votes, normalised the same way.
-    pub votes: Vec<String>,
-}
-
-/// A row that did not become an utterance, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DroppedRow {
-    pub id: String,
-    pub path: Option<PathBuf>,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RawCorpus {
-    pub utterances: Vec<RawUtterance>,
-    pub dropped: Vec<DroppedRow>,
-}
 
 /// How the transcript is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

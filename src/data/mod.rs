@@ -8,9 +8,11 @@ pub mod error;
 pub mod features;
 pub mod folds;
 pub mod kemdy20;
+pub mod raw;
 pub mod synth;
 pub mod tokenize;
 
 pub use corpus::{Corpus, Example, prepare_corpus};
 pub use error::DataError;
 pub use folds::{Fold, make_folds};
+pub use raw::{DroppedRow, RawCorpus, RawUtterance};

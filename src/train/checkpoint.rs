@@ -1,8 +1,12 @@
-//! Per-fold checkpoints: `best.safetensors`, `last.safetensors`, `optimizer.bpk` and
-//! `state.json`. `state.json` is written last and names the epochs it covers, so a crash between
-//! two writes leaves the previous consistent epoch to resume from.
+//! Per-fold checkpoints. Every epoch writes `epoch-NNNN.safetensors` and
+//! `optimizer-NNNN.bpk`, then commits them by writing `state.json`, which names the epoch they
+//! belong to. A crash between two writes therefore leaves files of an uncommitted epoch beside a
+//! consistent committed one, never a mix. Files of epochs that are neither the last committed nor
+//! the best are removed after each commit. When the fold finishes, [`publish`] copies the
+//! selected and last weights and the optimizer state to `best.safetensors`, `last.safetensors`
+//! and `optimizer.bpk`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -33,26 +37,64 @@ pub struct TrainState {
     pub wall_s: f64,
 }
 
-/// Save the epoch's weights and optimizer, then commit with `state.json`.
+fn weights_file(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("epoch-{epoch:04}.safetensors"))
+}
+
+fn optimizer_file(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("optimizer-{epoch:04}.bpk"))
+}
+
+/// Save the finished epoch's weights and optimizer under its own names, then commit it with
+/// `state.json`; afterwards drop the files no committed state refers to.
 pub fn save_epoch(
     dir: &Path,
     model: &EmotionModel,
     optimizer: &ModuleOptimizer,
     state: &TrainState,
-    is_best: bool,
 ) -> anyhow::Result<()> {
-    save_weights(model, &dir.join(LAST))?;
-    if is_best {
-        save_weights(model, &dir.join(BEST))?;
-    }
-    crate::run::atomic::write_json_atomic(&dir.join(PARAM_IDS), &param_ids(model))?;
-    let opt_path = dir.join(OPTIMIZER);
+    let epoch = state.epochs_done;
+    save_weights(model, &weights_file(dir, epoch))?;
+    let opt_path = optimizer_file(dir, epoch);
     crate::run::atomic::write_with(&opt_path, |tmp| {
         optimizer
             .save(tmp)
             .map_err(|e| anyhow::anyhow!("saving optimizer state to {}: {e:?}", tmp.display()))
     })?;
-    crate::run::atomic::write_json_atomic(&dir.join(STATE), state)
+    // The ids never change during training; writing them every epoch keeps the commit simple.
+    crate::run::atomic::write_json_atomic(&dir.join(PARAM_IDS), &param_ids(model))?;
+    crate::run::atomic::write_json_atomic(&dir.join(STATE), state)?;
+    remove_stale_epochs(dir, &[epoch, state.best_epoch])
+}
+
+/// Remove `epoch-*.safetensors` and `optimizer-*.bpk` files except those of `keep` epochs
+/// (the optimizer state is only needed for the last one, `keep[0]`).
+fn remove_stale_epochs(dir: &Path, keep: &[usize]) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let stale = if let Some(n) = epoch_of(name, "epoch-", ".safetensors") {
+            !keep.contains(&n)
+        } else if let Some(n) = epoch_of(name, "optimizer-", ".bpk") {
+            keep.first() != Some(&n)
+        } else {
+            false
+        };
+        if stale {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn epoch_of(name: &str, prefix: &str, suffix: &str) -> Option<usize> {
+    name.strip_prefix(prefix)?
+        .strip_suffix(suffix)?
+        .parse()
+        .ok()
 }
 
 /// The last committed epoch's model, optimizer and state, if any epoch was committed.
@@ -68,12 +110,12 @@ pub fn load_last(
     }
     let state: TrainState = serde_json::from_str(&std::fs::read_to_string(&state_path)?)
         .with_context(|| format!("reading {}", state_path.display()))?;
-    let model = load_weights(spec, &dir.join(LAST), device)?;
+    let model = load_weights(spec, &weights_file(dir, state.epochs_done), device)?;
     let ids_path = dir.join(PARAM_IDS);
     let ids: Vec<u64> = serde_json::from_str(&std::fs::read_to_string(&ids_path)?)
         .with_context(|| format!("reading {}", ids_path.display()))?;
     let model = with_param_ids(model, &ids)?;
-    let opt_path = dir.join(OPTIMIZER);
+    let opt_path = optimizer_file(dir, state.epochs_done);
     let optimizer = optimizer
         .load(&opt_path)
         .map_err(|e| anyhow::anyhow!("loading optimizer state {}: {e:?}", opt_path.display()))?;
@@ -81,8 +123,37 @@ pub fn load_last(
 }
 
 /// The selected weights, in validation mode.
-pub fn load_best(dir: &Path, spec: &ModelSpec, device: &Device) -> anyhow::Result<EmotionModel> {
-    Ok(load_weights(spec, &dir.join(BEST), device)?.valid())
+pub fn load_best(
+    dir: &Path,
+    state: &TrainState,
+    spec: &ModelSpec,
+    device: &Device,
+) -> anyhow::Result<EmotionModel> {
+    Ok(load_weights(spec, &weights_file(dir, state.best_epoch), device)?.valid())
+}
+
+/// Copy the finished fold's best and last weights and its optimizer state to their final names.
+/// Copies, not renames, so that a crash here leaves the epoch files a resume reads intact.
+pub fn publish(dir: &Path, state: &TrainState) -> anyhow::Result<()> {
+    let copies = [
+        (weights_file(dir, state.best_epoch), BEST),
+        (weights_file(dir, state.epochs_done), LAST),
+        (optimizer_file(dir, state.epochs_done), OPTIMIZER),
+    ];
+    for (from, to) in copies {
+        let to = dir.join(to);
+        crate::run::atomic::write_with(&to, |tmp| {
+            std::fs::copy(&from, tmp)
+                .map(drop)
+                .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))
+        })?;
+    }
+    Ok(())
+}
+
+/// Remove the per-epoch files once the fold's result is committed.
+pub fn clean_epochs(dir: &Path) -> anyhow::Result<()> {
+    remove_stale_epochs(dir, &[])
 }
 
 /// Parameter ids in visiting order. The optimizer keys its moments by parameter id, and a model
@@ -158,6 +229,7 @@ mod tests {
             channels: 8,
             conv_layers: 1,
             transformer_layers: 0,
+            dropout: 0.0,
             ..Default::default()
         };
         ModelSpec {
@@ -204,49 +276,121 @@ mod tests {
         all.0
     }
 
-    /// A resumed fold continues from exactly the saved weights, with the saved parameter ids
-    /// (the optimizer keys its state by them) and a usable optimizer.
+    fn state(epochs_done: usize, best_epoch: usize) -> TrainState {
+        TrainState {
+            epochs_done,
+            best_epoch,
+            ..Default::default()
+        }
+    }
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Stepping after a save and load gives bit for bit what stepping on without the
+    /// interruption gives: AdamW's moments and step count come back with the weights, and the
+    /// parameter ids the optimizer keys them by.
     #[test]
-    fn resume_restores_weights_ids_and_optimizer() {
+    fn resumed_training_is_bit_identical() {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::default().autodiff();
-        let mut optimizer = AdamWConfig::new().init();
+        let mut optimizer = AdamWConfig::new().with_weight_decay(0.01).init();
         let mut model = spec().init(&device);
         for _ in 0..3 {
             model = step(model, &mut optimizer, &device);
         }
-        save_epoch(
-            dir.path(),
-            &model,
-            &optimizer,
-            &TrainState {
-                epochs_done: 3,
-                ..Default::default()
-            },
-            true,
-        )
-        .unwrap();
+        save_epoch(dir.path(), &model, &optimizer, &state(3, 3)).unwrap();
+        let mut straight = model.clone();
+        for _ in 0..2 {
+            straight = step(straight, &mut optimizer, &device);
+        }
 
-        let (restored, mut restored_opt, state) =
+        let fresh = AdamWConfig::new().with_weight_decay(0.01).init();
+        let (mut resumed, mut resumed_opt, loaded) = load_last(dir.path(), &spec(), &device, fresh)
+            .unwrap()
+            .unwrap();
+        assert_eq!(loaded.epochs_done, 3);
+        assert_eq!(flat(&resumed), flat(&model), "weights are restored exactly");
+        assert_eq!(param_ids(&resumed), param_ids(&model), "ids are restored");
+        for _ in 0..2 {
+            resumed = step(resumed, &mut resumed_opt, &device);
+        }
+        assert_eq!(flat(&resumed), flat(&straight));
+    }
+
+    /// Files of an epoch that `state.json` does not name yet (a crash before the commit) are
+    /// ignored: the resume starts from the committed epoch.
+    #[test]
+    fn uncommitted_epoch_files_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::default().autodiff();
+        let mut optimizer = AdamWConfig::new().init();
+        let mut model = spec().init(&device);
+        model = step(model, &mut optimizer, &device);
+        save_epoch(dir.path(), &model, &optimizer, &state(1, 1)).unwrap();
+        let committed = flat(&model);
+        let model = step(model, &mut optimizer, &device);
+        // The crash: epoch 2's weights are written, its state is not.
+        save_weights(&model, &weights_file(dir.path(), 2)).unwrap();
+
+        let (resumed, _, loaded) =
             load_last(dir.path(), &spec(), &device, AdamWConfig::new().init())
                 .unwrap()
                 .unwrap();
-        assert_eq!(state.epochs_done, 3);
+        assert_eq!(loaded.epochs_done, 1);
+        assert_eq!(flat(&resumed), committed);
+    }
+
+    /// Only the last and the best epoch's weights and the last optimizer state stay on disk;
+    /// `publish` gives them their final names and `clean_epochs` removes the rest.
+    #[test]
+    fn keeps_last_and_best_then_publishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::default().autodiff();
+        let mut optimizer = AdamWConfig::new().init();
+        let mut model = spec().init(&device);
+        let mut best_weights = Vec::new();
+        for epoch in 1..=4 {
+            model = step(model, &mut optimizer, &device);
+            if epoch == 2 {
+                best_weights = flat(&model);
+            }
+            save_epoch(dir.path(), &model, &optimizer, &state(epoch, 2.min(epoch))).unwrap();
+        }
         assert_eq!(
-            flat(&restored),
-            flat(&model),
-            "weights are restored exactly"
+            file_names(dir.path()),
+            [
+                "epoch-0002.safetensors",
+                "epoch-0004.safetensors",
+                "optimizer-0004.bpk",
+                "param_ids.json",
+                "state.json"
+            ]
         );
+        let best = load_best(dir.path(), &state(4, 2), &spec(), &device).unwrap();
+        assert_eq!(flat(&best), best_weights);
+
+        publish(dir.path(), &state(4, 2)).unwrap();
+        clean_epochs(dir.path()).unwrap();
         assert_eq!(
-            param_ids(&restored),
-            param_ids(&model),
-            "parameter ids are restored"
+            file_names(dir.path()),
+            [
+                "best.safetensors",
+                "last.safetensors",
+                "optimizer.bpk",
+                "param_ids.json",
+                "state.json"
+            ]
         );
-        let stepped = step(restored, &mut restored_opt, &device);
-        assert_ne!(
-            flat(&stepped),
-            flat(&model),
-            "training continues after a resume"
-        );
+        let published = load_weights(&spec(), &dir.path().join(BEST), &device).unwrap();
+        assert_eq!(flat(&published), best_weights);
+        let last = load_weights(&spec(), &dir.path().join(LAST), &device).unwrap();
+        assert_eq!(flat(&last), flat(&model));
     }
 }

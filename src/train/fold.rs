@@ -80,6 +80,7 @@ impl FoldJob<'_> {
         let spec = self.model_spec(encoded.as_ref().map(|(_, vocab)| *vocab));
         let result = self.train_and_test(&spec, &inputs)?;
         crate::run::atomic::write_json_atomic(&result_path, &result)?;
+        checkpoint::clean_epochs(&self.dir)?;
         Ok(result)
     }
 
@@ -247,11 +248,11 @@ impl FoldJob<'_> {
                 "epoch done"
             );
             state.epochs_done = epoch + 1;
-            checkpoint::save_epoch(&self.dir, &model, &optimizer, &state, improved)?;
+            checkpoint::save_epoch(&self.dir, &model, &optimizer, &state)?;
         }
         state.wall_s += started.elapsed().as_secs_f64();
 
-        let best = checkpoint::load_best(&self.dir, spec, &eval_device)?;
+        let best = checkpoint::load_best(&self.dir, &state, spec, &eval_device)?;
         let test = evaluate(
             &best,
             inputs,
@@ -270,6 +271,7 @@ impl FoldJob<'_> {
             n_classes,
             &eval_device,
         );
+        checkpoint::publish(&self.dir, &state)?;
         let mut metrics = state.metrics;
         metrics.extend(self.rows(
             state.best_epoch,

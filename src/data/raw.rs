@@ -1,0 +1,44 @@
+//! What every corpus loader returns: the utterances it read, before any label policy, and every
+//! row it could not use with its path and reason. Loaders never drop a row silently.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One utterance with its files, as the corpus annotates it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RawUtterance {
+    /// Corpus-wide unique id (KEMDy's Segment ID, IEMOCAP's utterance name, ...).
+    pub id: String,
+    /// Recording session, 1-based where the corpus numbers them (KEMDy `SessNN`, IEMOCAP
+    /// `SessionN`); 0 when the corpus has none.
+    pub session: u32,
+    /// Speaker key, unique across the corpus (e.g. `Sess01_User002M`, `Ses01F`).
+    pub speaker: String,
+    pub wav_path: PathBuf,
+    /// Where the transcript came from (a `.txt` file, or the annotation file itself).
+    pub txt_path: PathBuf,
+    pub text: String,
+    /// The corpus's label(s) for the utterance, lowercase; several on a tie or for multi-label
+    /// corpora. Spelling fixes (`disqust`) are applied by the loader.
+    pub emotions: Vec<String>,
+    pub valence: Option<f32>,
+    pub arousal: Option<f32>,
+    /// The individual annotators' emotion votes, normalised like `emotions` (empty when the
+    /// corpus does not publish them).
+    pub votes: Vec<String>,
+}
+
+/// A row that did not become an utterance, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedRow {
+    pub id: String,
+    pub path: Option<PathBuf>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RawCorpus {
+    pub utterances: Vec<RawUtterance>,
+    pub dropped: Vec<DroppedRow>,
+}
