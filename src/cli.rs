@@ -217,9 +217,10 @@ fn run_files(
                     .map(|m| format!("{} {:.4} ± {:.4}", m.metric, m.mean, m.std))
                     .collect();
                 println!(
-                    "{}: test {} -> {}",
+                    "{}: test {} ({} rows dropped, listed in data.json) -> {}",
                     exp.experiment.name,
                     line.join(", "),
+                    outcome.dropped,
                     outcome.path.display()
                 );
             }

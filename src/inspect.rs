@@ -40,13 +40,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         let mut ds = exp.dataset.clone();
         ds.synthetic = None; // inspect reads; it never generates
         let corpus = prepare_corpus(&ds)?;
-        let folds = make_folds(
-            &corpus.labels(),
-            exp.split.protocol,
-            exp.split.folds,
-            exp.split.valid_ratio,
-            exp.split.seed.unwrap_or(exp.seed),
-        );
+        let folds = make_folds(&corpus, &exp.split, exp.split.seed.unwrap_or(exp.seed))?;
         let vocab = if exp.fusion.method.uses_text() {
             let texts = folds[0]
                 .train

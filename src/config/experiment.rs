@@ -73,6 +73,10 @@ pub struct DatasetConfig {
     pub text_read: crate::data::kemdy20::TextRead,
     /// Remove KEMDy's inline transcript tags (`n/`, `l/`, ...). Neither seed does.
     pub strip_tags: bool,
+    /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
+    /// `neutral`, join the *training* split of every fold under the other emotion. They are never
+    /// tested or used for selection. Applies with `multi_label = "drop"`.
+    pub label_transform: bool,
     /// Drop nothing silently: with `strict`, any dropped row is an error before training.
     pub strict: bool,
 }
@@ -91,6 +95,7 @@ impl Default for DatasetConfig {
             multi_label: MultiLabelPolicy::Drop,
             text_read: crate::data::kemdy20::TextRead::FullLine,
             strip_tags: false,
+            label_transform: false,
             strict: false,
         }
     }
@@ -110,6 +115,13 @@ pub enum MultiLabelPolicy {
     Drop,
     /// Keep them with the first listed label.
     First,
+    /// Keep every listed label as a multi-hot target (a multi-label task); the first one
+    /// stratifies the folds.
+    All,
+    /// Train on the distribution of the individual evaluators' votes over `dataset.classes`
+    /// (Multi-Still's soft targets, cross-entropy against the distribution); metrics use the
+    /// first Total-Evaluation label. Rows without votes in the classes are dropped.
+    SoftVotes,
 }
 
 /// How utterances are split into folds.
@@ -117,8 +129,15 @@ pub enum MultiLabelPolicy {
 #[serde(deny_unknown_fields, default)]
 pub struct SplitConfig {
     pub protocol: SplitProtocol,
-    /// Number of folds; each fold tests on one part and trains on the rest.
+    /// Number of folds for `kfold_contiguous`, `kfold_stratified` and `random`; each fold tests
+    /// on one part and trains on the rest. The other protocols decide their own fold count.
     pub folds: usize,
+    /// Share of the corpus tested by `stratified_holdout` (seed 000: 0.2).
+    pub test_ratio: f64,
+    /// Split lists for `protocol = "files"`: text files with one utterance id per line
+    /// (seed 001's `{train,valid,test}_split.txt`). Relative paths are taken from the working
+    /// directory. Without `valid`, validation is carved out of `train`.
+    pub files: Option<SplitFiles>,
     /// Share of each fold's training part carved out for validation (model selection). The test
     /// part is never used for selection.
     pub valid_ratio: f64,
@@ -131,6 +150,8 @@ impl Default for SplitConfig {
         Self {
             protocol: SplitProtocol::KfoldStratified,
             folds: 5,
+            test_ratio: 0.2,
+            files: None,
             valid_ratio: 0.1,
             seed: None,
         }
@@ -144,6 +165,25 @@ pub enum SplitProtocol {
     KfoldContiguous,
     /// Shuffled k-fold that keeps each class's share in every fold.
     KfoldStratified,
+    /// Seed 000: one stratified, shuffled train/test split with `test_ratio` tested.
+    StratifiedHoldout,
+    /// Seeded shuffle, then `folds` equal parts; classes are not balanced across folds.
+    Random,
+    /// The split lists in `split.files` (seed 001); one fold.
+    Files,
+    /// One fold per recording session, which is tested whole.
+    LeaveSessionOut,
+    /// One fold per speaker, who is tested whole.
+    LeaveSpeakerOut,
+}
+
+/// Split list files, one utterance id per line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitFiles {
+    pub train: PathBuf,
+    pub valid: Option<PathBuf>,
+    pub test: PathBuf,
 }
 
 /// The encoders, one per modality. A fusion method that uses one modality ignores the other.
@@ -342,17 +382,42 @@ pub enum ConcatOrder {
 #[serde(deny_unknown_fields, default)]
 pub struct TaskConfig {
     pub kind: TaskKind,
-    /// Per-class loss weights in `dataset.classes` order; empty means unweighted.
-    pub class_weights: Vec<f32>,
+    /// Per-class loss weights: a list in `dataset.classes` order, `"none"`, or `"balanced"`
+    /// (scikit-learn's `n_samples / (n_classes * count_c)`, counted on each fold's training split).
+    pub class_weights: ClassWeights,
 }
 
 impl Default for TaskConfig {
     fn default() -> Self {
         Self {
             kind: TaskKind::Classification,
-            class_weights: Vec::new(),
+            class_weights: ClassWeights::default(),
         }
     }
+}
+
+/// Loss weights per class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ClassWeights {
+    Named(ClassWeightRule),
+    /// One weight per class, in `dataset.classes` order.
+    List(Vec<f32>),
+}
+
+impl Default for ClassWeights {
+    fn default() -> Self {
+        Self::Named(ClassWeightRule::None)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeightRule {
+    /// Unweighted cross-entropy.
+    None,
+    /// Inverse class frequency on the fold's training split.
+    Balanced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -374,6 +439,17 @@ pub struct TrainConfig {
     /// Metric that picks the best epoch: `valid.<metric>` (e.g. `valid.weighted_f1`,
     /// `valid.accuracy`, `valid.ua`, `valid.macro_f1`, `valid.loss`) or `last_epoch`.
     pub select_by: String,
+    /// Order of training examples: `shuffle` (every example once per epoch) or `class_balanced`
+    /// (seed 000's `--batch_weighted_sampler`: as many draws as examples, with replacement,
+    /// each example weighted by 1 / its class's count).
+    pub sampler: Sampler,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampler {
+    Shuffle,
+    ClassBalanced,
 }
 
 impl Default for TrainConfig {
@@ -384,6 +460,7 @@ impl Default for TrainConfig {
             eval_batch_size: None,
             optimizer: OptimizerConfig::default(),
             select_by: "valid.weighted_f1".into(),
+            sampler: Sampler::Shuffle,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::error::Located;
-use super::experiment::Experiment;
+use super::experiment::{ClassWeights, Experiment, MultiLabelPolicy, Sampler, SplitProtocol};
 use crate::device::parse_device;
 use crate::metrics::SELECTABLE_METRICS;
 
@@ -37,18 +37,7 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     check_split(exp, &mut fail);
     check_encoders(exp, &mut fail);
     check_train(exp, &mut fail);
-    if !exp.task.class_weights.is_empty()
-        && exp.task.class_weights.len() != exp.dataset.classes.len()
-    {
-        fail(
-            "task.class_weights",
-            format!(
-                "found {} weights, expected one per class ({}) or none",
-                exp.task.class_weights.len(),
-                exp.dataset.classes.len()
-            ),
-        );
-    }
+    check_task(exp, &mut fail);
     if exp.fusion.hidden == 0 {
         fail("fusion.hidden", "found 0, expected a positive width".into());
     }
@@ -110,12 +99,84 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     }
 }
 
+fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    if let ClassWeights::List(weights) = &exp.task.class_weights
+        && weights.len() != exp.dataset.classes.len()
+    {
+        fail(
+            "task.class_weights",
+            format!(
+                "found {} weights, expected one per class ({}), \"balanced\" or \"none\"",
+                weights.len(),
+                exp.dataset.classes.len()
+            ),
+        );
+    }
+    if exp.dataset.multi_label == MultiLabelPolicy::All {
+        fail(
+            "dataset.multi_label",
+            "found \"all\" (multi-hot targets), which needs a multi-label task; task.kind = \"classification\" trains one label per utterance: use \"drop\", \"first\" or \"soft_votes\"".into(),
+        );
+    }
+    if exp.dataset.multi_label == MultiLabelPolicy::SoftVotes
+        && exp.task.class_weights != ClassWeights::default()
+    {
+        fail(
+            "task.class_weights",
+            "class weights do not apply to soft targets (dataset.multi_label = \"soft_votes\"); expected \"none\"".into(),
+        );
+    }
+    if exp.dataset.multi_label == MultiLabelPolicy::SoftVotes
+        && exp.train.sampler == Sampler::ClassBalanced
+    {
+        fail(
+            "train.sampler",
+            "found \"class_balanced\" with dataset.multi_label = \"soft_votes\"; soft targets have no single class to balance, expected \"shuffle\"".into(),
+        );
+    }
+}
+
 fn check_split(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    if exp.split.folds < 2 {
+    let split = &exp.split;
+    let uses_folds = matches!(
+        split.protocol,
+        SplitProtocol::KfoldContiguous | SplitProtocol::KfoldStratified | SplitProtocol::Random
+    );
+    if uses_folds && split.folds < 2 {
         fail(
             "split.folds",
-            format!("found {}, expected 2 or more", exp.split.folds),
+            format!("found {}, expected 2 or more", split.folds),
         );
+    }
+    if split.protocol == SplitProtocol::StratifiedHoldout
+        && !(split.test_ratio > 0.0 && split.test_ratio < 1.0)
+    {
+        fail(
+            "split.test_ratio",
+            format!("found {}, expected a share in (0, 1)", split.test_ratio),
+        );
+    }
+    match (&split.files, split.protocol) {
+        (None, SplitProtocol::Files) => fail(
+            "split.files",
+            "missing; protocol = \"files\" expects split.files = { train = \"...\", test = \"...\" } (valid optional)".into(),
+        ),
+        (Some(files), SplitProtocol::Files) => {
+            let lists = [("train", Some(&files.train)), ("valid", files.valid.as_ref()), ("test", Some(&files.test))];
+            for (name, path) in lists {
+                if let Some(path) = path.filter(|p| !p.is_file()) {
+                    fail(
+                        &format!("split.files.{name}"),
+                        format!("{} does not exist; expected a file with one utterance id per line", path.display()),
+                    );
+                }
+            }
+        }
+        (Some(_), _) => fail(
+            "split.files",
+            format!("is only read by protocol = \"files\", found protocol = {:?}", split.protocol),
+        ),
+        (None, _) => {}
     }
     if !(exp.split.valid_ratio > 0.0 && exp.split.valid_ratio < 0.5) {
         fail(

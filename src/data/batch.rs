@@ -1,7 +1,11 @@
 //! Batches: padded host arrays turned into device tensors.
 
 use burn::prelude::*;
+use std::collections::HashMap;
+
 use rand::SeedableRng;
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
@@ -20,12 +24,16 @@ pub struct Batch {
     pub audio: Option<Tensor<3>>,
     pub audio_frames: Vec<usize>,
     pub labels: Tensor<1, Int>,
+    /// Vote distributions `[batch, classes]` when training on soft targets.
+    pub soft: Option<Tensor<2>>,
 }
 
 /// A fold's inputs for every example of the corpus: token ids (from the fold's tokenizer) and
 /// log-mel features with the fold's normalisation.
 pub struct FoldInputs<'a> {
     pub labels: &'a [usize],
+    /// Each example's vote distribution (`multi_label = "soft_votes"`).
+    pub soft: Option<&'a [Vec<f32>]>,
     pub text: Option<&'a [Encoded]>,
     pub audio: Option<(&'a [LogMel], &'a FeatureStats)>,
 }
@@ -47,6 +55,14 @@ impl FoldInputs<'_> {
             None => (None, Vec::new()),
         };
         let labels: Vec<i64> = indices.iter().map(|&i| self.labels[i] as i64).collect();
+        let soft = self.soft.map(|soft| {
+            let classes = soft[indices[0]].len();
+            let values: Vec<f32> = indices
+                .iter()
+                .flat_map(|&i| soft[i].iter().copied())
+                .collect();
+            Tensor::from_data(TensorData::new(values, [indices.len(), classes]), device)
+        });
         Batch {
             indices: indices.to_vec(),
             text_ids,
@@ -54,6 +70,7 @@ impl FoldInputs<'_> {
             audio,
             audio_frames,
             labels: Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
+            soft,
         }
     }
 }
@@ -95,4 +112,48 @@ pub fn shuffled(indices: &[usize], seed: u64) -> Vec<usize> {
     let mut order = indices.to_vec();
     order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     order
+}
+
+/// Seed 000's weighted sampler: `indices.len()` draws with replacement, each example weighted by
+/// 1 / the count of its class among `indices` (PyTorch's `WeightedRandomSampler`), seeded.
+pub fn class_balanced(indices: &[usize], labels: &[usize], seed: u64) -> Vec<usize> {
+    if indices.is_empty() {
+        return Vec::new();
+    }
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    indices
+        .iter()
+        .for_each(|&i| *counts.entry(labels[i]).or_default() += 1);
+    let weights = indices.iter().map(|&i| 1.0 / counts[&labels[i]] as f64);
+    let dist = WeightedIndex::new(weights).expect("positive weights");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..indices.len())
+        .map(|_| indices[dist.sample(&mut rng)])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn class_balanced_draws_each_class_about_equally() {
+        // 90 examples of class 0, 10 of class 1: a plain shuffle would show class 1 10% of the
+        // time; the balanced sampler about half.
+        let labels: Vec<usize> = (0..100).map(|i| usize::from(i >= 90)).collect();
+        let indices: Vec<usize> = (0..100).collect();
+        let mut ones = 0;
+        for seed in 0..20 {
+            let order = super::class_balanced(&indices, &labels, seed);
+            assert_eq!(order.len(), 100);
+            ones += order.iter().filter(|&&i| labels[i] == 1).count();
+        }
+        let share = ones as f64 / 2000.0;
+        assert!(
+            (share - 0.5).abs() < 0.05,
+            "class 1 drawn {share:.3} of the time"
+        );
+        assert_eq!(
+            super::class_balanced(&indices, &labels, 3),
+            super::class_balanced(&indices, &labels, 3)
+        );
+    }
 }

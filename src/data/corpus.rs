@@ -11,7 +11,7 @@ use super::kemdy20::{DroppedRow, RawCorpus, load_kemdy20};
 use super::synth::{SynthConfig, write_kemdy20};
 use crate::config::{DatasetConfig, DatasetKind, MultiLabelPolicy};
 
-/// One utterance with one label index into `Corpus::classes`.
+/// One utterance with its targets as indices into `Corpus::classes`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Example {
     pub id: String,
@@ -19,7 +19,16 @@ pub struct Example {
     pub speaker: String,
     pub text: String,
     pub wav_path: PathBuf,
+    /// The single label: metrics, stratification and the class counts use it.
     pub label: usize,
+    /// Every label the row carries (`multi_label = "all"`); `[label]` otherwise.
+    pub labels: Vec<usize>,
+    /// The evaluators' vote distribution over the classes (`multi_label = "soft_votes"`).
+    pub soft: Option<Vec<f32>>,
+    pub valence: Option<f32>,
+    pub arousal: Option<f32>,
+    /// Added by `label_transform`: trained on in every fold, never validated or tested.
+    pub train_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +85,7 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
     let raw = match ds.kind {
         DatasetKind::Kemdy20 => load_kemdy20(&ds.root, ds.text_read, ds.strip_tags)?,
     };
-    let corpus = apply_label_policy(raw, &ds.classes, ds.multi_label);
+    let corpus = apply_label_policy(raw, &ds.classes, ds.multi_label, ds.label_transform);
     if ds.strict && !corpus.dropped.is_empty() {
         let listing: Vec<String> = corpus
             .dropped
@@ -134,39 +143,53 @@ fn ensure_synthetic(root: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
     }
 }
 
-/// Map each row's Total-Evaluation labels to a class index under the multi-label policy.
-pub fn apply_label_policy(raw: RawCorpus, classes: &[String], policy: MultiLabelPolicy) -> Corpus {
+/// Map each row's labels to class indices under the multi-label policy; with `label_transform`,
+/// neutral-plus-one ties that the policy would drop become training-only examples.
+pub fn apply_label_policy(
+    raw: RawCorpus,
+    classes: &[String],
+    policy: MultiLabelPolicy,
+    label_transform: bool,
+) -> Corpus {
     let index: HashMap<&str, usize> = classes
         .iter()
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
+    let class_of = |label: &str| {
+        index
+            .get(label)
+            .copied()
+            .ok_or_else(|| format!("unknown label: {label} (not in dataset.classes)"))
+    };
     let rows_read = raw.utterances.len() + raw.dropped.len();
     let mut dropped = raw.dropped;
     let mut examples = Vec::with_capacity(raw.utterances.len());
     for u in raw.utterances {
-        let chosen = match (u.emotions.as_slice(), policy) {
-            ([], _) => Err("empty label".to_string()),
-            ([single], _) => Ok(single.clone()),
-            (many, MultiLabelPolicy::Drop) => Err(format!(
-                "multi-label: {} (multi_label = \"drop\")",
-                many.join(";")
-            )),
-            ([first, ..], MultiLabelPolicy::First) => Ok(first.clone()),
-        };
-        match chosen.and_then(|label| {
-            index
-                .get(label.as_str())
-                .copied()
-                .ok_or(format!("unknown label: {label} (not in dataset.classes)"))
-        }) {
-            Ok(label) => examples.push(Example {
+        let targets =
+            targets_of(&u.emotions, &u.votes, policy, &class_of, classes.len()).or_else(|reason| {
+                match neutral_pair_other(&u.emotions) {
+                    Some(other) if label_transform => class_of(other).map(|label| Targets {
+                        labels: vec![label],
+                        soft: None,
+                        train_only: true,
+                    }),
+                    _ => Err(reason),
+                }
+            });
+        match targets {
+            Ok(t) => examples.push(Example {
                 id: u.id,
                 session: u.session,
                 speaker: u.speaker,
                 text: u.text,
                 wav_path: u.wav_path,
-                label,
+                label: t.labels[0],
+                labels: t.labels,
+                soft: t.soft,
+                valence: u.valence,
+                arousal: u.arousal,
+                train_only: t.train_only,
             }),
             Err(reason) => dropped.push(DroppedRow {
                 id: u.id,
@@ -180,5 +203,166 @@ pub fn apply_label_policy(raw: RawCorpus, classes: &[String], policy: MultiLabel
         examples,
         dropped,
         rows_read,
+    }
+}
+
+struct Targets {
+    /// Non-empty; the first is the example's single label.
+    labels: Vec<usize>,
+    soft: Option<Vec<f32>>,
+    train_only: bool,
+}
+
+fn targets_of(
+    emotions: &[String],
+    votes: &[String],
+    policy: MultiLabelPolicy,
+    class_of: &impl Fn(&str) -> Result<usize, String>,
+    n_classes: usize,
+) -> Result<Targets, String> {
+    let single = |labels: Vec<usize>| Targets {
+        labels,
+        soft: None,
+        train_only: false,
+    };
+    match (emotions, policy) {
+        ([], _) => Err("empty label".to_string()),
+        (_, MultiLabelPolicy::SoftVotes) => {
+            let soft = vote_distribution(votes, class_of, n_classes)?;
+            Ok(Targets {
+                labels: vec![class_of(&emotions[0])?],
+                soft: Some(soft),
+                train_only: false,
+            })
+        }
+        ([one], _) => Ok(single(vec![class_of(one)?])),
+        (many, MultiLabelPolicy::Drop) => Err(format!(
+            "multi-label: {} (multi_label = \"drop\")",
+            many.join(";")
+        )),
+        ([first, ..], MultiLabelPolicy::First) => Ok(single(vec![class_of(first)?])),
+        (many, MultiLabelPolicy::All) => many
+            .iter()
+            .map(|l| class_of(l))
+            .collect::<Result<Vec<_>, _>>()
+            .map(single),
+    }
+}
+
+/// Share of the evaluators' votes per class; votes outside the classes are not counted.
+fn vote_distribution(
+    votes: &[String],
+    class_of: &impl Fn(&str) -> Result<usize, String>,
+    n_classes: usize,
+) -> Result<Vec<f32>, String> {
+    let mut counts = vec![0f32; n_classes];
+    for vote in votes {
+        if let Ok(c) = class_of(vote) {
+            counts[c] += 1.0;
+        }
+    }
+    let total: f32 = counts.iter().sum();
+    if total == 0.0 {
+        return Err(format!(
+            "no evaluator vote among dataset.classes (votes: {:?}; multi_label = \"soft_votes\")",
+            votes
+        ));
+    }
+    Ok(counts.into_iter().map(|c| c / total).collect())
+}
+
+/// Seed 000's label transform: of a two-label tie with `neutral`, the other label.
+fn neutral_pair_other(emotions: &[String]) -> Option<&str> {
+    match emotions {
+        [a, b] if a == "neutral" && b != "neutral" => Some(b),
+        [a, b] if b == "neutral" && a != "neutral" => Some(a),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::RawUtterance;
+
+    fn classes() -> Vec<String> {
+        ["neutral", "happy", "sad"].map(String::from).to_vec()
+    }
+
+    fn row(id: &str, emotions: &[&str], votes: &[&str]) -> RawUtterance {
+        RawUtterance {
+            id: id.into(),
+            emotions: emotions.iter().map(|s| s.to_string()).collect(),
+            votes: votes.iter().map(|s| s.to_string()).collect(),
+            valence: Some(3.5),
+            ..Default::default()
+        }
+    }
+
+    fn raw() -> RawCorpus {
+        RawCorpus {
+            utterances: vec![
+                row("a", &["happy"], &["happy", "happy", "neutral", "angry"]),
+                row("b", &["neutral", "sad"], &["neutral", "sad"]),
+                row("c", &["happy", "sad"], &["happy", "sad"]),
+                row(
+                    "d",
+                    &["sad", "neutral", "happy"],
+                    &["sad", "neutral", "happy"],
+                ),
+                row("e", &["angry"], &["angry"]),
+            ],
+            dropped: vec![],
+        }
+    }
+
+    fn ids(corpus: &Corpus) -> Vec<&str> {
+        corpus.examples.iter().map(|e| e.id.as_str()).collect()
+    }
+
+    #[test]
+    fn drop_keeps_single_labels_and_counts_every_other_row() {
+        let c = apply_label_policy(raw(), &classes(), MultiLabelPolicy::Drop, false);
+        assert_eq!(ids(&c), ["a"]);
+        assert_eq!(c.rows_read, 5);
+        assert_eq!(c.dropped.len(), 4);
+        assert!(c.dropped[3].reason.starts_with("unknown label: angry"));
+        assert_eq!(c.examples[0].valence, Some(3.5));
+    }
+
+    #[test]
+    fn first_and_all_keep_ties() {
+        let c = apply_label_policy(raw(), &classes(), MultiLabelPolicy::First, false);
+        assert_eq!(ids(&c), ["a", "b", "c", "d"]);
+        assert_eq!(c.examples[3].label, 2);
+        let c = apply_label_policy(raw(), &classes(), MultiLabelPolicy::All, false);
+        assert_eq!(c.examples[3].labels, [2, 0, 1]);
+        assert_eq!(c.examples[1].labels, [0, 2]);
+    }
+
+    /// Seed 000: only two-label ties with neutral come back, as the other label, train-only.
+    #[test]
+    fn label_transform_adds_neutral_pairs_for_training_only() {
+        let c = apply_label_policy(raw(), &classes(), MultiLabelPolicy::Drop, true);
+        assert_eq!(ids(&c), ["a", "b"]);
+        let b = &c.examples[1];
+        assert_eq!((b.label, b.train_only), (2, true));
+        assert!(!c.examples[0].train_only);
+        assert_eq!(
+            c.dropped.len(),
+            3,
+            "c (two non-neutral), d (three labels), e (angry)"
+        );
+    }
+
+    #[test]
+    fn soft_votes_are_the_vote_shares_within_the_classes() {
+        let c = apply_label_policy(raw(), &classes(), MultiLabelPolicy::SoftVotes, false);
+        assert_eq!(ids(&c), ["a", "b", "c", "d"]);
+        // a: happy, happy, neutral (angry is not a class).
+        let soft = c.examples[0].soft.as_ref().unwrap();
+        assert_eq!(soft, &[1.0 / 3.0, 2.0 / 3.0, 0.0]);
+        assert_eq!(c.examples[0].label, 1);
+        assert!(c.dropped[0].reason.starts_with("no evaluator vote"));
     }
 }

@@ -31,6 +31,8 @@ pub struct RunOutcome {
     pub path: PathBuf,
     pub skipped: bool,
     pub summary: Option<Summary>,
+    /// Annotation rows that did not become examples (0 when skipped).
+    pub dropped: usize,
 }
 
 /// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes.
@@ -53,6 +55,7 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
             path: run.path.clone(),
             skipped: true,
             summary: None,
+            dropped: 0,
         });
     }
     if run.state == RunState::Resume {
@@ -78,13 +81,7 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
         None
     };
     let split_seed = exp.split.seed.unwrap_or(exp.seed);
-    let folds = make_folds(
-        &corpus.labels(),
-        exp.split.protocol,
-        exp.split.folds,
-        exp.split.valid_ratio,
-        split_seed,
-    );
+    let folds = make_folds(&corpus, &exp.split, split_seed)?;
     write_json_atomic(&run.file("data.json"), &data_report(&corpus, &folds))?;
     tracing::info!(
         utterances = corpus.examples.len(),
@@ -121,6 +118,7 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
         path: run.path.clone(),
         skipped: false,
         summary: Some(summary),
+        dropped: corpus.dropped.len(),
     })
 }
 
@@ -158,12 +156,14 @@ fn model_report(result: &FoldResult) -> ModelReport<'_> {
 #[derive(Serialize)]
 pub struct DataReport {
     pub utterances: usize,
+    /// Examples that only ever train (`dataset.label_transform`).
+    pub train_only: usize,
     pub rows_read: usize,
     pub classes: Vec<String>,
     pub class_counts: BTreeMap<String, usize>,
     pub folds: Vec<FoldCounts>,
     pub dropped_by_reason: BTreeMap<String, usize>,
-    pub dropped: Vec<crate::data::kemdy20::DroppedRow>,
+    pub dropped: Vec<crate::data::DroppedRow>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +177,7 @@ pub struct FoldCounts {
 pub fn data_report(corpus: &Corpus, folds: &[Fold]) -> DataReport {
     DataReport {
         utterances: corpus.examples.len(),
+        train_only: corpus.examples.iter().filter(|e| e.train_only).count(),
         rows_read: corpus.rows_read,
         classes: corpus.classes.clone(),
         class_counts: corpus.class_counts(0..corpus.examples.len()),

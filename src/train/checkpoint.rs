@@ -258,6 +258,7 @@ mod tests {
             audio: Some(features),
             audio_frames: vec![6, 4],
             labels: Tensor::from_data(TensorData::new(vec![0i64, 2], [2]), device),
+            soft: None,
         };
         let loss = model.forward(&batch).powf_scalar(2.0).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &model);

@@ -1,9 +1,9 @@
 //! Evaluation of a model on a list of examples: loss, argmax predictions, probabilities.
 
-use burn::nn::loss::CrossEntropyLoss;
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
+use super::objective::Objective;
 use crate::data::batch::FoldInputs;
 use crate::metrics::{ClassificationReport, classification_report};
 use crate::model::EmotionModel;
@@ -23,7 +23,7 @@ pub struct EvalOutput {
 pub fn evaluate(
     model: &EmotionModel,
     inputs: &FoldInputs<'_>,
-    loss_fn: &CrossEntropyLoss,
+    objective: &Objective,
     indices: &[usize],
     batch_size: usize,
     n_classes: usize,
@@ -41,9 +41,7 @@ pub fn evaluate(
     for chunk in indices.chunks(batch_size.max(1)) {
         let batch = inputs.batch(chunk, device);
         let logits = model.forward(&batch);
-        let loss: f32 = loss_fn
-            .forward(logits.clone(), batch.labels)
-            .into_scalar::<f32>();
+        let loss: f32 = objective.loss(logits.clone(), &batch).into_scalar::<f32>();
         loss_sum += loss as f64 * chunk.len() as f64;
         let probs: Vec<f32> = softmax(logits, 1)
             .into_data()

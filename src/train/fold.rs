@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,8 +14,9 @@ use tokenizers::Tokenizer;
 
 use super::checkpoint::{self, TrainState};
 use super::evaluate::{EvalOutput, argmax, evaluate};
-use crate::config::Experiment;
-use crate::data::batch::{FoldInputs, shuffled};
+use super::objective::{Objective, class_weights};
+use crate::config::{Experiment, MultiLabelPolicy, Sampler};
+use crate::data::batch::{FoldInputs, class_balanced, shuffled};
 use crate::data::features::{FeatureStats, LogMel};
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
@@ -72,8 +72,10 @@ impl FoldJob<'_> {
         std::fs::create_dir_all(&self.dir)?;
         let encoded = self.text_inputs()?;
         let stats = self.feature_stats()?;
+        let soft = self.soft_targets();
         let inputs = FoldInputs {
             labels: &self.labels(),
+            soft: soft.as_deref(),
             text: encoded.as_ref().map(|(enc, _)| enc.as_slice()),
             audio: self.features.zip(stats.as_ref()),
         };
@@ -86,6 +88,15 @@ impl FoldJob<'_> {
 
     fn labels(&self) -> Vec<usize> {
         self.corpus.labels()
+    }
+
+    /// Every example's vote distribution, when the label policy gives them.
+    fn soft_targets(&self) -> Option<Vec<Vec<f32>>> {
+        self.corpus
+            .examples
+            .iter()
+            .map(|e| e.soft.clone())
+            .collect()
     }
 
     /// Token ids for every example from a tokenizer trained on this fold's training split.
@@ -151,11 +162,25 @@ impl FoldJob<'_> {
         }
     }
 
-    fn loss_fn(&self, device: &Device) -> CrossEntropyLoss {
-        let weights = &self.exp.task.class_weights;
-        CrossEntropyLossConfig::new()
-            .with_weights((!weights.is_empty()).then(|| weights.clone()))
-            .init(device)
+    fn objective(&self, device: &Device) -> Objective {
+        let labels = self.corpus.labels();
+        let train_labels: Vec<usize> = self.fold.train.iter().map(|&i| labels[i]).collect();
+        let weights = class_weights(
+            &self.exp.task.class_weights,
+            &train_labels,
+            self.corpus.classes.len(),
+        );
+        let soft = self.exp.dataset.multi_label == MultiLabelPolicy::SoftVotes;
+        Objective::new(weights, soft, device)
+    }
+
+    /// This epoch's training order: a seeded shuffle, or the class-balanced sampler.
+    fn training_order(&self, epoch: usize) -> Vec<usize> {
+        let seed = self.seed(1000 + epoch as u64);
+        match self.exp.train.sampler {
+            Sampler::Shuffle => shuffled(&self.fold.train, seed),
+            Sampler::ClassBalanced => class_balanced(&self.fold.train, &self.corpus.labels(), seed),
+        }
     }
 
     fn train_and_test(
@@ -187,8 +212,8 @@ impl FoldJob<'_> {
             );
         }
         let parameters = model.parameter_counts();
-        let loss_train = self.loss_fn(&train_device);
-        let loss_eval = self.loss_fn(&eval_device);
+        let loss_train = self.objective(&train_device);
+        let loss_eval = self.objective(&eval_device);
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
         let n_classes = self.corpus.classes.len();
         let started = Instant::now();
@@ -306,12 +331,12 @@ impl FoldJob<'_> {
         mut model: EmotionModel,
         optimizer: &mut burn::optim::ModuleOptimizer,
         inputs: &FoldInputs<'_>,
-        loss_fn: &CrossEntropyLoss,
+        objective: &Objective,
         epoch: usize,
         device: &Device,
     ) -> (EmotionModel, (ClassificationReport, f64)) {
         let exp = self.exp;
-        let order = shuffled(&self.fold.train, self.seed(1000 + epoch as u64));
+        let order = self.training_order(epoch);
         let batches: Vec<&[usize]> = order.chunks(exp.train.batch_size).collect();
         let bar = self.progress_bar(batches.len(), epoch);
         let (mut loss_sum, mut targets, mut predictions) = (0.0, Vec::new(), Vec::new());
@@ -319,7 +344,7 @@ impl FoldJob<'_> {
         for chunk in batches {
             let batch = inputs.batch(chunk, device);
             let logits = model.forward(&batch);
-            let loss = loss_fn.forward(logits.clone(), batch.labels.clone());
+            let loss = objective.loss(logits.clone(), &batch);
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(exp.train.optimizer.lr, model, grads);

@@ -3,3 +3,4 @@
 pub mod checkpoint;
 pub mod evaluate;
 pub mod fold;
+pub mod objective;

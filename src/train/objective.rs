@@ -1,0 +1,113 @@
+//! The training objective: cross-entropy against the single label (optionally class-weighted),
+//! or against the evaluators' vote distribution (`multi_label = "soft_votes"`).
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+
+use crate::config::{ClassWeightRule, ClassWeights};
+use crate::data::batch::Batch;
+
+pub struct Objective {
+    hard: CrossEntropyLoss,
+    soft: bool,
+}
+
+impl Objective {
+    /// `soft`: use the batch's vote distributions; the class weights then do not apply (the
+    /// config validation forbids combining them).
+    pub fn new(weights: Option<Vec<f32>>, soft: bool, device: &Device) -> Self {
+        Self {
+            hard: CrossEntropyLossConfig::new()
+                .with_weights(weights)
+                .init(device),
+            soft,
+        }
+    }
+
+    /// Mean loss of the batch, shape `[1]`.
+    pub fn loss(&self, logits: Tensor<2>, batch: &Batch) -> Tensor<1> {
+        match (&batch.soft, self.soft) {
+            (Some(targets), true) => soft_cross_entropy(logits, targets.clone()),
+            _ => self.hard.forward(logits, batch.labels.clone()),
+        }
+    }
+}
+
+/// `-sum_c p_c log softmax(z)_c`, averaged over the batch (PyTorch's `cross_entropy` with
+/// probability targets and no weights).
+fn soft_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let per_example: Tensor<2> = (log_softmax(logits, 1) * targets).sum_dim(1);
+    per_example.neg().mean()
+}
+
+/// The loss weights for a fold: the configured list, or scikit-learn's "balanced"
+/// `n / (n_classes * count_c)` over the fold's training labels. A class absent from the
+/// training split gets weight 0 (scikit-learn refuses such input instead).
+pub fn class_weights(
+    rule: &ClassWeights,
+    train_labels: &[usize],
+    n_classes: usize,
+) -> Option<Vec<f32>> {
+    match rule {
+        ClassWeights::Named(ClassWeightRule::None) => None,
+        ClassWeights::List(weights) => Some(weights.clone()),
+        ClassWeights::Named(ClassWeightRule::Balanced) => {
+            let mut counts = vec![0usize; n_classes];
+            train_labels.iter().for_each(|&y| counts[y] += 1);
+            let n = train_labels.len() as f32;
+            Some(
+                counts
+                    .into_iter()
+                    .map(|c| {
+                        if c == 0 {
+                            0.0
+                        } else {
+                            n / (n_classes as f32 * c as f32)
+                        }
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_weights_follow_scikit_learn() {
+        // sklearn.utils.class_weight.compute_class_weight("balanced", classes=[0,1,2],
+        // y=[0,0,0,1]) on classes 0,1 gives [0.667, 2.0]; class 2 is absent here.
+        let w = class_weights(
+            &ClassWeights::Named(ClassWeightRule::Balanced),
+            &[0, 0, 0, 1],
+            3,
+        )
+        .unwrap();
+        assert_eq!(w, vec![4.0 / 9.0, 4.0 / 3.0, 0.0]);
+        assert_eq!(class_weights(&ClassWeights::default(), &[0, 1], 2), None);
+    }
+
+    #[test]
+    fn soft_cross_entropy_matches_hand_computation_and_equals_hard_on_one_hot() {
+        let device = Device::default();
+        let logits = Tensor::<2>::from_data([[1.0f32, 2.0, 0.5], [0.0, 0.0, 3.0]], &device);
+        let targets = Tensor::<2>::from_data([[0.25f32, 0.75, 0.0], [0.0, 0.0, 1.0]], &device);
+        let got: f32 = soft_cross_entropy(logits.clone(), targets).into_scalar::<f32>();
+        let lse0 = (1f32.exp() + 2f32.exp() + 0.5f32.exp()).ln();
+        let lse1 = (1.0 + 1.0 + 3f32.exp()).ln();
+        let expected = (0.25 * (lse0 - 1.0) + 0.75 * (lse0 - 2.0) + (lse1 - 3.0)) / 2.0;
+        assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+
+        let one_hot = Tensor::<2>::from_data([[0.0f32, 1.0, 0.0], [0.0, 0.0, 1.0]], &device);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 2], [2]), &device);
+        let hard: f32 = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits.clone(), labels)
+            .into_scalar::<f32>();
+        let soft: f32 = soft_cross_entropy(logits, one_hot).into_scalar::<f32>();
+        assert!((hard - soft).abs() < 1e-6);
+    }
+}
