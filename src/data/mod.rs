@@ -7,8 +7,11 @@ pub mod corpus;
 pub mod error;
 pub mod features;
 pub mod folds;
+pub mod iemocap;
 pub mod kemdy20;
+pub mod mosei;
 pub mod raw;
+pub mod split_files;
 pub mod synth;
 pub mod tokenize;
 
