@@ -35,7 +35,7 @@ pub struct VocabSize {
 
 pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     let exp = &loaded.experiment;
-    let data_present = exp.dataset.root.join("annotation").is_dir();
+    let data_present = crate::data::corpus::layout_problem(&exp.dataset).is_none();
     let (dataset, dataset_note, vocab) = if data_present {
         let mut ds = exp.dataset.clone();
         ds.synthetic = None; // inspect reads; it never generates

@@ -73,6 +73,10 @@ pub struct DatasetConfig {
     pub text_read: crate::data::kemdy20::TextRead,
     /// Remove KEMDy's inline transcript tags (`n/`, `l/`, ...). Neither seed does.
     pub strip_tags: bool,
+    /// Options of `kind = "iemocap"`.
+    pub iemocap: crate::data::iemocap::IemocapOptions,
+    /// Options of `kind = "mosei"`.
+    pub mosei: crate::data::mosei::MoseiOptions,
     /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
     /// `neutral`, join the *training* split of every fold under the other emotion. They are never
     /// tested or used for selection. Applies with `multi_label = "drop"`.
@@ -95,6 +99,8 @@ impl Default for DatasetConfig {
             multi_label: MultiLabelPolicy::Drop,
             text_read: crate::data::kemdy20::TextRead::FullLine,
             strip_tags: false,
+            iemocap: Default::default(),
+            mosei: Default::default(),
             label_transform: false,
             strict: false,
         }
@@ -104,7 +110,14 @@ impl Default for DatasetConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetKind {
+    /// `annotation/SessNN_eval.csv` and `wav/SessionNN/<id>.{wav,txt}` (CP949 transcripts).
     Kemdy20,
+    /// IEMOCAP_full_release: `SessionN/dialog/{EmoEvaluation,transcriptions}`,
+    /// `SessionN/sentences/wav`. Options under `[dataset.iemocap]`.
+    Iemocap,
+    /// Seed 001's processed CMU-MOSEI: `MOSEI_RAW_PROCESSED/meta.pkl` and one `audio.wav` per
+    /// clip; the six emotions multi-hot. Options under `[dataset.mosei]`.
+    Mosei,
 }
 
 /// Rows whose label is a tie of several classes.

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 
 use super::error::Located;
-use super::experiment::{ClassWeights, Experiment, MultiLabelPolicy, Sampler, SplitProtocol};
+use super::experiment::{
+    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Sampler, SplitProtocol,
+};
 use crate::device::parse_device;
 use crate::metrics::SELECTABLE_METRICS;
 
@@ -62,14 +64,28 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if ds.synthetic.is_none() && !ds.root.join("annotation").is_dir() {
+    if ds.synthetic.is_none()
+        && let Some(problem) = crate::data::corpus::layout_problem(ds)
+    {
         fail(
             "dataset.root",
-            format!(
-                "{} has no annotation/ folder; expected a KEMDy20 root (annotation/SessNN_eval.csv, wav/SessionNN/), or set [dataset.synthetic] to generate one",
-                ds.root.display()
-            ),
+            format!("{problem}; fix the path, or set [dataset.synthetic] to generate a KEMDy20-layout corpus"),
         );
+    }
+    if ds.synthetic.is_some() && ds.kind != DatasetKind::Kemdy20 {
+        fail(
+            "dataset.synthetic",
+            format!("generates the KEMDy20 layout, but dataset.kind is {:?}; expected kind = \"kemdy20\"", ds.kind),
+        );
+    }
+    let foreign_options = [
+        ("dataset.iemocap", DatasetKind::Iemocap, ds.iemocap != Default::default()),
+        ("dataset.mosei", DatasetKind::Mosei, ds.mosei != Default::default()),
+    ];
+    for (key, kind, set) in foreign_options {
+        if set && ds.kind != kind {
+            fail(key, format!("is only read when dataset.kind = {kind:?}; found kind = {:?}", ds.kind));
+        }
     }
     if let Some(synth) = &ds.synthetic {
         if synth.sessions < 2 || synth.utterances_per_session == 0 {

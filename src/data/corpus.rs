@@ -82,9 +82,7 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
     if let Some(synth) = &ds.synthetic {
         ensure_synthetic(&ds.root, synth)?;
     }
-    let raw = match ds.kind {
-        DatasetKind::Kemdy20 => load_kemdy20(&ds.root, ds.text_read, ds.strip_tags)?,
-    };
+    let raw = read_raw(ds)?;
     let corpus = apply_label_policy(raw, &ds.classes, ds.multi_label, ds.label_transform);
     if ds.strict && !corpus.dropped.is_empty() {
         let listing: Vec<String> = corpus
@@ -122,6 +120,36 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
         });
     }
     Ok(corpus)
+}
+
+/// The loader of `dataset.kind`.
+fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
+    match ds.kind {
+        DatasetKind::Kemdy20 => load_kemdy20(&ds.root, ds.text_read, ds.strip_tags),
+        DatasetKind::Iemocap => super::iemocap::load_iemocap(&ds.root, &ds.iemocap),
+        DatasetKind::Mosei => super::mosei::load_mosei(&ds.root, &ds.mosei),
+    }
+}
+
+/// What is missing at `dataset.root` for its kind, as a sentence, or `None` when the layout's
+/// entry point is there (the loader checks the rest and lists what it cannot use).
+pub fn layout_problem(ds: &DatasetConfig) -> Option<String> {
+    let root = &ds.root;
+    let (ok, expected) = match ds.kind {
+        DatasetKind::Kemdy20 => (
+            root.join("annotation").is_dir(),
+            "a KEMDy20 root (annotation/SessNN_eval.csv, wav/SessionNN/)",
+        ),
+        DatasetKind::Iemocap => (
+            (1..=5).any(|n| root.join(format!("Session{n}")).is_dir()),
+            "IEMOCAP_full_release (Session1..Session5/dialog, sentences/wav)",
+        ),
+        DatasetKind::Mosei => (
+            root.join(super::mosei::RAW_DIR).join("meta.pkl").is_file(),
+            "seed 001's data folder (MOSEI_RAW_PROCESSED/meta.pkl)",
+        ),
+    };
+    (!ok).then(|| format!("{} does not hold {expected}", root.display()))
 }
 
 /// Generate the synthetic corpus unless a complete one with the same settings is there.
