@@ -3,11 +3,14 @@
 
 pub mod audio;
 pub mod batch;
+pub mod cmu_pickle;
 pub mod corpus;
 pub mod error;
 pub mod features;
 pub mod folds;
+pub mod kemdy19;
 pub mod kemdy20;
+pub mod manifest;
 pub mod raw;
 pub mod synth;
 pub mod tokenize;
