@@ -214,7 +214,7 @@ fn utterance(
 }
 
 /// `happy;neutral` → [happy, neutral]; KEMDy20's Total Evaluation spells disgust `disqust`.
-fn split_labels(cell: &str) -> Vec<String> {
+pub(super) fn split_labels(cell: &str) -> Vec<String> {
     cell.split(';')
         .map(|l| l.trim().to_lowercase())
         .filter(|l| !l.is_empty())

@@ -3,12 +3,15 @@
 
 pub mod audio;
 pub mod batch;
+pub mod cmu_pickle;
 pub mod corpus;
 pub mod error;
 pub mod features;
 pub mod folds;
 pub mod iemocap;
+pub mod kemdy19;
 pub mod kemdy20;
+pub mod manifest;
 pub mod mosei;
 pub mod raw;
 pub mod split_files;
