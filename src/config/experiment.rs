@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::data::audio::AudioInputOptions;
 use crate::data::synth::SynthConfig;
 
 /// One experiment: dataset, split protocol, encoders, fusion, task and training.
@@ -241,10 +242,15 @@ pub enum TokenizerKind {
 #[serde(deny_unknown_fields, default)]
 pub struct AudioEncoderConfig {
     pub kind: AudioEncoderKind,
-    /// Sample rate the front end expects; clips at another rate are an error for now.
+    /// Sample rate the front end expects; clips at another rate are resampled to it (rubato's
+    /// FFT resampler, output length `round(n * sample_rate / file_rate)`).
     pub sample_rate: u32,
-    /// Keep at most this many samples per clip (the rest is cut); shorter clips are padded.
+    /// Clip length in samples at `sample_rate`: longer clips are cut to it as `input.truncate`
+    /// says, shorter ones padded to it as `input.pad` says (by default they stay shorter and
+    /// batches pad and mask them).
     pub max_samples: usize,
+    /// How each file becomes the clip: channel choice, truncation, padding, normalisation.
+    pub input: AudioInputOptions,
     pub n_mels: usize,
     /// STFT window length in milliseconds.
     pub win_ms: f32,
@@ -266,6 +272,7 @@ impl Default for AudioEncoderConfig {
             kind: AudioEncoderKind::LogmelConv,
             sample_rate: 16_000,
             max_samples: 40_000,
+            input: AudioInputOptions::default(),
             n_mels: 40,
             win_ms: 25.0,
             hop_ms: 10.0,
