@@ -37,6 +37,10 @@ pub struct Common {
     /// Compute device: flex | cuda:N | tch | tch-cuda:N (same as `--set device=...`).
     #[arg(long, global = true)]
     pub device: Option<String>,
+    /// Stop before training when any row or clip of the corpus was dropped (same as
+    /// `--set dataset.strict=true`); data.json still lists them.
+    #[arg(long, global = true)]
+    pub strict: bool,
     /// Where run directories go.
     #[arg(long, default_value = "runs", global = true)]
     pub runs_dir: PathBuf,
@@ -86,6 +90,9 @@ impl Common {
         let mut set = Vec::new();
         if let Some(device) = &self.device {
             set.push(format!("device={device}"));
+        }
+        if self.strict {
+            set.push("dataset.strict=true".into());
         }
         set.extend(self.set.iter().cloned());
         Overrides { set }

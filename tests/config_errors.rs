@@ -112,7 +112,7 @@ fn missing_dataset_root_without_synthetic_fails() {
     let err = stderr(&out);
     assert!(
         err.contains("real.toml:3:1: key `dataset.root`")
-            && err.contains("/nonexistent/KEMDy20_v1_1 has no annotation/ folder"),
+            && err.contains("/nonexistent/KEMDy20_v1_1 does not hold a KEMDy20 root"),
         "{err}"
     );
 }

@@ -121,13 +121,25 @@ fn type_name(root: &Value, prop: &Value) -> String {
     if let Some(options) = enum_values(root, node) {
         return format!("one of {}", options.join(", "));
     }
-    if let Some(branches) = prop.get("anyOf").and_then(Value::as_array) {
+    // `anyOf` on the property is schemars' `Option<T>`; on the referenced type, an untagged
+    // enum (such as `"mix"` or a channel index). Only a `null` branch makes the key optional.
+    if let Some(branches) = prop
+        .get("anyOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Value::as_array)
+    {
+        let is_null = |b: &&Value| b.get("type").and_then(Value::as_str) == Some("null");
         let names: Vec<String> = branches
             .iter()
-            .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+            .filter(|b| !is_null(b))
             .map(|b| type_name(root, b))
             .collect();
-        return format!("{} (optional)", names.join(" or "));
+        let optional = if branches.iter().any(|b| is_null(&b)) {
+            " (optional)"
+        } else {
+            ""
+        };
+        return format!("{}{optional}", names.join(" or "));
     }
     match node.get("type") {
         Some(Value::String(t)) if t == "array" => {
@@ -231,6 +243,7 @@ mod tests {
             "`dataset.synthetic.seed`",
             "`encoders.text.tokenizer.vocab`",
             "`fusion.method`",
+            "`encoders.audio.input.channel`",
         ] {
             assert!(md.contains(key), "{key} missing");
         }

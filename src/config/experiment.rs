@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::data::audio::AudioInputOptions;
 use crate::data::synth::SynthConfig;
 
 /// One experiment: dataset, split protocol, encoders, fusion, task and training.
@@ -54,9 +55,10 @@ impl Default for Experiment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatasetConfig {
-    /// Corpus layout. `kemdy20`: annotation/SessNN_eval.csv + wav/SessionNN/<id>.{wav,txt}.
+    /// Corpus layout; docs/DATASETS.md shows each one's folders.
     pub kind: DatasetKind,
-    /// Corpus root folder (relative paths are taken from the working directory). When
+    /// Corpus root folder, or the file itself for `manifest` and `iemocap_cmu_pickle` (relative
+    /// paths are taken from the working directory). When
     /// `[dataset.synthetic]` is present and the folder holds no complete corpus, one is
     /// generated there.
     pub root: PathBuf,
@@ -73,6 +75,10 @@ pub struct DatasetConfig {
     pub text_read: crate::data::kemdy20::TextRead,
     /// Remove KEMDy's inline transcript tags (`n/`, `l/`, ...). Neither seed does.
     pub strip_tags: bool,
+    /// Options of `kind = "kemdy19"`.
+    pub kemdy19: crate::data::kemdy19::Kemdy19Options,
+    /// Options of `kind = "manifest"`.
+    pub manifest: crate::data::manifest::ManifestOptions,
     /// Options of `kind = "iemocap"`.
     pub iemocap: crate::data::iemocap::IemocapOptions,
     /// Options of `kind = "mosei"`.
@@ -99,6 +105,8 @@ impl Default for DatasetConfig {
             multi_label: MultiLabelPolicy::Drop,
             text_read: crate::data::kemdy20::TextRead::FullLine,
             strip_tags: false,
+            kemdy19: Default::default(),
+            manifest: Default::default(),
             iemocap: Default::default(),
             mosei: Default::default(),
             label_transform: false,
@@ -112,6 +120,15 @@ impl Default for DatasetConfig {
 pub enum DatasetKind {
     /// `annotation/SessNN_eval.csv` and `wav/SessionNN/<id>.{wav,txt}` (CP949 transcripts).
     Kemdy20,
+    /// `annotation/SessionNN_{F,M}_res.csv` and `wav/SessionNN/<dialog>/<id>.{wav,txt}` (UTF-8).
+    /// Options under `[dataset.kemdy19]`.
+    Kemdy19,
+    /// A CSV or JSONL file of `id, audio, text, label` (+ optional `valence, arousal, speaker,
+    /// session`): a corpus of your own. Options under `[dataset.manifest]`.
+    Manifest,
+    /// LMF's `iemocap.pkl`: precomputed covarep/facet/GloVe features per emotion and split.
+    /// `emo-run inspect` counts it; the wav/text training pipeline cannot consume it.
+    IemocapCmuPickle,
     /// IEMOCAP_full_release: `SessionN/dialog/{EmoEvaluation,transcriptions}`,
     /// `SessionN/sentences/wav`. Options under `[dataset.iemocap]`.
     Iemocap,
@@ -294,10 +311,15 @@ pub enum TokenizerKind {
 #[serde(deny_unknown_fields, default)]
 pub struct AudioEncoderConfig {
     pub kind: AudioEncoderKind,
-    /// Sample rate the front end expects; clips at another rate are an error for now.
+    /// Sample rate the front end expects; clips at another rate are resampled to it (rubato's
+    /// FFT resampler, output length `round(n * sample_rate / file_rate)`).
     pub sample_rate: u32,
-    /// Keep at most this many samples per clip (the rest is cut); shorter clips are padded.
+    /// Clip length in samples at `sample_rate`: longer clips are cut to it as `input.truncate`
+    /// says, shorter ones padded to it as `input.pad` says (by default they stay shorter and
+    /// batches pad and mask them).
     pub max_samples: usize,
+    /// How each file becomes the clip: channel choice, truncation, padding, normalisation.
+    pub input: AudioInputOptions,
     pub n_mels: usize,
     /// STFT window length in milliseconds.
     pub win_ms: f32,
@@ -319,6 +341,7 @@ impl Default for AudioEncoderConfig {
             kind: AudioEncoderKind::LogmelConv,
             sample_rate: 16_000,
             max_samples: 40_000,
+            input: AudioInputOptions::default(),
             n_mels: 40,
             win_ms: 25.0,
             hop_ms: 10.0,

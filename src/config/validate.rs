@@ -69,22 +69,51 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     {
         fail(
             "dataset.root",
-            format!("{problem}; fix the path, or set [dataset.synthetic] to generate a KEMDy20-layout corpus"),
+            format!(
+                "{problem}; fix the path, or set [dataset.synthetic] to generate a KEMDy20-layout corpus"
+            ),
         );
     }
     if ds.synthetic.is_some() && ds.kind != DatasetKind::Kemdy20 {
         fail(
             "dataset.synthetic",
-            format!("generates the KEMDy20 layout, but dataset.kind is {:?}; expected kind = \"kemdy20\"", ds.kind),
+            format!(
+                "generates the KEMDy20 layout, but dataset.kind is {:?}; expected kind = \"kemdy20\"",
+                ds.kind
+            ),
         );
     }
     let foreign_options = [
-        ("dataset.iemocap", DatasetKind::Iemocap, ds.iemocap != Default::default()),
-        ("dataset.mosei", DatasetKind::Mosei, ds.mosei != Default::default()),
+        (
+            "dataset.kemdy19",
+            DatasetKind::Kemdy19,
+            ds.kemdy19 != Default::default(),
+        ),
+        (
+            "dataset.manifest",
+            DatasetKind::Manifest,
+            ds.manifest != Default::default(),
+        ),
+        (
+            "dataset.iemocap",
+            DatasetKind::Iemocap,
+            ds.iemocap != Default::default(),
+        ),
+        (
+            "dataset.mosei",
+            DatasetKind::Mosei,
+            ds.mosei != Default::default(),
+        ),
     ];
     for (key, kind, set) in foreign_options {
         if set && ds.kind != kind {
-            fail(key, format!("is only read when dataset.kind = {kind:?}; found kind = {:?}", ds.kind));
+            fail(
+                key,
+                format!(
+                    "is only read when dataset.kind = {kind:?}; found kind = {:?}",
+                    ds.kind
+                ),
+            );
         }
     }
     if let Some(synth) = &ds.synthetic {

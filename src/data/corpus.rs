@@ -128,6 +128,18 @@ fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
         DatasetKind::Kemdy20 => load_kemdy20(&ds.root, ds.text_read, ds.strip_tags),
         DatasetKind::Iemocap => super::iemocap::load_iemocap(&ds.root, &ds.iemocap),
         DatasetKind::Mosei => super::mosei::load_mosei(&ds.root, &ds.mosei),
+        DatasetKind::Kemdy19 => {
+            let opts = super::kemdy19::Kemdy19Options {
+                strip_tags: ds.strip_tags,
+                ..ds.kemdy19.clone()
+            };
+            super::kemdy19::load_kemdy19(&ds.root, &opts)
+        }
+        DatasetKind::Manifest => super::manifest::load_manifest(&ds.root, &ds.manifest),
+        DatasetKind::IemocapCmuPickle => Err(DataError::format(
+            &ds.root,
+            "kind = \"iemocap_cmu_pickle\" holds precomputed covarep/facet/GloVe features, which the wav/text training pipeline does not consume; `emo-run inspect` reports its counts",
+        )),
     }
 }
 
@@ -148,6 +160,12 @@ pub fn layout_problem(ds: &DatasetConfig) -> Option<String> {
             root.join(super::mosei::RAW_DIR).join("meta.pkl").is_file(),
             "seed 001's data folder (MOSEI_RAW_PROCESSED/meta.pkl)",
         ),
+        DatasetKind::Kemdy19 => (
+            root.join("annotation").is_dir(),
+            "a KEMDy19 root (annotation/SessionNN_{F,M}_res.csv, wav/SessionNN/)",
+        ),
+        DatasetKind::Manifest => (root.is_file(), "a manifest file (.csv or .jsonl)"),
+        DatasetKind::IemocapCmuPickle => (root.is_file(), "LMF's iemocap.pkl"),
     };
     (!ok).then(|| format!("{} does not hold {expected}", root.display()))
 }

@@ -163,9 +163,10 @@ impl FeatureStats {
     }
 }
 
-/// Read every example's audio and compute its log-mel frames, dropping (and counting) clips that
-/// cannot be read; with `strict`, any such clip is an error instead. Clips are cut to
-/// `max_samples` before the transform.
+/// Read every example's audio and compute its log-mel frames, dropping (and recording, with the
+/// reason) clips that cannot be read; with `strict`, any such clip is an error instead. Clips at
+/// another sample rate are resampled, then shaped to `max_samples` (see `data::audio`) before
+/// the transform.
 pub fn extract_all(
     corpus: &mut crate::data::Corpus,
     cfg: &crate::config::AudioEncoderConfig,
@@ -271,19 +272,12 @@ fn clip_features(
     path: &std::path::Path,
     cfg: &crate::config::AudioEncoderConfig,
 ) -> Result<LogMel, String> {
-    let (samples, rate) =
-        super::audio::read_wav_mono_f32(path).map_err(|e| format!("unreadable audio: {e}"))?;
-    if rate != cfg.sample_rate {
-        return Err(format!(
-            "sample rate: {rate} Hz, expected {} Hz (encoders.audio.sample_rate)",
-            cfg.sample_rate
-        ));
-    }
+    let samples = super::audio::load_clip(path, &cfg.input, cfg.sample_rate, cfg.max_samples)
+        .map_err(|e| format!("unreadable audio: {e}"))?;
     if samples.is_empty() {
         return Err("empty audio: no samples".into());
     }
-    let kept = &samples[..samples.len().min(cfg.max_samples)];
-    Ok(extractor.compute(kept))
+    Ok(extractor.compute(&samples))
 }
 
 #[cfg(test)]
@@ -302,6 +296,27 @@ mod tests {
         (0..mel.n_mels)
             .max_by(|&a, &b| frame[a].total_cmp(&frame[b]))
             .unwrap()
+    }
+
+    #[test]
+    fn a_clip_at_another_rate_is_resampled_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("8k.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        (0..8_000).for_each(|i| w.write_sample(((i % 40) * 500) as i16).unwrap());
+        w.finalize().unwrap();
+        let cfg = crate::config::AudioEncoderConfig::default();
+        let x = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
+        let feat = clip_features(&x, &path, &cfg).unwrap();
+        assert_eq!(feat.frames, x.frames_for(16_000));
+        let err = clip_features(&x, &dir.path().join("gone.wav"), &cfg).unwrap_err();
+        assert!(err.contains("gone.wav"), "{err}");
     }
 
     #[test]

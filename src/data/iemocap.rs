@@ -520,7 +520,7 @@ fn speaker_of(id: &str, session: u32) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn write_wav(path: &Path) {
@@ -673,7 +673,7 @@ Ses02M_impro03_F001 [009.5000-011.0000]: That's great news.
     /// | Ses01F_script01_1 | F000 hap, M000 exc, F001 sad, M001 sur, F002 neu | F001 has no wav, F002 no transcript line |
     /// | Ses02M_impro03 | F000 sad, M000 neu, M001 oth, F001 hap, malformed header | |
     /// | Ses02M_script02_2 | F000 dis, M000 fea | no transcript file |
-    fn write_fixture(root: &Path) {
+    pub(crate) fn write_fixture(root: &Path) {
         let files = [
             (
                 "Session1/dialog/EmoEvaluation/Ses01F_impro01.txt",

@@ -56,6 +56,9 @@ pub struct Kemdy19Options {
     /// `@F`/`@M`).
     pub annotation_rows: AnnotationRows,
     /// Remove the inline transcript tags (`b/ c/ l/ n/ u/ o/ s/`, `+`, `*`). Neither seed does.
+    /// Set from `dataset.strip_tags`, the key both KEMDy corpora share.
+    #[serde(skip)]
+    #[schemars(skip)]
     pub strip_tags: bool,
 }
 
@@ -420,7 +423,7 @@ fn read_transcript(path: &Path, strip_tags: bool) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -487,7 +490,7 @@ mod tests {
     ///   script01_F001 fear (no wav), F003 sad (only in the M file);
     /// * Session02_F: F001 disgust, M001 neutral (no txt);
     /// * Session02_M: F001 disgust, M001 neutral (no txt), a blank row, a bad id.
-    fn write_fixture(root: &Path) {
+    pub(crate) fn write_fixture(root: &Path) {
         write_annotation(
             root,
             "Session01_F_res.csv",

@@ -368,7 +368,7 @@ fn number(cell: Option<&str>) -> Result<Option<f32>, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -387,7 +387,7 @@ mod tests {
     /// Lines: 1 header; 2 u1; 3 u2 (text spans lines 3–4); 5 missing audio file; 6 no label;
     /// 7 no id; 8 bad valence; 9 repeats u1; 10 blank; 11 u8 (absolute path, no session);
     /// 12 bad session.
-    fn write_csv(root: &Path) -> PathBuf {
+    pub(crate) fn write_csv(root: &Path) -> PathBuf {
         let abs = write_audio(root, &["u1", "u2", "u4", "u5", "u6", "u9"]);
         let lines = [
             "id,audio,text,label,valence,arousal,speaker,session,extra".to_string(),

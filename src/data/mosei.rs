@@ -251,7 +251,7 @@ pub fn clip_frames(root: &Path, id: &str) -> Vec<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// `meta.pkl` as CPython 3.7 (the seed's Python; pickle protocol 3) writes it:
@@ -299,7 +299,7 @@ mod tests {
 
     /// Seed 001's layout: the meta pickle, one folder per clip with `audio.wav` and frames
     /// (vidD_5's folder has frames but no audio), and the three split lists.
-    fn write_fixture(root: &Path) {
+    pub(crate) fn write_fixture(root: &Path) {
         let raw = root.join(RAW_DIR);
         std::fs::create_dir_all(&raw).unwrap();
         std::fs::write(raw.join(META_FILE), META_PKL).unwrap();
