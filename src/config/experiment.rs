@@ -371,6 +371,16 @@ pub struct FusionConfig {
     pub dropout: f64,
     /// early_fusion: order of the concatenation (`audio_text` is seed 000's order).
     pub order: ConcatOrder,
+    /// rsa_cfn and hybrid_fusion: width each modality is projected to before the outer product
+    /// (seed 000: 128, so the outer product has 129 x 129 = 16,641 features). The head grows
+    /// with the fourth power of this width: 128 gives a 328 M-parameter head.
+    pub proj_dim: usize,
+    /// rsa: keep a running mean of the [D, D] feature-attention map over the samples of every
+    /// evaluation pass (training passes are not counted), readable through
+    /// `Rsa::attention_mean`. Seed 000 saves that mean (`attn_weights.npy`) but keeps every
+    /// per-sample map first (tens of GB of host RAM, spec A.5); the running mean gives the same
+    /// array in 4·D² bytes. `false` skips the bookkeeping.
+    pub rsa_attention_mean: bool,
 }
 
 impl Default for FusionConfig {
@@ -380,6 +390,8 @@ impl Default for FusionConfig {
             hidden: 128,
             dropout: 0.1,
             order: ConcatOrder::AudioText,
+            proj_dim: 128,
+            rsa_attention_mean: true,
         }
     }
 }
@@ -395,6 +407,29 @@ pub enum FusionMethod {
     TextOnly,
     /// The audio vector alone.
     AudioOnly,
+    /// Seed 000 "Stack": LayerNorm of `[audio, text]`, then ONE shared Linear applied to 5
+    /// dropout(0.5) samples whose logits are averaged in training (multi-sample dropout); one
+    /// plain pass in evaluation.
+    Stack,
+    /// Seed 000 "Residual": LayerNorm of `[audio, text]`, two residual ReLU blocks (512 wide,
+    /// then back to the input width from the concatenation of input and block 1), a skip
+    /// connection, Linear to the classes.
+    Residual,
+    /// Seed 000 "RSA": `residual` whose blocks read the output of a self-attention over the
+    /// scalar features of the normed concatenation; the skip still adds the normed concatenation.
+    Rsa,
+    /// Seed 000 "RSA-CFN": each modality projected to `proj_dim`, self-attention over its scalar
+    /// features with a residual LayerNorm, a constant 1 prepended, their outer product
+    /// ((proj_dim+1)² features), residual blocks and a two-layer classifier.
+    RsaCfn,
+    /// Seed 000 "Hybrid": early fusion, late fusion, residual and rsa_cfn heads (own parameters)
+    /// trained end to end; their logits are layer-normed and averaged.
+    HybridFusion,
+    /// Seed 004 concat: `Linear(text + audio, classes)` on the dropped-out `[text, audio]`.
+    Concat,
+    /// Seed 004 element_wise_add: audio projected to the text width and added to the text
+    /// vector, then `Linear(text, classes)`.
+    ElementWiseAdd,
 }
 
 impl FusionMethod {

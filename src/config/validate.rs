@@ -44,6 +44,12 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
         fail("fusion.hidden", "found 0, expected a positive width".into());
     }
     check_probability("fusion.dropout", exp.fusion.dropout, &mut fail);
+    if exp.fusion.proj_dim == 0 {
+        fail(
+            "fusion.proj_dim",
+            "found 0, expected a positive width".into(),
+        );
+    }
     problems
 }
 

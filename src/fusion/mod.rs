@@ -1,17 +1,33 @@
 //! Fusion methods, one per file. The registry maps the TOML name (`fusion.method`) to the module;
 //! each method takes the pooled text and audio vectors and returns class logits.
 
+pub mod blocks;
+pub mod concat;
 pub mod early_fusion;
+pub mod element_wise_add;
+pub mod hybrid_fusion;
 pub mod late_fusion;
 pub mod mlp;
+pub mod residual;
+pub mod rsa;
+pub mod rsa_cfn;
+pub mod scalar_attention;
 pub mod single_modality;
+pub mod stack;
 
 use burn::prelude::*;
 
 use crate::config::{FusionConfig, FusionMethod};
+pub use concat::Concat;
 pub use early_fusion::EarlyFusion;
+pub use element_wise_add::ElementWiseAdd;
+pub use hybrid_fusion::HybridFusion;
 pub use late_fusion::LateFusion;
+pub use residual::Residual;
+pub use rsa::Rsa;
+pub use rsa_cfn::RsaCfn;
 pub use single_modality::SingleModality;
+pub use stack::Stack;
 
 /// Sizes a fusion method is built for.
 #[derive(Debug, Clone)]
@@ -30,6 +46,13 @@ pub enum Fusion {
     LateFusion(LateFusion),
     TextOnly(SingleModality),
     AudioOnly(SingleModality),
+    Stack(Stack),
+    Residual(Residual),
+    Rsa(Rsa),
+    RsaCfn(RsaCfn),
+    HybridFusion(HybridFusion),
+    Concat(Concat),
+    ElementWiseAdd(ElementWiseAdd),
 }
 
 impl FusionSpec {
@@ -43,6 +66,15 @@ impl FusionSpec {
             }
             FusionMethod::AudioOnly => {
                 Fusion::AudioOnly(SingleModality::new(self.audio_dim, self, device))
+            }
+            FusionMethod::Stack => Fusion::Stack(Stack::new(self, device)),
+            FusionMethod::Residual => Fusion::Residual(Residual::new(self, device)),
+            FusionMethod::Rsa => Fusion::Rsa(Rsa::new(self, device)),
+            FusionMethod::RsaCfn => Fusion::RsaCfn(RsaCfn::new(self, device)),
+            FusionMethod::HybridFusion => Fusion::HybridFusion(HybridFusion::new(self, device)),
+            FusionMethod::Concat => Fusion::Concat(Concat::new(self, device)),
+            FusionMethod::ElementWiseAdd => {
+                Fusion::ElementWiseAdd(ElementWiseAdd::new(self, device))
             }
         }
     }
@@ -61,6 +93,13 @@ impl Fusion {
             Fusion::LateFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
             Fusion::TextOnly(m) => m.forward(need(text, "text")),
             Fusion::AudioOnly(m) => m.forward(need(audio, "audio")),
+            Fusion::Stack(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::Residual(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::Rsa(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::RsaCfn(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::HybridFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::Concat(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::ElementWiseAdd(m) => m.forward(need(text, "text"), need(audio, "audio")),
         }
     }
 }
