@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::batch::Batch;
 use crate::encoders::{AudioEncoder, AudioEncoderSpec, TextEncoder, TextEncoderSpec};
-use crate::fusion::{Fusion, FusionSpec};
+use crate::fusion::{Fusion, FusionSpec, TokenSequences};
 
 /// Everything needed to build the model for one fold.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct EmotionModel {
 impl EmotionModel {
     /// Class logits `[batch, n_classes]`.
     pub fn forward(&self, batch: &Batch) -> Tensor<2> {
+        if self.fusion.consumes_sequences() {
+            return self.fusion.forward_sequences(self.sequences(batch));
+        }
         let text = self.text.as_ref().map(|enc| {
             let ids = batch
                 .text_ids
@@ -51,6 +54,25 @@ impl EmotionModel {
             enc.forward(feats, &batch.audio_frames)
         });
         self.fusion.forward(text, audio)
+    }
+
+    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer). Pooled
+    /// methods keep the cheaper `forward` path above; only this routing and the encoders'
+    /// `forward_sequence` exist for token-level fusion.
+    fn sequences(&self, batch: &Batch) -> TokenSequences {
+        let (text, audio) = match (&self.text, &self.audio) {
+            (Some(text), Some(audio)) => (text, audio),
+            _ => panic!("a token-level fusion needs both encoders"),
+        };
+        let ids = batch.text_ids.clone().expect("batch built with text");
+        let feats = batch.audio.clone().expect("batch built with audio");
+        let (audio, audio_lengths) = audio.forward_sequence(feats, &batch.audio_frames);
+        TokenSequences {
+            text: text.forward_sequence(ids, &batch.text_lengths),
+            text_lengths: batch.text_lengths.clone(),
+            audio,
+            audio_lengths,
+        }
     }
 
     /// Parameter counts per top-level module, in the order `encoders.text`, `encoders.audio`,

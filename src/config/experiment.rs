@@ -366,8 +366,10 @@ pub enum AudioEncoderKind {
 #[serde(deny_unknown_fields, default)]
 pub struct FusionConfig {
     pub method: FusionMethod,
-    /// Width of the hidden layer of the classification head(s).
+    /// Width of the hidden layer of the MLP heads of early_fusion, late_fusion, text_only and
+    /// audio_only. The seed heads (stack .. mlp_mixer) use their spec's widths.
     pub hidden: usize,
+    /// Dropout of those MLP heads; the seed heads use their spec's rates.
     pub dropout: f64,
     /// early_fusion: order of the concatenation (`audio_text` is seed 000's order).
     pub order: ConcatOrder,
@@ -381,6 +383,18 @@ pub struct FusionConfig {
     /// per-sample map first (tens of GB of host RAM, spec A.5); the running mean gives the same
     /// array in 4·D² bytes. `false` skips the bookkeeping.
     pub rsa_attention_mean: bool,
+    /// mlp_mixer: width both token sequences are projected to (seed 000: 256).
+    pub mixer_dim: usize,
+    /// mlp_mixer: audio tokens after padding (seed 000: 299, wav2vec2's frames for 6 s). Shorter
+    /// audio is zero-padded AFTER the projection, as the seed does; longer audio is truncated.
+    /// The text contributes `encoders.text.max_len` tokens.
+    pub mixer_audio_tokens: usize,
+    /// mlp_mixer quirk (seed 000, spec A.8 #10): the seed builds the audio padding for a
+    /// hard-coded batch of 6 rows, so a batch of any other size whose audio is all shorter than
+    /// `mixer_audio_tokens` fails. `6` reproduces that failure (an error naming the quirk);
+    /// unset (the default, as the spec advises) pads to the actual batch. Only the failure
+    /// differs: whenever the seed runs, both give the same numbers.
+    pub mixer_pad_batch: Option<usize>,
 }
 
 impl Default for FusionConfig {
@@ -392,6 +406,9 @@ impl Default for FusionConfig {
             order: ConcatOrder::AudioText,
             proj_dim: 128,
             rsa_attention_mean: true,
+            mixer_dim: 256,
+            mixer_audio_tokens: 299,
+            mixer_pad_batch: None,
         }
     }
 }
@@ -430,6 +447,9 @@ pub enum FusionMethod {
     /// Seed 004 element_wise_add: audio projected to the text width and added to the text
     /// vector, then `Linear(text, classes)`.
     ElementWiseAdd,
+    /// Seed 000 "MLP-Mixer" (token level): both encoders' SEQUENCES projected to `mixer_dim`,
+    /// text tokens then audio tokens, one MLP-Mixer block, mean over tokens, a two-layer head.
+    MlpMixer,
 }
 
 impl FusionMethod {

@@ -44,11 +44,14 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
         fail("fusion.hidden", "found 0, expected a positive width".into());
     }
     check_probability("fusion.dropout", exp.fusion.dropout, &mut fail);
-    if exp.fusion.proj_dim == 0 {
-        fail(
-            "fusion.proj_dim",
-            "found 0, expected a positive width".into(),
-        );
+    for (key, value) in [
+        ("fusion.proj_dim", exp.fusion.proj_dim),
+        ("fusion.mixer_dim", exp.fusion.mixer_dim),
+        ("fusion.mixer_audio_tokens", exp.fusion.mixer_audio_tokens),
+    ] {
+        if value == 0 {
+            fail(key, "found 0, expected a positive size".into());
+        }
     }
     problems
 }

@@ -72,6 +72,17 @@ fn halve(frames: usize) -> usize {
 impl AudioEncoder {
     /// `features`: `[batch, frames, n_mels]` zero-padded; `frames`: real frames per row.
     pub fn forward(&self, features: Tensor<3>, frames: &[usize]) -> Tensor<2> {
+        let (h, lengths) = self.forward_sequence(features, frames);
+        pool(h, &lengths, self.pooling)
+    }
+
+    /// Hidden states before pooling, `[batch, time, channels]`, and the real frames per row
+    /// after the strided convolutions, for fusion methods that work on tokens (mlp_mixer).
+    pub fn forward_sequence(
+        &self,
+        features: Tensor<3>,
+        frames: &[usize],
+    ) -> (Tensor<3>, Vec<usize>) {
         let mut x = features.swap_dims(1, 2);
         let mut lengths = frames.to_vec();
         for conv in &self.convs {
@@ -87,6 +98,6 @@ impl AudioEncoder {
             }
             None => x,
         };
-        pool(h, &lengths, self.pooling)
+        (h, lengths)
     }
 }

@@ -52,6 +52,12 @@ pub struct TextEncoder {
 impl TextEncoder {
     /// `ids`: `[batch, max_len]` right-padded token ids; `lengths`: real tokens per row.
     pub fn forward(&self, ids: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
+        pool(self.forward_sequence(ids, lengths), lengths, self.pooling)
+    }
+
+    /// Hidden states before pooling, `[batch, max_len, hidden]` (padding positions included),
+    /// for fusion methods that work on tokens (mlp_mixer).
+    pub fn forward_sequence(&self, ids: Tensor<2, Int>, lengths: &[usize]) -> Tensor<3> {
         let [batch, len] = ids.dims();
         let device = ids.device();
         let positions = Tensor::<1, Int>::arange(0..len as i64, &device)
@@ -60,9 +66,7 @@ impl TextEncoder {
         let x = self.tokens.forward(ids) + self.positions.forward(positions);
         let x = self.dropout.forward(self.norm.forward(x));
         let mask = padding_mask(lengths, len, &device);
-        let h = self
-            .transformer
-            .forward(TransformerEncoderInput::new(x).mask_pad(mask));
-        pool(h, lengths, self.pooling)
+        self.transformer
+            .forward(TransformerEncoderInput::new(x).mask_pad(mask))
     }
 }

@@ -103,6 +103,7 @@ pub mod test_support {
             },
             text_dim,
             audio_dim,
+            text_tokens: 256,
             n_classes: CLASSES,
         }
     }

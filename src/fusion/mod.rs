@@ -8,6 +8,7 @@ pub mod element_wise_add;
 pub mod hybrid_fusion;
 pub mod late_fusion;
 pub mod mlp;
+pub mod mlp_mixer;
 pub mod residual;
 pub mod rsa;
 pub mod rsa_cfn;
@@ -23,6 +24,7 @@ pub use early_fusion::EarlyFusion;
 pub use element_wise_add::ElementWiseAdd;
 pub use hybrid_fusion::HybridFusion;
 pub use late_fusion::LateFusion;
+pub use mlp_mixer::MlpMixer;
 pub use residual::Residual;
 pub use rsa::Rsa;
 pub use rsa_cfn::RsaCfn;
@@ -35,6 +37,9 @@ pub struct FusionSpec {
     pub config: FusionConfig,
     pub text_dim: usize,
     pub audio_dim: usize,
+    /// Tokens in the text sequence (`encoders.text.max_len`); only mlp_mixer, which mixes
+    /// across tokens, depends on it.
+    pub text_tokens: usize,
     pub n_classes: usize,
 }
 
@@ -53,6 +58,20 @@ pub enum Fusion {
     HybridFusion(HybridFusion),
     Concat(Concat),
     ElementWiseAdd(ElementWiseAdd),
+    MlpMixer(MlpMixer),
+}
+
+/// The encoders' outputs before pooling, for token-level fusion (mlp_mixer). The lengths are
+/// the real (unpadded) tokens per row; a method that, like seed 000's mixer, mixes padding in
+/// ignores them.
+#[derive(Debug, Clone)]
+pub struct TokenSequences {
+    /// `[batch, text_tokens, text_dim]`
+    pub text: Tensor<3>,
+    pub text_lengths: Vec<usize>,
+    /// `[batch, audio_frames, audio_dim]`
+    pub audio: Tensor<3>,
+    pub audio_lengths: Vec<usize>,
 }
 
 impl FusionSpec {
@@ -76,6 +95,7 @@ impl FusionSpec {
             FusionMethod::ElementWiseAdd => {
                 Fusion::ElementWiseAdd(ElementWiseAdd::new(self, device))
             }
+            FusionMethod::MlpMixer => Fusion::MlpMixer(MlpMixer::new(self, device)),
         }
     }
 }
@@ -100,6 +120,22 @@ impl Fusion {
             Fusion::HybridFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
             Fusion::Concat(m) => m.forward(need(text, "text"), need(audio, "audio")),
             Fusion::ElementWiseAdd(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::MlpMixer(_) => {
+                panic!("mlp_mixer fuses token sequences: call Fusion::forward_sequences")
+            }
+        }
+    }
+
+    /// Whether the method consumes the encoders' sequences rather than pooled vectors.
+    pub fn consumes_sequences(&self) -> bool {
+        matches!(self, Fusion::MlpMixer(_))
+    }
+
+    /// Logits `[batch, n_classes]` of a token-level method (see `consumes_sequences`).
+    pub fn forward_sequences(&self, sequences: TokenSequences) -> Tensor<2> {
+        match self {
+            Fusion::MlpMixer(m) => m.forward(sequences.text, sequences.audio),
+            _ => panic!("this fusion method takes pooled vectors: call Fusion::forward"),
         }
     }
 }

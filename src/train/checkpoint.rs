@@ -244,6 +244,7 @@ mod tests {
                 },
                 text_dim: 0,
                 audio_dim: 8,
+                text_tokens: 0,
                 n_classes: 3,
             },
         }

@@ -155,6 +155,7 @@ impl FoldJob<'_> {
                 config: exp.fusion.clone(),
                 text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
                 audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
+                text_tokens: exp.encoders.text.max_len,
                 n_classes: self.corpus.classes.len(),
             },
             text,
