@@ -106,6 +106,14 @@ fn trains_two_epochs(method: &str) {
             .unwrap();
     let f1 = summary["stages"][0]["test"][0]["mean"].as_f64().unwrap();
     assert!(f1.is_finite(), "{method}: weighted F1 {f1}");
+    let attention = run_dir.join("checkpoints/main/fold-0/rsa_attention_mean.npy");
+    if method == "rsa" {
+        // [32, 32] f32 after a 128-byte header.
+        let bytes = std::fs::read(&attention).expect("rsa saves its mean attention map");
+        assert_eq!(bytes.len(), 128 + 32 * 32 * 4);
+    } else {
+        assert!(!attention.exists());
+    }
 }
 
 macro_rules! method_tests {

@@ -126,6 +126,22 @@ impl Fusion {
         }
     }
 
+    /// rsa's mean attention map `[D, D]` over the evaluation samples since the last reset
+    /// (`fusion.rsa_attention_mean`); `None` for every other method.
+    pub fn attention_mean(&self) -> Option<Tensor<2>> {
+        match self {
+            Fusion::Rsa(m) => m.attention_mean(),
+            _ => None,
+        }
+    }
+
+    /// Forget rsa's accumulated attention maps; a no-op for every other method.
+    pub fn reset_attention_mean(&self) {
+        if let Fusion::Rsa(m) = self {
+            m.reset_attention_mean();
+        }
+    }
+
     /// Whether the method consumes the encoders' sequences rather than pooled vectors.
     pub fn consumes_sequences(&self) -> bool {
         matches!(self, Fusion::MlpMixer(_))

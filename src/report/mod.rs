@@ -1,5 +1,6 @@
 //! Result tables: metrics and predictions as parquet, summaries as JSON and Markdown.
 
+pub mod npy;
 pub mod parquet;
 pub mod summary;
 

@@ -288,6 +288,8 @@ impl FoldJob<'_> {
             n_classes,
             &eval_device,
         );
+        // rsa: average the attention maps of the valid split only, as seed 000's validation loop.
+        best.fusion.reset_attention_mean();
         let valid = evaluate(
             &best,
             inputs,
@@ -297,6 +299,7 @@ impl FoldJob<'_> {
             n_classes,
             &eval_device,
         );
+        self.save_attention_mean(&best)?;
         checkpoint::publish(&self.dir, &state)?;
         let mut metrics = state.metrics;
         metrics.extend(self.rows(
@@ -323,6 +326,24 @@ impl FoldJob<'_> {
             test: test.report,
             parameters,
         })
+    }
+
+    /// rsa: the selected weights' mean attention map over the valid split, as
+    /// `rsa_attention_mean.npy` next to the fold's checkpoints (seed 000's `attn_weights.npy`,
+    /// spec A.5). Nothing for other methods or with `fusion.rsa_attention_mean = false`.
+    fn save_attention_mean(&self, model: &EmotionModel) -> anyhow::Result<()> {
+        let Some(mean) = model.fusion.attention_mean() else {
+            return Ok(());
+        };
+        let shape = mean.dims();
+        let values = mean
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("attention map to f32: {e:?}"))?;
+        crate::run::atomic::write_atomic(
+            &self.dir.join("rsa_attention_mean.npy"),
+            &crate::report::npy::f32_npy(&values, &shape),
+        )
     }
 
     /// One pass over the shuffled training split; returns the updated model, the training
