@@ -153,6 +153,22 @@ mod tests {
         assert_eq!(head.num_params(), 328_300_813);
     }
 
+    /// The real size once: allocates the 328 M parameters (~1.3 GB) and runs a batch of 2.
+    /// `cargo test --lib rsa_cfn -- --ignored`
+    #[test]
+    #[ignore = "allocates ~1.3 GB"]
+    fn forward_at_seed_000_dims() {
+        let device = Device::default();
+        let spec = spec(FusionMethod::RsaCfn, SEED000_AUDIO, SEED000_TEXT);
+        let head = RsaCfn::new(&spec, &device);
+        let logits = head.forward(
+            ramp(2, SEED000_TEXT, &device),
+            ramp(2, SEED000_AUDIO, &device),
+        );
+        assert_eq!(logits.dims(), [2, CLASSES]);
+        assert!(to_vec(logits).iter().all(|v| v.is_finite()));
+    }
+
     #[test]
     fn logits_shape_at_small_dims() {
         let device = Device::default();
