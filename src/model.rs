@@ -56,9 +56,9 @@ impl EmotionModel {
         self.fusion.forward(text, audio)
     }
 
-    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer). Pooled
-    /// methods keep the cheaper `forward` path above; only this routing and the encoders'
-    /// `forward_sequence` exist for token-level fusion.
+    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer). The
+    /// encoders pool internally, so such a method needs their `forward_sequence` instead; this
+    /// second path is the whole change, and pooled methods never take it.
     fn sequences(&self, batch: &Batch) -> TokenSequences {
         let (text, audio) = match (&self.text, &self.audio) {
             (Some(text), Some(audio)) => (text, audio),
