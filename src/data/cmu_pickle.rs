@@ -10,7 +10,7 @@
 //! do not depend on it. A malformed pickle is a fatal error: the file is one precomputed
 //! table, there are no rows to drop one by one.
 
-mod ndarray;
+pub(super) mod ndarray;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -136,29 +136,12 @@ pub fn load_kemdy19(root: &Path, opts: &Kemdy19Options) -> Result<RawCorpus, Dat
 }
 
 fn annotation_files(root: &Path) -> Result<Vec<AnnotationFile>, DataError> {
-    let dir = root.join("annotation");
-    let entries = std::fs::read_dir(&dir).map_err(|e| {
-        DataError::format(
-            &dir,
-            format!("cannot list the annotation folder ({e}); expected <root>/annotation/SessionNN_F_res.csv"),
-        )
-    })?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Session") && n.ends_with("_res.csv"))
-        })
-        .collect();
-    paths.sort();
-    if paths.is_empty() {
-        return Err(DataError::format(
-            &dir,
-            "no SessionNN_F_res.csv / SessionNN_M_res.csv file; expected the KEMDy19 annotation folder",
-        ));
-    }
+    let paths = super::kemdy20::list_annotation_files(
+        root,
+        ("Session", "_res.csv"),
+        "SessionNN_F_res.csv",
+        "no SessionNN_F_res.csv / SessionNN_M_res.csv file; expected the KEMDy19 annotation folder",
+    )?;
     paths.into_iter().map(parse_file_name).collect()
 }
 

@@ -54,9 +54,30 @@ pub fn load_kemdy20(
 }
 
 fn annotation_files(root: &Path) -> Result<Vec<PathBuf>, DataError> {
+    list_annotation_files(
+        root,
+        ("Sess", "_eval.csv"),
+        "SessNN_eval.csv",
+        "no SessNN_eval.csv file; expected the KEMDy20 annotation folder",
+    )
+}
+
+/// `<root>/annotation/<prefix>*<suffix>` in file-name order, for both KEMDy corpora: an
+/// unlistable folder or no matching file is an error naming the folder and `expected`.
+pub(super) fn list_annotation_files(
+    root: &Path,
+    (prefix, suffix): (&str, &str),
+    pattern: &str,
+    none_found: &str,
+) -> Result<Vec<PathBuf>, DataError> {
     let dir = root.join("annotation");
     let entries = std::fs::read_dir(&dir).map_err(|e| {
-        DataError::format(&dir, format!("cannot list the annotation folder ({e}); expected <root>/annotation/SessNN_eval.csv"))
+        DataError::format(
+            &dir,
+            format!(
+                "cannot list the annotation folder ({e}); expected <root>/annotation/{pattern}"
+            ),
+        )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -64,15 +85,12 @@ fn annotation_files(root: &Path) -> Result<Vec<PathBuf>, DataError> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("Sess") && n.ends_with("_eval.csv"))
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
         })
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(DataError::format(
-            &dir,
-            "no SessNN_eval.csv file; expected the KEMDy20 annotation folder",
-        ));
+        return Err(DataError::format(&dir, none_found));
     }
     Ok(files)
 }

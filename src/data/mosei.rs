@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_pickle::{HashableValue, Value};
 
+use super::cmu_pickle::ndarray::kind_of;
 use super::error::DataError;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
 
@@ -91,7 +92,7 @@ fn read_meta(path: &Path) -> Result<BTreeMap<HashableValue, Value>, DataError> {
             path,
             format!(
                 "expected a dict {{clip_id: {{'text', 'label'}}}}, found {}",
-                kind(&other)
+                kind_of(&other)
             ),
         )),
     }
@@ -149,12 +150,12 @@ fn text_and_label(entry: Value) -> Result<(String, Value), String> {
     let Value::Dict(mut fields) = entry else {
         return Err(format!(
             "malformed row: the meta entry is {}, expected a dict",
-            kind(&entry)
+            kind_of(&entry)
         ));
     };
     let text = match fields.remove(&HashableValue::String("text".into())) {
         Some(Value::String(text)) => text,
-        Some(other) => return Err(format!("malformed row: 'text' is {}", kind(&other))),
+        Some(other) => return Err(format!("malformed row: 'text' is {}", kind_of(&other))),
         None => return Err("malformed row: the meta entry has no 'text'".into()),
     };
     let label = fields
@@ -169,7 +170,7 @@ fn label_scores(label: &Value) -> Result<[f64; 6], String> {
         return Err(format!(
             "malformed row: 'label' is {}, expected a list of 6 numbers \
              (a numpy array reads as None: save plain lists)",
-            kind(label)
+            kind_of(label)
         ));
     };
     if items.len() != MOSEI_EMOTIONS.len() {
@@ -180,8 +181,8 @@ fn label_scores(label: &Value) -> Result<[f64; 6], String> {
     }
     let mut scores = [0.0; 6];
     for (slot, item) in scores.iter_mut().zip(items) {
-        *slot =
-            number(item).ok_or_else(|| format!("malformed row: 'label' holds {}", kind(item)))?;
+        *slot = number(item)
+            .ok_or_else(|| format!("malformed row: 'label' holds {}", kind_of(item)))?;
     }
     Ok(scores)
 }
@@ -209,22 +210,6 @@ fn present_emotions(scores: &[f64; 6], threshold: f32) -> Vec<String> {
 /// MOSEI has one speaker per video, so the video stands for the speaker.
 fn video_of(id: &str) -> &str {
     id.rsplit_once('_').map_or(id, |(video, _)| video)
-}
-
-/// A Python type name for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::None => "None",
-        Value::Bool(_) => "a bool",
-        Value::I64(_) | Value::Int(_) => "an int",
-        Value::F64(_) => "a float",
-        Value::Bytes(_) => "bytes",
-        Value::String(_) => "a str",
-        Value::List(_) => "a list",
-        Value::Tuple(_) => "a tuple",
-        Value::Set(_) | Value::FrozenSet(_) => "a set",
-        Value::Dict(_) => "a dict",
-    }
 }
 
 /// Paths of the clip's frames (`image_{i}.jpg`, in frame order), for callers that want them;
