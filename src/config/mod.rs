@@ -1,6 +1,7 @@
 //! The experiment file: typed schema, layering, validation, JSON Schema.
 
 pub mod docs;
+pub mod encoders;
 pub mod error;
 pub mod experiment;
 pub mod load;

@@ -279,7 +279,9 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             format!("found {}, expected at least 100", text.tokenizer.vocab),
         );
     }
-    check_probability("encoders.text.dropout", text.dropout, fail);
+    if let Some(p) = text.dropout {
+        check_probability("encoders.text.dropout", p, fail);
+    }
 
     let audio = &exp.encoders.audio;
     if audio.n_mels < 8 {
@@ -325,7 +327,9 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             ),
         );
     }
-    check_probability("encoders.audio.dropout", audio.dropout, fail);
+    if let Some(p) = audio.dropout {
+        check_probability("encoders.audio.dropout", p, fail);
+    }
 }
 
 fn check_train(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {

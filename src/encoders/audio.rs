@@ -36,7 +36,7 @@ impl AudioEncoderSpec {
             convs,
             activation: Gelu::new(),
             norm: LayerNormConfig::new(c.channels).init(device),
-            dropout: DropoutConfig::new(c.dropout).init(),
+            dropout: DropoutConfig::new(c.small_dropout()).init(),
             transformer: (c.transformer_layers > 0).then(|| {
                 TransformerEncoderConfig::new(
                     c.channels,
@@ -44,7 +44,7 @@ impl AudioEncoderSpec {
                     c.heads,
                     c.transformer_layers,
                 )
-                .with_dropout(c.dropout)
+                .with_dropout(c.small_dropout())
                 .with_norm_first(true)
                 .init(device)
             }),

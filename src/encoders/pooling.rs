@@ -17,7 +17,27 @@ pub fn padding_mask(lengths: &[usize], max_len: usize, device: &Device) -> Tenso
 pub fn pool(hidden: Tensor<3>, lengths: &[usize], pooling: Pooling) -> Tensor<2> {
     let [batch, time, dim] = hidden.dims();
     match pooling {
-        Pooling::Cls => hidden.narrow(1, 0, 1).reshape([batch, dim]),
+        Pooling::Cls | Pooling::First => hidden.narrow(1, 0, 1).reshape([batch, dim]),
+        Pooling::Last => {
+            let rows: Vec<Tensor<2>> = lengths
+                .iter()
+                .enumerate()
+                .map(|(row, &len)| {
+                    let t = len.clamp(1, time) - 1;
+                    hidden
+                        .clone()
+                        .narrow(0, row, 1)
+                        .narrow(1, t, 1)
+                        .reshape([1, dim])
+                })
+                .collect();
+            Tensor::cat(rows, 0)
+        }
+        // Validation lets these through only where the encoder handles them itself: the
+        // model's pooler output, or the whole sequence for a token-level fusion.
+        Pooling::Pooler | Pooling::None => {
+            unreachable!("pooling {pooling:?} is resolved by the encoder, not by pool()")
+        }
         Pooling::MeanUnmasked => hidden.mean_dim(1).reshape([batch, dim]),
         Pooling::Mean => {
             let device = hidden.device();
@@ -40,7 +60,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masked_mean_ignores_padding_and_unmasked_does_not() {
+    fn masked_mean_and_last_ignore_padding_and_unmasked_mean_does_not() {
         let device = Device::default();
         let h = Tensor::<3>::from_data(
             TensorData::new(vec![1.0f32, 2.0, 3.0, 100.0, 4.0, 4.0, 4.0, 4.0], [2, 4, 1]),
@@ -56,6 +76,11 @@ mod tests {
             .try_to_vec()
             .unwrap();
         assert_eq!(unmasked, vec![26.5, 4.0]);
+        let last: Vec<f32> = pool(h.clone(), &[3, 4], Pooling::Last)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(last, vec![3.0, 4.0]);
         let cls: Vec<f32> = pool(h, &[3, 4], Pooling::Cls)
             .into_data()
             .try_to_vec()

@@ -28,9 +28,9 @@ impl TextEncoderSpec {
             tokens: EmbeddingConfig::new(self.vocab_size, c.hidden).init(device),
             positions: EmbeddingConfig::new(c.max_len, c.hidden).init(device),
             norm: LayerNormConfig::new(c.hidden).init(device),
-            dropout: DropoutConfig::new(c.dropout).init(),
+            dropout: DropoutConfig::new(c.small_dropout()).init(),
             transformer: TransformerEncoderConfig::new(c.hidden, c.ffn, c.heads, c.layers)
-                .with_dropout(c.dropout)
+                .with_dropout(c.small_dropout())
                 .with_norm_first(true)
                 .init(device),
             pooling: c.pooling,

@@ -229,7 +229,7 @@ mod tests {
             channels: 8,
             conv_layers: 1,
             transformer_layers: 0,
-            dropout: 0.0,
+            dropout: Some(0.0),
             ..Default::default()
         };
         ModelSpec {
