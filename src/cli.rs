@@ -44,6 +44,10 @@ pub struct Common {
     /// Where run directories go.
     #[arg(long, default_value = "runs", global = true)]
     pub runs_dir: PathBuf,
+    /// Feature cache of frozen encoders (default: `<runs-dir>/.feature-cache`); share it
+    /// between experiments to compute each utterance's features once.
+    #[arg(long, global = true)]
+    pub cache_dir: Option<PathBuf>,
     /// No progress bars; warnings and errors only.
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -205,6 +209,10 @@ fn run_files(
         .collect::<anyhow::Result<_>>()?;
     let opts = RunOptions {
         runs_dir: common.runs_dir.clone(),
+        cache_dir: common
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| common.runs_dir.join(".feature-cache")),
         force,
         quiet: common.quiet,
     };

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::{DatasetKind, Experiment, LoadedExperiment};
 use crate::data::cmu_pickle::{CmuPickleSummary, load_cmu_pickle};
 use crate::data::{make_folds, prepare_corpus};
-use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
+use crate::encoders::TextEncoderSpec;
 use crate::fusion::FusionSpec;
 use crate::model::{ModelSpec, ModuleParams};
 use crate::run::experiment::{DataReport, data_report};
@@ -50,7 +50,9 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         ds.synthetic = None; // inspect reads; it never generates
         let corpus = prepare_corpus(&ds)?;
         let folds = make_folds(&corpus, &exp.split, exp.split.seed.unwrap_or(exp.seed))?;
-        let vocab = if exp.fusion.method.uses_text() {
+        let vocab = if exp.fusion.method.uses_text() && exp.encoders.text.kind.is_pretrained() {
+            pretrained_vocab(exp)?
+        } else if exp.fusion.method.uses_text() {
             let texts = folds[0]
                 .train
                 .iter()
@@ -78,16 +80,25 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
                 ""
             }
         );
-        let vocab = exp.fusion.method.uses_text().then_some(VocabSize {
-            size: exp.encoders.text.tokenizer.vocab,
-            source: "encoders.text.tokenizer.vocab (upper bound; the trained vocabulary may be smaller)",
-        });
+        let vocab = if exp.encoders.text.kind.is_pretrained() {
+            pretrained_vocab(exp)?
+        } else {
+            exp.fusion.method.uses_text().then_some(VocabSize {
+                size: exp.encoders.text.tokenizer.vocab,
+                source: "encoders.text.tokenizer.vocab (upper bound; the trained vocabulary may be smaller)",
+            })
+        };
         (None, Some(note), vocab)
     };
-    let spec = model_spec(exp, vocab.as_ref().map(|v| v.size));
+    let spec = crate::train::fold::model_spec(
+        exp,
+        vocab.as_ref().map_or(0, |v| v.size),
+        exp.dataset.classes.len(),
+    )?;
     // On an autodiff device parameters carry their trainable flag; a plain one reports none.
+    // Skeletons only: counting needs each encoder's config.json, never its weights.
     let device = crate::device::DeviceChoice::Flex.device()?.autodiff();
-    let modules = spec.init(&device).parameter_counts();
+    let modules = spec.parameter_counts(&spec.init_skeleton(&device)?, &device)?;
     Ok(Inspection {
         name: exp.name.clone(),
         fusion: enum_name(&exp.fusion.method),
@@ -101,25 +112,19 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     })
 }
 
-fn model_spec(exp: &Experiment, vocab_size: Option<usize>) -> ModelSpec {
-    let text = vocab_size.map(|vocab_size| TextEncoderSpec {
-        config: exp.encoders.text.clone(),
-        vocab_size,
-    });
-    let audio = exp.fusion.method.uses_audio().then(|| AudioEncoderSpec {
-        config: exp.encoders.audio.clone(),
-    });
-    ModelSpec {
-        fusion: FusionSpec {
-            config: exp.fusion.clone(),
-            text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
-            audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
-            text_tokens: exp.encoders.text.max_len,
-            n_classes: exp.dataset.classes.len(),
-        },
-        text,
-        audio,
+/// A pretrained text encoder's vocabulary, from its folder's config.json.
+fn pretrained_vocab(exp: &Experiment) -> anyhow::Result<Option<VocabSize>> {
+    if !exp.fusion.method.uses_text() {
+        return Ok(None);
     }
+    let spec = TextEncoderSpec::from_folder(&exp.encoders.text)?;
+    let crate::encoders::text::TextBackboneSpec::Pretrained { hf, .. } = &spec.backbone else {
+        unreachable!("from_folder builds a pretrained spec");
+    };
+    Ok(Some(VocabSize {
+        size: hf.vocab_size,
+        source: "vocab_size in the encoder folder's config.json",
+    }))
 }
 
 fn enum_name(value: &impl Serialize) -> String {

@@ -4,7 +4,7 @@ use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::batch::Batch;
+use crate::data::batch::{AudioBatch, Batch, CachedBatch, TextBatch};
 use crate::encoders::{AudioEncoder, AudioEncoderSpec, TextEncoder, TextEncoderSpec};
 use crate::fusion::{Fusion, FusionSpec, TokenSequences};
 
@@ -17,12 +17,70 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
-    pub fn init(&self, device: &Device) -> EmotionModel {
-        EmotionModel {
-            text: self.text.as_ref().map(|s| s.init(device)),
-            audio: self.audio.as_ref().map(|s| s.init(device)),
+    /// The model to train: pretrained weights loaded where the experiment says so. A frozen
+    /// encoder is left out: its outputs come from the feature cache with each batch.
+    pub fn init(&self, device: &Device) -> anyhow::Result<EmotionModel> {
+        Ok(EmotionModel {
+            text: self
+                .trained_text()
+                .map(|s| s.init(device))
+                .transpose()?,
+            audio: self
+                .trained_audio()
+                .map(|s| s.init(device))
+                .transpose()?,
             fusion: self.fusion.init(device),
+        })
+    }
+
+    /// The same modules with fresh weights and no weight file read: what a checkpoint is
+    /// loaded into.
+    pub fn init_skeleton(&self, device: &Device) -> anyhow::Result<EmotionModel> {
+        Ok(EmotionModel {
+            text: self
+                .trained_text()
+                .map(|s| s.init_skeleton(device))
+                .transpose()?,
+            audio: self
+                .trained_audio()
+                .map(|s| s.init_skeleton(device))
+                .transpose()?,
+            fusion: self.fusion.init(device),
+        })
+    }
+
+    fn trained_text(&self) -> Option<&TextEncoderSpec> {
+        self.text.as_ref().filter(|s| !s.is_frozen())
+    }
+
+    fn trained_audio(&self) -> Option<&AudioEncoderSpec> {
+        self.audio.as_ref().filter(|s| !s.is_frozen())
+    }
+
+    /// Parameter counts of every module: the trained ones counted on `model`, a frozen
+    /// encoder (absent from the model) on a skeleton built from its config alone.
+    pub fn parameter_counts(
+        &self,
+        model: &EmotionModel,
+        device: &Device,
+    ) -> anyhow::Result<Vec<ModuleParams>> {
+        let mut out = Vec::new();
+        match (&self.text, &model.text) {
+            (_, Some(text)) => out.push(ModuleParams::of("encoders.text", text)),
+            (Some(spec), None) => {
+                out.push(ModuleParams::of("encoders.text", &spec.init_skeleton(device)?))
+            }
+            (None, None) => {}
         }
+        match (&self.audio, &model.audio) {
+            (_, Some(audio)) => out.push(ModuleParams::of("encoders.audio", audio)),
+            (Some(spec), None) => {
+                out.push(ModuleParams::of("encoders.audio", &spec.init_skeleton(device)?))
+            }
+            (None, None) => {}
+        }
+        out.push(ModuleParams::of("fusion", &model.fusion));
+        Ok(out)
     }
 }
 
@@ -39,55 +97,54 @@ impl EmotionModel {
         if self.fusion.consumes_sequences() {
             return self.fusion.forward_sequences(self.sequences(batch));
         }
-        let text = self.text.as_ref().map(|enc| {
-            let ids = batch
-                .text_ids
-                .clone()
-                .expect("batch built with text for a text model");
-            enc.forward(ids, &batch.text_lengths)
+        let text = batch.text.as_ref().map(|input| match input {
+            TextBatch::Cached(cached) => cached.pooled(),
+            TextBatch::Tokens { ids, lengths } => self
+                .text
+                .as_ref()
+                .expect("a model with a trained text encoder")
+                .forward(ids.clone(), lengths),
         });
-        let audio = self.audio.as_ref().map(|enc| {
-            let feats = batch
+        let audio = batch.audio.as_ref().map(|input| match input {
+            AudioBatch::Cached(cached) => cached.pooled(),
+            AudioBatch::Input(input) => self
                 .audio
-                .clone()
-                .expect("batch built with audio for an audio model");
-            enc.forward(feats, &batch.audio_frames)
+                .as_ref()
+                .expect("a model with a trained audio encoder")
+                .forward(input.clone()),
         });
         self.fusion.forward(text, audio)
     }
 
-    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer). The
-    /// encoders pool internally, so such a method needs their `forward_sequence` instead; this
-    /// second path is the whole change, and pooled methods never take it.
+    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer): from
+    /// the encoders' `forward_sequence`, or from the cache when they are frozen.
     fn sequences(&self, batch: &Batch) -> TokenSequences {
-        let (text, audio) = match (&self.text, &self.audio) {
-            (Some(text), Some(audio)) => (text, audio),
-            _ => panic!("a token-level fusion needs both encoders"),
+        let (text, text_lengths) = match batch.text.as_ref().expect("batch built with text") {
+            TextBatch::Cached(cached) => cached.sequence(),
+            TextBatch::Tokens { ids, lengths } => (
+                self.text
+                    .as_ref()
+                    .expect("a model with a trained text encoder")
+                    .forward_sequence(ids.clone(), lengths),
+                lengths.clone(),
+            ),
         };
-        let ids = batch.text_ids.clone().expect("batch built with text");
-        let feats = batch.audio.clone().expect("batch built with audio");
-        let (audio, audio_lengths) = audio.forward_sequence(feats, &batch.audio_frames);
+        let (audio, audio_lengths) = match batch.audio.as_ref().expect("batch built with audio") {
+            AudioBatch::Cached(cached) => cached.sequence(),
+            AudioBatch::Input(input) => self
+                .audio
+                .as_ref()
+                .expect("a model with a trained audio encoder")
+                .forward_sequence(input.clone()),
+        };
         TokenSequences {
-            text: text.forward_sequence(ids, &batch.text_lengths),
-            text_lengths: batch.text_lengths.clone(),
+            text,
+            text_lengths,
             audio,
             audio_lengths,
         }
     }
 
-    /// Parameter counts per top-level module, in the order `encoders.text`, `encoders.audio`,
-    /// `fusion`.
-    pub fn parameter_counts(&self) -> Vec<ModuleParams> {
-        let mut out = Vec::new();
-        if let Some(text) = &self.text {
-            out.push(ModuleParams::of("encoders.text", text));
-        }
-        if let Some(audio) = &self.audio {
-            out.push(ModuleParams::of("encoders.audio", audio));
-        }
-        out.push(ModuleParams::of("fusion", &self.fusion));
-        out
-    }
 }
 
 /// Total and trainable parameter counts of one module.

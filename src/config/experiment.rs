@@ -314,6 +314,10 @@ impl FusionMethod {
     pub fn uses_audio(self) -> bool {
         !matches!(self, FusionMethod::TextOnly)
     }
+    /// Token-level methods take the encoders' whole sequences rather than pooled vectors.
+    pub fn consumes_sequences(self) -> bool {
+        matches!(self, FusionMethod::MlpMixer)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -8,6 +8,7 @@ pub mod load;
 pub mod locate;
 pub mod schema;
 pub mod validate;
+pub mod validate_encoders;
 
 pub use error::{ConfigError, Located};
 pub use experiment::*;

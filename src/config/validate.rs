@@ -244,6 +244,47 @@ fn check_split(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 }
 
 fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    let method = exp.fusion.method;
+    if method.uses_text() {
+        let text = &exp.encoders.text;
+        if text.kind.is_pretrained() {
+            super::validate_encoders::check_pretrained_text(text, fail);
+        } else {
+            check_small_text_encoder(exp, fail);
+            super::validate_encoders::check_small_encoder_keys(
+                "encoders.text",
+                text.path.as_deref(),
+                text.train,
+                fail,
+            );
+        }
+        super::validate_encoders::check_pooling(
+            "encoders.text",
+            text.pooling,
+            text.kind,
+            method,
+            fail,
+        );
+    }
+    if method.uses_audio() {
+        let audio = &exp.encoders.audio;
+        if audio.kind == super::experiment::AudioEncoderKind::Wav2vec2 {
+            super::validate_encoders::check_wav2vec2(audio, fail);
+        } else {
+            check_small_audio_encoder(exp, fail);
+            super::validate_encoders::check_small_encoder_keys(
+                "encoders.audio",
+                audio.path.as_deref(),
+                audio.train,
+                fail,
+            );
+        }
+        super::validate_encoders::check_audio_pooling(audio, method, fail);
+    }
+}
+
+/// The sizes of `kind = "transformer"`.
+fn check_small_text_encoder(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let text = &exp.encoders.text;
     for (key, value) in [
         ("encoders.text.hidden", text.hidden),
@@ -282,7 +323,10 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     if let Some(p) = text.dropout {
         check_probability("encoders.text.dropout", p, fail);
     }
+}
 
+/// The sizes and STFT of `kind = "logmel_conv"`.
+fn check_small_audio_encoder(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let audio = &exp.encoders.audio;
     if audio.n_mels < 8 {
         fail(

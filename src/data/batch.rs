@@ -11,6 +11,8 @@ use rand_chacha::ChaCha8Rng;
 
 use super::features::{FeatureStats, LogMel};
 use super::tokenize::Encoded;
+use crate::encoders::AudioInput;
+use crate::encoders::cache::CachedFeature;
 
 /// One batch on the device. Lengths stay on the host: masks and pooling weights are built from
 /// them where they are needed.
@@ -18,42 +20,121 @@ use super::tokenize::Encoded;
 pub struct Batch {
     /// Indices into the corpus' examples, in batch order.
     pub indices: Vec<usize>,
-    pub text_ids: Option<Tensor<2, Int>>,
-    pub text_lengths: Vec<usize>,
-    /// Normalised log-mel frames `[batch, frames, n_mels]`, zero-padded to the longest clip.
-    pub audio: Option<Tensor<3>>,
-    pub audio_frames: Vec<usize>,
+    pub text: Option<TextBatch>,
+    pub audio: Option<AudioBatch>,
     pub labels: Tensor<1, Int>,
     /// Vote distributions `[batch, classes]` when training on soft targets.
     pub soft: Option<Tensor<2>>,
 }
 
-/// A fold's inputs for every example of the corpus: token ids (from the fold's tokenizer) and
-/// log-mel features with the fold's normalisation.
+/// The text of a batch: token ids for a trained encoder, or a frozen encoder's cached output.
+#[derive(Debug, Clone)]
+pub enum TextBatch {
+    /// `[batch, max_len]` right-padded ids and the real tokens per row.
+    Tokens {
+        ids: Tensor<2, Int>,
+        lengths: Vec<usize>,
+    },
+    Cached(CachedBatch),
+}
+
+/// The audio of a batch: the encoder's input, or a frozen encoder's cached output.
+#[derive(Debug, Clone)]
+pub enum AudioBatch {
+    Input(AudioInput),
+    Cached(CachedBatch),
+}
+
+/// A frozen encoder's outputs for a batch.
+#[derive(Debug, Clone)]
+pub enum CachedBatch {
+    /// One vector per utterance, `[batch, dim]`.
+    Pooled(Tensor<2>),
+    /// Sequences zero-padded to the longest, `[batch, time, dim]`, with their lengths.
+    Sequence {
+        values: Tensor<3>,
+        lengths: Vec<usize>,
+    },
+}
+
+impl CachedBatch {
+    pub fn pooled(&self) -> Tensor<2> {
+        match self {
+            Self::Pooled(t) => t.clone(),
+            Self::Sequence { .. } => panic!("the cache holds sequences, the fusion wants vectors"),
+        }
+    }
+
+    pub fn sequence(&self) -> (Tensor<3>, Vec<usize>) {
+        match self {
+            Self::Sequence { values, lengths } => (values.clone(), lengths.clone()),
+            Self::Pooled(_) => panic!("the cache holds vectors, the fusion wants sequences"),
+        }
+    }
+}
+
+/// Where a fold's text comes from.
+#[derive(Clone, Copy)]
+pub enum TextSource<'a> {
+    /// Token ids from the fold's tokenizer.
+    Tokens(&'a [Encoded]),
+    /// A frozen encoder's output per example.
+    Cached(&'a [CachedFeature]),
+}
+
+/// Where a fold's audio comes from.
+#[derive(Clone, Copy)]
+pub enum AudioSource<'a> {
+    /// Log-mel frames with the fold's normalisation.
+    LogMel(&'a [LogMel], &'a FeatureStats),
+    /// Raw clips, for wav2vec2.
+    Waveform(&'a [Vec<f32>]),
+    /// A frozen encoder's output per example.
+    Cached(&'a [CachedFeature]),
+}
+
+/// A fold's inputs for every example of the corpus.
 pub struct FoldInputs<'a> {
     pub labels: &'a [usize],
     /// Each example's vote distribution (`multi_label = "soft_votes"`).
     pub soft: Option<&'a [Vec<f32>]>,
-    pub text: Option<&'a [Encoded]>,
-    pub audio: Option<(&'a [LogMel], &'a FeatureStats)>,
+    pub text: Option<TextSource<'a>>,
+    pub audio: Option<AudioSource<'a>>,
 }
 
 impl FoldInputs<'_> {
     pub fn batch(&self, indices: &[usize], device: &Device) -> Batch {
-        let (text_ids, text_lengths) = match self.text {
-            Some(encoded) => {
+        let text = self.text.map(|source| match source {
+            TextSource::Tokens(encoded) => {
                 let (ids, lengths) = text_arrays(encoded, indices);
-                (Some(Tensor::from_data(ids, device)), lengths)
+                TextBatch::Tokens {
+                    ids: Tensor::from_data(ids, device),
+                    lengths,
+                }
             }
-            None => (None, Vec::new()),
-        };
-        let (audio, audio_frames) = match self.audio {
-            Some((features, stats)) => {
-                let (data, frames) = audio_array(features, stats, indices);
-                (Some(Tensor::from_data(data, device)), frames)
+            TextSource::Cached(features) => {
+                TextBatch::Cached(cached_batch(features, indices, device))
             }
-            None => (None, Vec::new()),
-        };
+        });
+        let audio = self.audio.map(|source| match source {
+            AudioSource::LogMel(features, stats) => {
+                let (data, lengths) = audio_array(features, stats, indices);
+                AudioBatch::Input(AudioInput::LogMel {
+                    frames: Tensor::from_data(data, device),
+                    lengths,
+                })
+            }
+            AudioSource::Waveform(clips) => {
+                let (data, lengths) = waveform_array(clips, indices);
+                AudioBatch::Input(AudioInput::Waveform {
+                    samples: Tensor::from_data(data, device),
+                    lengths,
+                })
+            }
+            AudioSource::Cached(features) => {
+                AudioBatch::Cached(cached_batch(features, indices, device))
+            }
+        });
         let labels: Vec<i64> = indices.iter().map(|&i| self.labels[i] as i64).collect();
         let soft = self.soft.map(|soft| {
             let classes = soft[indices[0]].len();
@@ -65,10 +146,8 @@ impl FoldInputs<'_> {
         });
         Batch {
             indices: indices.to_vec(),
-            text_ids,
-            text_lengths,
+            text,
             audio,
-            audio_frames,
             labels: Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
             soft,
         }
@@ -105,6 +184,52 @@ fn audio_array(
         TensorData::new(data, [indices.len(), max_frames, n_mels]),
         frames,
     )
+}
+
+/// Clips zero-padded on the right to the longest in the batch, as wav2vec2's feature extractor
+/// pads them.
+fn waveform_array(clips: &[Vec<f32>], indices: &[usize]) -> (TensorData, Vec<usize>) {
+    let lengths: Vec<usize> = indices.iter().map(|&i| clips[i].len()).collect();
+    let longest = lengths.iter().copied().max().unwrap_or(1).max(1);
+    let mut data = vec![0f32; indices.len() * longest];
+    for (row, &i) in indices.iter().enumerate() {
+        data[row * longest..][..clips[i].len()].copy_from_slice(&clips[i]);
+    }
+    (TensorData::new(data, [indices.len(), longest]), lengths)
+}
+
+/// Cached outputs as one tensor: vectors stacked, or sequences zero-padded to the longest.
+fn cached_batch(features: &[CachedFeature], indices: &[usize], device: &Device) -> CachedBatch {
+    let first = &features[indices[0]];
+    match first.shape.as_slice() {
+        [dim] => {
+            let values: Vec<f32> = indices
+                .iter()
+                .flat_map(|&i| features[i].values.iter().copied())
+                .collect();
+            CachedBatch::Pooled(Tensor::from_data(
+                TensorData::new(values, [indices.len(), *dim]),
+                device,
+            ))
+        }
+        [_, dim] => {
+            let lengths: Vec<usize> = indices.iter().map(|&i| features[i].shape[0]).collect();
+            let longest = lengths.iter().copied().max().unwrap_or(1).max(1);
+            let mut values = vec![0f32; indices.len() * longest * dim];
+            for (row, &i) in indices.iter().enumerate() {
+                values[row * longest * dim..][..features[i].values.len()]
+                    .copy_from_slice(&features[i].values);
+            }
+            CachedBatch::Sequence {
+                values: Tensor::from_data(
+                    TensorData::new(values, [indices.len(), longest, *dim]),
+                    device,
+                ),
+                lengths,
+            }
+        }
+        shape => panic!("a cached feature of shape {shape:?}; expected [dim] or [time, dim]"),
+    }
 }
 
 /// Training order for one epoch: a seeded shuffle, so a resumed epoch sees the same batches.

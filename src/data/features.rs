@@ -172,7 +172,7 @@ pub fn extract_all(
     cfg: &crate::config::AudioEncoderConfig,
     quiet: bool,
     strict: bool,
-) -> anyhow::Result<Vec<LogMel>> {
+) -> anyhow::Result<AudioData> {
     let extractor = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
     let bar = if quiet {
         indicatif::ProgressBar::hidden()
@@ -181,7 +181,7 @@ pub fn extract_all(
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "log-mel features [{bar:30}] {pos}/{len} clips {elapsed}",
+            "reading audio [{bar:30}] {pos}/{len} clips {elapsed}",
         )
         .expect("valid template")
         .progress_chars("=> "),
@@ -195,7 +195,8 @@ pub fn extract_all(
         .map_or(1, |n| n.get())
         .min(8);
     let chunk = paths.len().div_ceil(threads).max(1);
-    let results: Vec<Result<LogMel, String>> = std::thread::scope(|scope| {
+    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
+    let results: Vec<Result<Clip, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = paths
             .chunks(chunk)
             .map(|part| {
@@ -203,7 +204,7 @@ pub fn extract_all(
                 scope.spawn(move || {
                     part.iter()
                         .map(|path| {
-                            let out = clip_features(extractor, path, cfg);
+                            let out = clip_features(extractor, path, cfg, waveforms);
                             bar.inc(1);
                             out
                         })
@@ -264,20 +265,59 @@ pub fn extract_all(
         !corpus.examples.is_empty(),
         "no audio file could be read; see the warnings above"
     );
-    Ok(features)
+    Ok(if waveforms {
+        AudioData::Waveform(
+            features
+                .into_iter()
+                .map(|clip| match clip {
+                    Clip::Waveform(w) => w,
+                    Clip::LogMel(_) => unreachable!("every clip was read as a waveform"),
+                })
+                .collect(),
+        )
+    } else {
+        AudioData::LogMel(
+            features
+                .into_iter()
+                .map(|clip| match clip {
+                    Clip::LogMel(m) => m,
+                    Clip::Waveform(_) => unreachable!("every clip was turned into log-mel"),
+                })
+                .collect(),
+        )
+    })
+}
+
+/// Every kept example's audio, in corpus order, in the form its encoder reads.
+#[derive(Debug, Clone)]
+pub enum AudioData {
+    /// Log-mel frames (`kind = "logmel_conv"`).
+    LogMel(Vec<LogMel>),
+    /// The clip's samples at the encoder's rate, shaped by `[encoders.audio.input]` (wav2vec2).
+    Waveform(Vec<Vec<f32>>),
+}
+
+enum Clip {
+    LogMel(LogMel),
+    Waveform(Vec<f32>),
 }
 
 fn clip_features(
     extractor: &LogMelExtractor,
     path: &std::path::Path,
     cfg: &crate::config::AudioEncoderConfig,
-) -> Result<LogMel, String> {
+    waveform: bool,
+) -> Result<Clip, String> {
     let samples = super::audio::load_clip(path, &cfg.input, cfg.sample_rate, cfg.max_samples)
         .map_err(|e| format!("unreadable audio: {e}"))?;
     if samples.is_empty() {
         return Err("empty audio: no samples".into());
     }
-    Ok(extractor.compute(&samples))
+    Ok(if waveform {
+        Clip::Waveform(samples)
+    } else {
+        Clip::LogMel(extractor.compute(&samples))
+    })
 }
 
 #[cfg(test)]

@@ -70,10 +70,7 @@ impl CachedFeature {
         }
         let count: usize = shape.iter().product();
         if rest.len() != 4 * count {
-            return Err(format!(
-                "{} value bytes for shape {shape:?}",
-                rest.len()
-            ));
+            return Err(format!("{} value bytes for shape {shape:?}", rest.len()));
         }
         let values = rest
             .chunks_exact(4)

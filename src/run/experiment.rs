@@ -10,7 +10,11 @@ use serde::Serialize;
 use super::atomic::{write_atomic, write_json_atomic};
 use super::dir::{RunDir, RunState, config_hash};
 use crate::config::{Experiment, LoadedExperiment};
+use crate::data::features::AudioData;
 use crate::data::{Corpus, Fold, make_folds, prepare_corpus};
+use crate::encoders::cache::CachedFeature;
+use crate::encoders::frozen::{self, Extraction};
+use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::report::summary::{Summary, write_summaries};
 use crate::report::{MetricRow, PredictionRow, write_metrics, write_predictions};
 use crate::train::fold::{FoldJob, FoldResult};
@@ -21,6 +25,8 @@ pub const MAIN_STAGE: &str = "main";
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub runs_dir: PathBuf,
+    /// Root of the feature cache of frozen encoders (shared by every run that names it).
+    pub cache_dir: PathBuf,
     pub force: bool,
     pub quiet: bool,
 }
@@ -38,6 +44,51 @@ pub struct RunOutcome {
 /// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes.
 pub fn resolved_toml(exp: &Experiment) -> anyhow::Result<String> {
     toml::to_string(exp).context("serialising the resolved config")
+}
+
+/// Frozen encoders' outputs for every example of the corpus, through the feature cache.
+#[derive(Default)]
+struct FrozenOutputs {
+    text: Option<Vec<CachedFeature>>,
+    audio: Option<Vec<CachedFeature>>,
+}
+
+fn frozen_features(
+    exp: &Experiment,
+    corpus: &Corpus,
+    audio: Option<&AudioData>,
+    device: &burn::prelude::Device,
+    opts: &RunOptions,
+) -> anyhow::Result<FrozenOutputs> {
+    let method = exp.fusion.method;
+    let sequences = method.consumes_sequences();
+    let extraction = Extraction {
+        cache_root: &opts.cache_dir,
+        device: device.clone(),
+        batch_size: exp.train.eval_batch_size.unwrap_or(exp.train.batch_size),
+        seed: exp.seed,
+        quiet: opts.quiet,
+    };
+    let mut out = FrozenOutputs::default();
+    let text_cfg = &exp.encoders.text;
+    if method.uses_text() && text_cfg.train.is_frozen() {
+        let spec = TextEncoderSpec::from_folder(text_cfg)?;
+        let dir = spec.folder().expect("a pretrained spec has a folder");
+        let tokenizer = crate::encoders::hf::load_tokenizer(dir, text_cfg.max_len)?;
+        let encoded = corpus
+            .examples
+            .iter()
+            .map(|e| crate::data::tokenize::encode(&tokenizer, &e.text))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        out.text = Some(frozen::text_features(&spec, &encoded, sequences, &extraction)?);
+    }
+    if let Some(AudioData::Waveform(clips)) = audio
+        && exp.encoders.audio.train.is_frozen()
+    {
+        let spec = AudioEncoderSpec::for_experiment(&exp.encoders.audio)?;
+        out.audio = Some(frozen::audio_features(&spec, clips, sequences, &extraction)?);
+    }
+    Ok(out)
 }
 
 pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
@@ -70,7 +121,7 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
 
     let started = Instant::now();
     let mut corpus = prepare_corpus(&exp.dataset)?;
-    let features = if exp.fusion.method.uses_audio() {
+    let audio = if exp.fusion.method.uses_audio() {
         Some(crate::data::features::extract_all(
             &mut corpus,
             &exp.encoders.audio,
@@ -80,6 +131,9 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
     } else {
         None
     };
+    let frozen = frozen_features(exp, &corpus, audio.as_ref(), &device, opts)?;
+    // A frozen audio encoder's clips are not needed once its features exist.
+    let audio = audio.filter(|_| frozen.audio.is_none());
     let split_seed = exp.split.seed.unwrap_or(exp.seed);
     let folds = make_folds(&corpus, &exp.split, split_seed)?;
     write_json_atomic(&run.file("data.json"), &data_report(&corpus, &folds))?;
@@ -96,7 +150,9 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
         let job = FoldJob {
             exp,
             corpus: &corpus,
-            features: features.as_deref(),
+            audio: audio.as_ref(),
+            frozen_text: frozen.text.as_deref(),
+            frozen_audio: frozen.audio.as_deref(),
             fold,
             n_folds: folds.len(),
             stage: MAIN_STAGE,

@@ -199,7 +199,7 @@ fn save_weights(model: &EmotionModel, path: &Path) -> anyhow::Result<()> {
 }
 
 fn load_weights(spec: &ModelSpec, path: &Path, device: &Device) -> anyhow::Result<EmotionModel> {
-    let mut model = spec.init(device);
+    let mut model = spec.init_skeleton(device)?;
     let mut store = SafetensorsStore::from_file(path);
     let applied = model
         .load_from(&mut store)
@@ -234,7 +234,7 @@ mod tests {
         };
         ModelSpec {
             text: None,
-            audio: Some(AudioEncoderSpec { config: audio }),
+            audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
             fusion: FusionSpec {
                 config: FusionConfig {
                     method: FusionMethod::AudioOnly,
@@ -303,7 +303,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::default().autodiff();
         let mut optimizer = AdamWConfig::new().with_weight_decay(0.01).init();
-        let mut model = spec().init(&device);
+        let mut model = spec().init(&device).unwrap();
         for _ in 0..3 {
             model = step(model, &mut optimizer, &device);
         }
@@ -333,7 +333,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::default().autodiff();
         let mut optimizer = AdamWConfig::new().init();
-        let mut model = spec().init(&device);
+        let mut model = spec().init(&device).unwrap();
         model = step(model, &mut optimizer, &device);
         save_epoch(dir.path(), &model, &optimizer, &state(1, 1)).unwrap();
         let committed = flat(&model);
@@ -356,7 +356,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::default().autodiff();
         let mut optimizer = AdamWConfig::new().init();
-        let mut model = spec().init(&device);
+        let mut model = spec().init(&device).unwrap();
         let mut best_weights = Vec::new();
         for epoch in 1..=4 {
             model = step(model, &mut optimizer, &device);

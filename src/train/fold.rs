@@ -16,10 +16,11 @@ use super::checkpoint::{self, TrainState};
 use super::evaluate::{EvalOutput, argmax, evaluate};
 use super::objective::{Objective, class_weights};
 use crate::config::{Experiment, MultiLabelPolicy, Sampler};
-use crate::data::batch::{FoldInputs, class_balanced, shuffled};
-use crate::data::features::{FeatureStats, LogMel};
+use crate::data::batch::{AudioSource, FoldInputs, TextSource, class_balanced, shuffled};
+use crate::data::features::{AudioData, FeatureStats};
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
+use crate::encoders::cache::CachedFeature;
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::fusion::FusionSpec;
 use crate::metrics::{ClassificationReport, classification_report};
@@ -30,8 +31,13 @@ use crate::report::{MetricRow, PredictionRow};
 pub struct FoldJob<'a> {
     pub exp: &'a Experiment,
     pub corpus: &'a Corpus,
-    /// Log-mel features of every example, when the method uses audio.
-    pub features: Option<&'a [LogMel]>,
+    /// Every example's audio (log-mel frames or waveforms), when the method uses a trained
+    /// audio encoder.
+    pub audio: Option<&'a AudioData>,
+    /// A frozen text encoder's output per example (from the feature cache).
+    pub frozen_text: Option<&'a [CachedFeature]>,
+    /// A frozen audio encoder's output per example.
+    pub frozen_audio: Option<&'a [CachedFeature]>,
     pub fold: &'a Fold,
     pub n_folds: usize,
     pub stage: &'a str,
@@ -70,16 +76,33 @@ impl FoldJob<'_> {
                 .with_context(|| format!("reading {}", result_path.display()));
         }
         std::fs::create_dir_all(&self.dir)?;
-        let encoded = self.text_inputs()?;
+        let encoded = match self.frozen_text {
+            Some(_) => None,
+            None => self.text_inputs()?,
+        };
         let stats = self.feature_stats()?;
         let soft = self.soft_targets();
+        let text = match (self.frozen_text, &encoded) {
+            (Some(cached), _) => Some(TextSource::Cached(cached)),
+            (None, Some((tokens, _))) => Some(TextSource::Tokens(tokens)),
+            (None, None) => None,
+        };
+        let audio = match (self.frozen_audio, self.audio) {
+            (Some(cached), _) => Some(AudioSource::Cached(cached)),
+            (None, Some(AudioData::LogMel(frames))) => Some(AudioSource::LogMel(
+                frames,
+                stats.as_ref().expect("statistics are fitted for log-mel input"),
+            )),
+            (None, Some(AudioData::Waveform(clips))) => Some(AudioSource::Waveform(clips)),
+            (None, None) => None,
+        };
         let inputs = FoldInputs {
             labels: &self.labels(),
             soft: soft.as_deref(),
-            text: encoded.as_ref().map(|(enc, _)| enc.as_slice()),
-            audio: self.features.zip(stats.as_ref()),
+            text,
+            audio,
         };
-        let spec = self.model_spec(encoded.as_ref().map(|(_, vocab)| *vocab));
+        let spec = self.model_spec(encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
         let result = self.train_and_test(&spec, &inputs)?;
         crate::run::atomic::write_json_atomic(&result_path, &result)?;
         checkpoint::clean_epochs(&self.dir)?;
@@ -106,7 +129,11 @@ impl FoldJob<'_> {
         }
         let cfg = &self.exp.encoders.text;
         let path = self.dir.join("tokenizer.json");
-        let tokenizer = if path.exists() {
+        let tokenizer = if cfg.kind.is_pretrained() {
+            // The model's own vocabulary, from its folder; nothing is trained per fold.
+            let dir = cfg.path.as_deref().expect("validated: pretrained kinds have a path");
+            crate::encoders::hf::load_tokenizer(dir, cfg.max_len)?
+        } else if path.exists() {
             Tokenizer::from_file(&path)
                 .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?
         } else {
@@ -128,9 +155,9 @@ impl FoldJob<'_> {
         Ok(Some((encoded, tokenizer.get_vocab_size(true))))
     }
 
-    /// Per-mel normalisation fitted on the training split only.
+    /// Per-mel normalisation fitted on the training split only (log-mel input only).
     fn feature_stats(&self) -> anyhow::Result<Option<FeatureStats>> {
-        let Some(features) = self.features else {
+        let Some(AudioData::LogMel(features)) = self.audio else {
             return Ok(None);
         };
         let stats = FeatureStats::fit(
@@ -141,26 +168,8 @@ impl FoldJob<'_> {
         Ok(Some(stats))
     }
 
-    fn model_spec(&self, vocab_size: Option<usize>) -> ModelSpec {
-        let exp = self.exp;
-        let text = vocab_size.map(|vocab_size| TextEncoderSpec {
-            config: exp.encoders.text.clone(),
-            vocab_size,
-        });
-        let audio = self.features.map(|_| AudioEncoderSpec {
-            config: exp.encoders.audio.clone(),
-        });
-        ModelSpec {
-            fusion: FusionSpec {
-                config: exp.fusion.clone(),
-                text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
-                audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
-                text_tokens: exp.encoders.text.max_len,
-                n_classes: self.corpus.classes.len(),
-            },
-            text,
-            audio,
-        }
+    fn model_spec(&self, vocab_size: usize) -> anyhow::Result<ModelSpec> {
+        model_spec(self.exp, vocab_size, self.corpus.classes.len())
     }
 
     fn objective(&self, device: &Device) -> Objective {
@@ -194,25 +203,27 @@ impl FoldJob<'_> {
         let exp = self.exp;
         let opt = &exp.train.optimizer;
         train_device.seed(self.seed(0));
-        let mut model = spec.init(&train_device);
-        let mut optimizer = AdamWConfig::new()
+        let optimizer = AdamWConfig::new()
             .with_beta_1(opt.beta1 as f32)
             .with_beta_2(opt.beta2 as f32)
             .with_epsilon(opt.eps as f32)
             .with_weight_decay(opt.weight_decay as f32)
             .init();
-        let mut state = TrainState::default();
-        if let Some(saved) =
-            checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())?
-        {
-            (model, optimizer, state) = saved;
-            tracing::info!(
-                fold = self.fold.index + 1,
-                epochs_done = state.epochs_done,
-                "resuming fold from its last checkpoint"
-            );
-        }
-        let parameters = model.parameter_counts();
+        // A resumed fold loads its checkpoint into a skeleton; only a fresh one reads the
+        // pretrained weights.
+        let (mut model, mut optimizer, mut state) =
+            match checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())? {
+                Some(saved) => {
+                    tracing::info!(
+                        fold = self.fold.index + 1,
+                        epochs_done = saved.2.epochs_done,
+                        "resuming fold from its last checkpoint"
+                    );
+                    saved
+                }
+                None => (spec.init(&train_device)?, optimizer, TrainState::default()),
+            };
+        let parameters = spec.parameter_counts(&model, &eval_device)?;
         let loss_train = self.objective(&train_device);
         let loss_eval = self.objective(&eval_device);
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
@@ -471,4 +482,29 @@ impl FoldJob<'_> {
             })
             .collect()
     }
+}
+
+/// The model an experiment builds: its encoders (a pretrained one reads its folder's
+/// config.json; `vocab_size` sizes the small transformer) and the fusion head over their widths.
+pub fn model_spec(exp: &Experiment, vocab_size: usize, n_classes: usize) -> anyhow::Result<ModelSpec> {
+    let method = exp.fusion.method;
+    let text = method
+        .uses_text()
+        .then(|| TextEncoderSpec::for_experiment(&exp.encoders.text, vocab_size))
+        .transpose()?;
+    let audio = method
+        .uses_audio()
+        .then(|| AudioEncoderSpec::for_experiment(&exp.encoders.audio))
+        .transpose()?;
+    Ok(ModelSpec {
+        fusion: FusionSpec {
+            config: exp.fusion.clone(),
+            text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
+            audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
+            text_tokens: exp.encoders.text.max_len,
+            n_classes,
+        },
+        text,
+        audio,
+    })
 }

@@ -1,0 +1,258 @@
+//! Frozen encoders (`train = "frozen"`): each utterance's output is computed once, stored in the
+//! feature cache, and handed to every fold, epoch and later run as a tensor, so the encoder
+//! never runs inside the training loop.
+//!
+//! The cache key of an encoder covers everything that changes its output (emo-run's version,
+//! the encoder table, the merged config.json, a hash of the weight file or the seed of a random
+//! init, the tokenizer, sequence or pooled output); the key of an utterance is a hash of the
+//! exact model input (token ids, or the processed samples).
+//!
+//! Audio is encoded one clip at a time: without an attention mask wav2vec2's output for a clip
+//! depends on the padding its batch-mates force on it, and a cached value must not.
+
+use std::path::Path;
+
+use anyhow::Context;
+use burn::prelude::*;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::audio::{AudioBackboneSpec, AudioEncoderSpec, AudioInput};
+use super::cache::{CachedFeature, FeatureCache};
+use super::folder;
+use super::text::{TextBackboneSpec, TextEncoderSpec};
+use crate::config::EncoderInit;
+use crate::data::tokenize::Encoded;
+
+/// Where and how frozen features are computed.
+#[derive(Debug, Clone)]
+pub struct Extraction<'a> {
+    pub cache_root: &'a Path,
+    pub device: Device,
+    /// Utterances per forward pass for text.
+    pub batch_size: usize,
+    /// Seed of a randomly initialised frozen encoder (part of its cache key).
+    pub seed: u64,
+    pub quiet: bool,
+}
+
+/// The frozen text encoder's output for each of `encoded`: `[hidden]` pooled, or the whole
+/// `[max_len, hidden]` sequence when `sequences` (token-level fusion).
+pub fn text_features(
+    spec: &TextEncoderSpec,
+    encoded: &[Encoded],
+    sequences: bool,
+    ex: &Extraction<'_>,
+) -> anyhow::Result<Vec<CachedFeature>> {
+    let cache = FeatureCache::open(ex.cache_root, &text_key(spec, sequences, ex.seed)?)?;
+    let keys: Vec<blake3::Hash> = encoded.iter().map(|e| ids_key(&e.ids)).collect();
+    let mut encoder = None;
+    let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
+        if encoder.is_none() {
+            ex.device.seed(ex.seed);
+            encoder = Some(spec.init(&ex.device)?);
+        }
+        let encoder = encoder.as_ref().expect("just built");
+        let len = encoded[chunk[0]].ids.len();
+        let ids: Vec<i64> = chunk
+            .iter()
+            .flat_map(|&i| encoded[i].ids.iter().map(|&id| i64::from(id)))
+            .collect();
+        let lengths: Vec<usize> = chunk
+            .iter()
+            .map(|&i| encoded[i].mask.iter().filter(|&&m| m).count())
+            .collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [chunk.len(), len]), &ex.device);
+        Ok(if sequences {
+            split_rows3(encoder.forward_sequence(ids, &lengths), None)
+        } else {
+            split_rows2(encoder.forward(ids, &lengths))
+        })
+    };
+    through_cache("text", &cache, &keys, ex.batch_size, ex.quiet, compute)
+}
+
+/// The frozen audio encoder's output for each clip: `[dim]` pooled, or `[frames, dim]`.
+pub fn audio_features(
+    spec: &AudioEncoderSpec,
+    clips: &[Vec<f32>],
+    sequences: bool,
+    ex: &Extraction<'_>,
+) -> anyhow::Result<Vec<CachedFeature>> {
+    let cache = FeatureCache::open(ex.cache_root, &audio_key(spec, sequences, ex.seed)?)?;
+    let keys: Vec<blake3::Hash> = clips.iter().map(|c| samples_key(c)).collect();
+    let mut encoder = None;
+    let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
+        if encoder.is_none() {
+            ex.device.seed(ex.seed);
+            encoder = Some(spec.init(&ex.device)?);
+        }
+        let encoder = encoder.as_ref().expect("just built");
+        let clip = &clips[chunk[0]];
+        let input = AudioInput::Waveform {
+            samples: Tensor::from_data(TensorData::new(clip.clone(), [1, clip.len()]), &ex.device),
+            lengths: vec![clip.len()],
+        };
+        Ok(if sequences {
+            let (h, lengths) = encoder.forward_sequence(input);
+            split_rows3(h, Some(&lengths))
+        } else {
+            split_rows2(encoder.forward(input))
+        })
+    };
+    through_cache("audio", &cache, &keys, 1, ex.quiet, compute)
+}
+
+/// Look every key up; compute the misses `batch` at a time, storing each as it comes (an
+/// interrupted extraction resumes where it stopped); log hits and misses.
+fn through_cache(
+    modality: &str,
+    cache: &FeatureCache,
+    keys: &[blake3::Hash],
+    batch: usize,
+    quiet: bool,
+    mut compute: impl FnMut(&[usize]) -> anyhow::Result<Vec<CachedFeature>>,
+) -> anyhow::Result<Vec<CachedFeature>> {
+    let mut found: Vec<Option<CachedFeature>> = keys.iter().map(|k| cache.get(k)).collect();
+    let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+    let bar = progress_bar(modality, missing.len(), quiet);
+    for chunk in missing.chunks(batch.max(1)) {
+        let outputs = compute(chunk)?;
+        for (&i, feature) in chunk.iter().zip(outputs) {
+            cache.put(&keys[i], &feature)?;
+            found[i] = Some(feature);
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    tracing::info!(
+        modality,
+        hits = cache.stats.hits(),
+        misses = cache.stats.misses(),
+        unusable = cache.stats.corrupt(),
+        cache = %cache.dir().display(),
+        "frozen {modality} encoder: {} utterances from the feature cache, {} computed",
+        cache.stats.hits(),
+        missing.len()
+    );
+    Ok(found
+        .into_iter()
+        .map(|f| f.expect("every miss was computed"))
+        .collect())
+}
+
+fn progress_bar(modality: &str, len: usize, quiet: bool) -> ProgressBar {
+    if quiet || len == 0 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{modality} features [{{bar:30}}] {{pos}}/{{len}} utterances {{elapsed}} (eta {{eta}})"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// `[batch, dim]` as one `[dim]` feature per row.
+fn split_rows2(t: Tensor<2>) -> Vec<CachedFeature> {
+    let [rows, dim] = t.dims();
+    let values = t.into_data().try_to_vec::<f32>().expect("f32 features");
+    (0..rows)
+        .map(|r| CachedFeature::new(vec![dim], values[r * dim..(r + 1) * dim].to_vec()))
+        .collect()
+}
+
+/// `[batch, time, dim]` as one `[time, dim]` feature per row, cut to `lengths` when given.
+fn split_rows3(t: Tensor<3>, lengths: Option<&[usize]>) -> Vec<CachedFeature> {
+    let [rows, time, dim] = t.dims();
+    let values = t.into_data().try_to_vec::<f32>().expect("f32 features");
+    (0..rows)
+        .map(|r| {
+            let keep = lengths.map_or(time, |l| l[r].min(time));
+            let start = r * time * dim;
+            CachedFeature::new(vec![keep, dim], values[start..start + keep * dim].to_vec())
+        })
+        .collect()
+}
+
+fn ids_key(ids: &[u32]) -> blake3::Hash {
+    let bytes: Vec<u8> = ids.iter().flat_map(|id| id.to_le_bytes()).collect();
+    blake3::hash(&bytes)
+}
+
+fn samples_key(samples: &[f32]) -> blake3::Hash {
+    let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    blake3::hash(&bytes)
+}
+
+/// What identifies an encoder's outputs, hashed into its cache folder's name.
+#[derive(Serialize)]
+struct EncoderIdentity<'a, C: Serialize, A: Serialize> {
+    emo_run: &'static str,
+    modality: &'static str,
+    table: C,
+    architecture: A,
+    weights: String,
+    tokenizer: Option<String>,
+    attention_mask: Option<bool>,
+    sequences: bool,
+}
+
+fn identity_hash(identity: &impl Serialize) -> anyhow::Result<blake3::Hash> {
+    Ok(blake3::hash(&serde_json::to_vec(identity)?))
+}
+
+fn weights_identity(dir: &Path, init: EncoderInit, seed: u64) -> anyhow::Result<String> {
+    Ok(match init {
+        EncoderInit::Pretrained => folder::hash_file(&folder::weights_file(dir)?)?
+            .to_hex()
+            .to_string(),
+        EncoderInit::Random => format!("random init, seed {seed}"),
+    })
+}
+
+fn text_key(spec: &TextEncoderSpec, sequences: bool, seed: u64) -> anyhow::Result<blake3::Hash> {
+    let TextBackboneSpec::Pretrained { dir, hf } = &spec.backbone else {
+        anyhow::bail!("only pretrained text encoders can be frozen");
+    };
+    let tokenizer = folder::hash_file(&dir.join("tokenizer.json"))
+        .with_context(|| format!("hashing the tokenizer of {}", dir.display()))?;
+    let mut table = spec.config.clone();
+    table.train = crate::config::EncoderTraining::Frozen;
+    identity_hash(&EncoderIdentity {
+        emo_run: env!("CARGO_PKG_VERSION"),
+        modality: "text",
+        table,
+        architecture: hf,
+        weights: weights_identity(dir, spec.config.init, seed)?,
+        tokenizer: Some(tokenizer.to_hex().to_string()),
+        attention_mask: None,
+        sequences,
+    })
+}
+
+fn audio_key(spec: &AudioEncoderSpec, sequences: bool, seed: u64) -> anyhow::Result<blake3::Hash> {
+    let AudioBackboneSpec::Wav2vec2 {
+        dir,
+        w2v,
+        attention_mask,
+    } = &spec.backbone
+    else {
+        anyhow::bail!("only wav2vec2 audio encoders can be frozen");
+    };
+    let mut table = spec.config.clone();
+    table.train = crate::config::EncoderTraining::Frozen;
+    identity_hash(&EncoderIdentity {
+        emo_run: env!("CARGO_PKG_VERSION"),
+        modality: "audio",
+        table,
+        architecture: w2v,
+        weights: weights_identity(dir, spec.config.init, seed)?,
+        tokenizer: None,
+        attention_mask: Some(*attention_mask),
+        sequences,
+    })
+}
