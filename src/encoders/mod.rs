@@ -1,6 +1,7 @@
 //! Encoders: one per modality, each turning a padded batch into one vector per utterance.
 
 pub mod audio;
+pub mod hf;
 pub mod pooling;
 pub mod text;
 
