@@ -3,6 +3,7 @@
 pub mod audio;
 pub mod pooling;
 pub mod text;
+pub mod wav2vec2;
 
 pub use audio::{AudioEncoder, AudioEncoderSpec};
 pub use text::{TextEncoder, TextEncoderSpec};
