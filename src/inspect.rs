@@ -9,8 +9,7 @@ use crate::config::{DatasetKind, Experiment, LoadedExperiment};
 use crate::data::cmu_pickle::{CmuPickleSummary, load_cmu_pickle};
 use crate::data::{make_folds, prepare_corpus};
 use crate::encoders::TextEncoderSpec;
-use crate::fusion::FusionSpec;
-use crate::model::{ModelSpec, ModuleParams};
+use crate::model::ModuleParams;
 use crate::run::experiment::{DataReport, data_report};
 
 #[derive(Serialize)]

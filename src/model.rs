@@ -4,7 +4,7 @@ use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::data::batch::{AudioBatch, Batch, CachedBatch, TextBatch};
+use crate::data::batch::{AudioBatch, Batch, TextBatch};
 use crate::encoders::{AudioEncoder, AudioEncoderSpec, TextEncoder, TextEncoderSpec};
 use crate::fusion::{Fusion, FusionSpec, TokenSequences};
 

@@ -353,9 +353,17 @@ mod tests {
         w.finalize().unwrap();
         let cfg = crate::config::AudioEncoderConfig::default();
         let x = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
-        let feat = clip_features(&x, &path, &cfg).unwrap();
+        let Ok(Clip::LogMel(feat)) = clip_features(&x, &path, &cfg, false) else {
+            panic!("expected log-mel frames");
+        };
         assert_eq!(feat.frames, x.frames_for(16_000));
-        let err = clip_features(&x, &dir.path().join("gone.wav"), &cfg).unwrap_err();
+        let Ok(Clip::Waveform(samples)) = clip_features(&x, &path, &cfg, true) else {
+            panic!("expected a waveform");
+        };
+        assert_eq!(samples.len(), 16_000);
+        let Err(err) = clip_features(&x, &dir.path().join("gone.wav"), &cfg, false) else {
+            panic!("a missing file must fail");
+        };
         assert!(err.contains("gone.wav"), "{err}");
     }
 

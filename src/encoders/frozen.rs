@@ -190,7 +190,7 @@ fn samples_key(samples: &[f32]) -> blake3::Hash {
 
 /// What identifies an encoder's outputs, hashed into its cache folder's name.
 #[derive(Serialize)]
-struct EncoderIdentity<'a, C: Serialize, A: Serialize> {
+struct EncoderIdentity<C: Serialize, A: Serialize> {
     emo_run: &'static str,
     modality: &'static str,
     table: C,

@@ -250,14 +250,18 @@ mod tests {
         }
     }
 
+    use crate::data::batch::AudioBatch;
+    use crate::encoders::AudioInput;
+
     fn step(model: EmotionModel, optimizer: &mut ModuleOptimizer, device: &Device) -> EmotionModel {
         let features = Tensor::<3>::ones([2, 6, 8], device);
         let batch = crate::data::batch::Batch {
             indices: vec![0, 1],
-            text_ids: None,
-            text_lengths: vec![],
-            audio: Some(features),
-            audio_frames: vec![6, 4],
+            text: None,
+            audio: Some(AudioBatch::Input(AudioInput::LogMel {
+                frames: features,
+                lengths: vec![6, 4],
+            })),
             labels: Tensor::from_data(TensorData::new(vec![0i64, 2], [2]), device),
             soft: None,
         };
