@@ -308,3 +308,28 @@ fn missing_weights_name_the_folder_and_the_keys() {
     );
     assert!(err.contains("pytorch_model.bin") && err.contains(&empty.path().display().to_string()));
 }
+
+#[test]
+fn gradients_reach_weight_norm_g_and_v_but_not_a_frozen_cnn() {
+    let device = Device::default().autodiff();
+    let model = tiny(false).init(&device).freeze_feature_encoder();
+    let output = model.forward(input(&device, Some(vec![400, 300])));
+    let grads = output.last_hidden_state().powi_scalar(2).mean().backward();
+    let conv = match &model.encoder {
+        Encoder::PostLn(e) => &e.pos_conv_embed.conv,
+        Encoder::StableLayerNorm(e) => &e.pos_conv_embed.conv,
+    };
+    assert!(conv.weight_g.val().grad(&grads).is_some());
+    assert!(conv.weight_v.val().grad(&grads).is_some());
+    assert!(
+        model
+            .feature_projection
+            .projection
+            .weight
+            .val()
+            .grad(&grads)
+            .is_some()
+    );
+    let cnn = &model.feature_extractor.conv_layers[0].conv.weight;
+    assert!(cnn.val().grad(&grads).is_none());
+}
