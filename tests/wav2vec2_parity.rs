@@ -14,7 +14,9 @@ use emo_run::encoders::wav2vec2::{
 const TOLERANCE: f32 = 1e-4;
 
 fn folder(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hf")
+        .join(name)
 }
 
 /// `expected.safetensors` as host data by name.

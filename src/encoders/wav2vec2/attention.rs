@@ -81,7 +81,11 @@ impl Attention {
                 .reshape([batch, time, self.num_heads, head_dim])
                 .swap_dims(1, 2)
         };
-        let (q, k, v) = (heads(&self.q_proj), heads(&self.k_proj), heads(&self.v_proj));
+        let (q, k, v) = (
+            heads(&self.q_proj),
+            heads(&self.k_proj),
+            heads(&self.v_proj),
+        );
         let scores = q.matmul(k.swap_dims(2, 3)) * (head_dim as f64).powf(-0.5);
         let scores = match mask {
             Some(mask) => scores + mask.additive.clone(),

@@ -98,8 +98,8 @@ impl Wav2Vec2Config {
     /// Read and check `dir/config.json`. Errors name the file.
     pub fn read(dir: &Path) -> anyhow::Result<Self> {
         let path = dir.join("config.json");
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let config: Self = serde_json::from_str(&text)
             .with_context(|| format!("parsing {} as a wav2vec2 config", path.display()))?;
         config
@@ -121,22 +121,27 @@ impl Wav2Vec2Config {
             self.conv_stride.len()
         );
         ensure!(
-            self.conv_kernel.iter().chain(&self.conv_stride).all(|&v| v > 0),
+            self.conv_kernel
+                .iter()
+                .chain(&self.conv_stride)
+                .all(|&v| v > 0),
             "conv_kernel and conv_stride must be positive"
         );
         self.feat_extract_norm()?;
-        Activation::parse(&self.feat_extract_activation)
-            .context("feat_extract_activation")?;
+        Activation::parse(&self.feat_extract_activation).context("feat_extract_activation")?;
         Activation::parse(&self.hidden_act).context("hidden_act")?;
         ensure!(
-            self.num_attention_heads > 0 && self.hidden_size % self.num_attention_heads == 0,
+            self.num_attention_heads > 0
+                && self.hidden_size.is_multiple_of(self.num_attention_heads),
             "hidden_size {} is not divisible by num_attention_heads {}",
             self.hidden_size,
             self.num_attention_heads
         );
         let groups = self.num_conv_pos_embedding_groups;
         ensure!(
-            groups > 0 && self.hidden_size % groups == 0 && self.num_conv_pos_embeddings > 0,
+            groups > 0
+                && self.hidden_size.is_multiple_of(groups)
+                && self.num_conv_pos_embeddings > 0,
             "hidden_size {} is not divisible by num_conv_pos_embedding_groups {groups}",
             self.hidden_size
         );
@@ -216,8 +221,8 @@ impl Wav2Vec2Preprocessor {
         if !path.exists() {
             return Ok(None);
         }
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let pre = serde_json::from_str(&text)
             .with_context(|| format!("parsing {} as a wav2vec2 preprocessor", path.display()))?;
         Ok(Some(pre))
@@ -259,11 +264,12 @@ mod tests {
         write(
             dir.path(),
             "config.json",
-            r#"{"hidden_size": 1024, "do_stable_layer_norm": true, "vocab_size": 32,
+            r#"{"hidden_size": 1024, "num_attention_heads": 16, "do_stable_layer_norm": true,
+                "vocab_size": 32,
                 "feat_extract_dropout": 0.0, "architectures": ["Wav2Vec2ForCTC"]}"#,
         );
         let config = Wav2Vec2Config::read(dir.path()).unwrap();
-        assert_eq!(config.hidden_size, 1024);
+        assert_eq!((config.hidden_size, config.num_attention_heads), (1024, 16));
         assert!(config.do_stable_layer_norm);
         assert_eq!(config.conv_kernel, vec![10, 3, 3, 3, 3, 2, 2]);
         assert_eq!(config.mask_time_min_masks, 2);
@@ -274,15 +280,25 @@ mod tests {
     fn errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = Wav2Vec2Config::read(dir.path()).unwrap_err();
-        assert!(format!("{missing:#}").contains("config.json"), "{missing:#}");
+        assert!(
+            format!("{missing:#}").contains("config.json"),
+            "{missing:#}"
+        );
 
         write(dir.path(), "config.json", r#"{"hidden_size": "wide"}"#);
         let bad = format!("{:#}", Wav2Vec2Config::read(dir.path()).unwrap_err());
-        assert!(bad.contains("config.json") && bad.contains("hidden_size"), "{bad}");
+        assert!(bad.contains("config.json") && bad.contains("wide"), "{bad}");
 
-        write(dir.path(), "config.json", r#"{"feat_extract_norm": "batch"}"#);
+        write(
+            dir.path(),
+            "config.json",
+            r#"{"feat_extract_norm": "batch"}"#,
+        );
         let norm = format!("{:#}", Wav2Vec2Config::read(dir.path()).unwrap_err());
-        assert!(norm.contains("config.json") && norm.contains("batch"), "{norm}");
+        assert!(
+            norm.contains("config.json") && norm.contains("batch"),
+            "{norm}"
+        );
 
         write(dir.path(), "preprocessor_config.json", "{");
         let pre = format!("{:#}", Wav2Vec2Preprocessor::read(dir.path()).unwrap_err());

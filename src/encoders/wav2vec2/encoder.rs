@@ -38,7 +38,9 @@ impl FeedForward {
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = self.activation.forward(self.intermediate_dense.forward(x));
-        let x = self.output_dense.forward(self.intermediate_dropout.forward(x));
+        let x = self
+            .output_dense
+            .forward(self.intermediate_dropout.forward(x));
         self.output_dropout.forward(x)
     }
 }
@@ -67,7 +69,9 @@ impl EncoderLayer {
 
     /// `Wav2Vec2EncoderLayer`: x = LN(x + drop(attn(x))); x = LN_final(x + ff(x)).
     fn forward_post_ln(&self, x: Tensor<3>, mask: Option<&FrameMask>) -> Tensor<3> {
-        let attended = self.dropout.forward(self.attention.forward(x.clone(), mask));
+        let attended = self
+            .dropout
+            .forward(self.attention.forward(x.clone(), mask));
         let x = self.layer_norm.forward(x + attended);
         let x = x.clone() + self.feed_forward.forward(x);
         self.final_layer_norm.forward(x)
@@ -79,10 +83,7 @@ impl EncoderLayer {
             .attention
             .forward(self.layer_norm.forward(x.clone()), mask);
         let x = x + self.dropout.forward(attended);
-        x.clone()
-            + self
-                .feed_forward
-                .forward(self.final_layer_norm.forward(x))
+        x.clone() + self.feed_forward.forward(self.final_layer_norm.forward(x))
     }
 }
 
@@ -135,7 +136,11 @@ impl EncoderPass<'_> {
         mut hidden: Tensor<3>,
         forward: fn(&EncoderLayer, Tensor<3>, Option<&FrameMask>) -> Tensor<3>,
     ) -> (Vec<Tensor<3>>, Tensor<3>) {
-        assert_eq!(self.skip.len(), layers.len(), "one LayerDrop decision per layer");
+        assert_eq!(
+            self.skip.len(),
+            layers.len(),
+            "one LayerDrop decision per layer"
+        );
         let mut states = Vec::with_capacity(layers.len() + 1);
         for (layer, &skip) in layers.iter().zip(self.skip) {
             states.push(hidden.clone());
@@ -152,7 +157,8 @@ impl Wav2Vec2Encoder {
         let hidden = pass.zero_padding(hidden);
         let hidden = hidden.clone() + self.pos_conv_embed.forward(hidden);
         let hidden = self.dropout.forward(self.layer_norm.forward(hidden));
-        let (mut states, last) = pass.run_layers(&self.layers, hidden, EncoderLayer::forward_post_ln);
+        let (mut states, last) =
+            pass.run_layers(&self.layers, hidden, EncoderLayer::forward_post_ln);
         states.push(last);
         states
     }
@@ -163,7 +169,8 @@ impl Wav2Vec2EncoderStableLayerNorm {
         let hidden = pass.zero_padding(hidden);
         let hidden = hidden.clone() + self.pos_conv_embed.forward(hidden);
         let hidden = self.dropout.forward(hidden);
-        let (mut states, last) = pass.run_layers(&self.layers, hidden, EncoderLayer::forward_stable);
+        let (mut states, last) =
+            pass.run_layers(&self.layers, hidden, EncoderLayer::forward_stable);
         states.push(self.layer_norm.forward(last));
         states
     }

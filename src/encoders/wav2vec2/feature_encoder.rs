@@ -71,9 +71,9 @@ impl FeatureEncoder {
                     )),
                     FeatExtractNorm::Group => None,
                     // nn.LayerNorm's default epsilon, not config.layer_norm_eps.
-                    FeatExtractNorm::Layer => Some(ConvNorm::Layer(
-                        LayerNormConfig::new(channels).init(device),
-                    )),
+                    FeatExtractNorm::Layer => {
+                        Some(ConvNorm::Layer(LayerNormConfig::new(channels).init(device)))
+                    }
                 };
                 ConvLayer {
                     conv,

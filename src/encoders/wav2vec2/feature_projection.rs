@@ -1,7 +1,9 @@
 //! LayerNorm, Linear and dropout from the CNN's channels to the transformer's width
 //! (transformers' `Wav2Vec2FeatureProjection`).
 
-use burn::nn::{Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+};
 use burn::prelude::*;
 
 use super::config::Wav2Vec2Config;
@@ -33,7 +35,9 @@ impl FeatureProjection {
     /// (the LayerNorm of the CNN output, which the quantizer and some heads read).
     pub fn forward(&self, features: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
         let normed = self.layer_norm.forward(features);
-        let projected = self.dropout.forward(self.projection.forward(normed.clone()));
+        let projected = self
+            .dropout
+            .forward(self.projection.forward(normed.clone()));
         (projected, normed)
     }
 }

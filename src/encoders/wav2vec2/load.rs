@@ -13,8 +13,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use burn::prelude::*;
 use burn::store::{
-    ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore,
-    SafetensorsStore,
+    ApplyResult, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
 use super::config::Wav2Vec2Config;

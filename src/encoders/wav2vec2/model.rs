@@ -150,7 +150,7 @@ impl Wav2Vec2Model {
     /// transformers' `_mask_hidden_states` in training: time spans replaced by
     /// `masked_spec_embed`, then feature spans zeroed. Spans stay within each row's real
     /// frames (all frames when no lengths were given, as transformers without a mask).
-    fn spec_augment(&self, hidden: Tensor<3>, frame_lengths: &[usize]) -> Tensor<3> {
+    pub(super) fn spec_augment(&self, hidden: Tensor<3>, frame_lengths: &[usize]) -> Tensor<3> {
         let config = &self.config;
         if !config.apply_spec_augment {
             return hidden;
@@ -165,8 +165,12 @@ impl Wav2Vec2Model {
                 min_masks: config.mask_time_min_masks,
             };
             let mask = draw_mask(spec, frames, frame_lengths, &device);
-            let mask = bool_tensor(mask, [batch, frames, 1], &device).expand([batch, frames, width]);
-            let embed = embed.val().reshape([1, 1, width]).expand([batch, frames, width]);
+            let mask =
+                bool_tensor(mask, [batch, frames, 1], &device).expand([batch, frames, width]);
+            let embed = embed
+                .val()
+                .reshape([1, 1, width])
+                .expand([batch, frames, width]);
             hidden = hidden.mask_where(mask, embed);
         }
         if config.mask_feature_prob > 0.0 {

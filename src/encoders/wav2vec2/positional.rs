@@ -33,11 +33,9 @@ impl WeightNormConv1d {
         // transformers draws the weight from N(0, 2·sqrt(1 / (kernel · channels))) and zeroes
         // the bias; g then starts at ‖v‖ so that the effective weight equals v.
         let std = 2.0 * (1.0 / (kernel * channels) as f64).sqrt();
-        let v: Param<Tensor<3>> = Initializer::Normal { mean: 0.0, std }.init(
-            [channels, channels / groups, kernel],
-            device,
-        );
-        let g = Param::from_tensor(kernel_norms(v.val()));
+        let v: Param<Tensor<3>> = Initializer::Normal { mean: 0.0, std }
+            .init([channels, channels / groups, kernel], device);
+        let g = Param::from_tensor(kernel_norms(v.val()).detach());
         Self {
             weight_g: g,
             weight_v: v,
@@ -86,7 +84,7 @@ impl PositionalConvEmbedding {
                 config.num_conv_pos_embedding_groups,
                 device,
             ),
-            num_pad_remove: usize::from(kernel % 2 == 0),
+            num_pad_remove: usize::from(kernel.is_multiple_of(2)),
             activation: Activation::parse(&config.feat_extract_activation)
                 .expect("a validated wav2vec2 config"),
         }

@@ -43,7 +43,11 @@ impl MaskSpec {
         draws: &MaskDraws,
     ) -> Vec<Vec<bool>> {
         let batch = input_lengths.len();
-        assert_eq!(draws.keys.len(), batch * sequence_length, "one key per position");
+        assert_eq!(
+            draws.keys.len(),
+            batch * sequence_length,
+            "one key per position"
+        );
         let mut mask = vec![vec![false; sequence_length]; batch];
         if self.length > sequence_length {
             return mask;
@@ -116,10 +120,10 @@ mod tests {
         // 0.05 · 79 / 10 = 0.395: below min_masks, so 2 spans, whatever epsilon is.
         assert_eq!(TIME.num_spans(79, 79, 0.0), 2);
         assert_eq!(TIME.num_spans(79, 79, 0.99), 2);
-        // 0.05 · 1000 / 10 = 5, plus epsilon rounds to 5 or 6.
-        assert_eq!(TIME.num_spans(1000, 1000, 0.0), 5);
-        assert_eq!(TIME.num_spans(1000, 1000, 0.5), 5);
-        assert_eq!(TIME.num_spans(1000, 1000, 0.6), 6);
+        // 0.05 · 1050 / 10 = 5.25: epsilon decides between 5 and 6.
+        assert_eq!(TIME.num_spans(1050, 1050, 0.0), 5);
+        assert_eq!(TIME.num_spans(1050, 1050, 0.7), 5);
+        assert_eq!(TIME.num_spans(1050, 1050, 0.8), 6);
         // Capped by the sequence and by the start positions of a short row.
         assert_eq!(TIME.num_spans(15, 15, 0.0), 1);
         assert_eq!(TIME.num_spans(10, 79, 0.0), 1);
@@ -139,7 +143,10 @@ mod tests {
             // Two spans of 10: 20 positions, or fewer where they overlap, never a partial span.
             assert!((10..=20).contains(&masked), "{masked}");
             let runs = runs(row);
-            assert!(runs.iter().all(|&(_, len)| (10..=20).contains(&len)), "{runs:?}");
+            assert!(
+                runs.iter().all(|&(_, len)| (10..=20).contains(&len)),
+                "{runs:?}"
+            );
             assert!(runs.len() <= 2);
         }
         // Different keys give different spans.
