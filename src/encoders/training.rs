@@ -2,8 +2,9 @@
 //! keep requiring gradients; embeddings, the CNN, earlier layers and everything else freeze.
 //!
 //! Layers are found by their module path rather than by each architecture naming them: every
-//! encoder keeps its layers in a `Vec` under a field whose name contains "layer" (`layer`,
-//! `layers`), and burn's mapper reports each element's index as a path segment. That works for
+//! encoder keeps its transformer layers in a `Vec` field named `layer` (Hugging Face's name) or
+//! `layers` (burn's and wav2vec2's), and burn's mapper reports each element's index as a path
+//! segment. Other lists (wav2vec2's `conv_layers`, ALBERT's `albert_layers`) do not match. That works for
 //! BERT, RoBERTa, ELECTRA and both wav2vec2 encoders alike; ALBERT, which shares one set of
 //! weights across its layers, has no per-layer weights to pick and is refused.
 
@@ -63,7 +64,7 @@ impl TopLayers {
             let [(parent, _), (index, container)] = pair else {
                 return None;
             };
-            (container == "Vec" && parent.contains("layer"))
+            (container == "Vec" && (parent == "layer" || parent == "layers"))
                 .then(|| index.parse().ok())
                 .flatten()
         })

@@ -35,7 +35,10 @@ impl WeightNormConv1d {
         let std = 2.0 * (1.0 / (kernel * channels) as f64).sqrt();
         let v: Param<Tensor<3>> = Initializer::Normal { mean: 0.0, std }
             .init([channels, channels / groups, kernel], device);
-        let g = Param::from_tensor(kernel_norms(v.val()).detach());
+        // Through host data so that g is a fresh leaf on an autodiff device too (a value
+        // computed from v is not one, and a parameter must be).
+        let norms = kernel_norms(v.val()).into_data();
+        let g = Param::from_tensor(Tensor::from_data(norms, device));
         Self {
             weight_g: g,
             weight_v: v,
