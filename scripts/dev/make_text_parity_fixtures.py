@@ -21,8 +21,11 @@ then shows up as a large difference instead of hiding under near-uniform attenti
 Everything is seeded; re-running gives the same files.
 """
 import argparse
+import collections
 import json
+import math
 import pathlib
+import re
 import shutil
 
 import torch
@@ -77,19 +80,31 @@ MINILM_SENTENCES = [
 MINILM_MAX_LEN = 12
 
 
+def wordpiece_vocab():
+    """A WordPiece vocabulary built by hand from the corpus. The WordPiece trainer orders its
+    alphabet through a hash map, so its ids change from run to run; this does not: every
+    character alone and as a `##` continuation, the words seen at least twice, a few suffixes.
+    Rare words therefore split into pieces, and a word with an unseen letter becomes [UNK]."""
+    words = [w for s in CORPUS for w in re.findall(r"\w+|[^\w\s]", s.lower())]
+    chars = sorted({c for w in words for c in w})
+    frequent = sorted(w for w, n in collections.Counter(words).items() if n >= 2 and len(w) > 1)
+    suffixes = ["##ed", "##ing", "##ly", "##er", "##s"]
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars]
+    tokens += frequent + suffixes
+    return {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+
+
 def wordpiece_tokenizer():
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok = Tokenizer(models.WordPiece(wordpiece_vocab(), unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(CORPUS, trainers.WordPieceTrainer(vocab_size=120, special_tokens=specials))
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[(t, tok.token_to_id(t)) for t in ("[CLS]", "[SEP]")],
     )
-    fast = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         unk_token="[UNK]",
         pad_token="[PAD]",
@@ -97,7 +112,6 @@ def wordpiece_tokenizer():
         sep_token="[SEP]",
         mask_token="[MASK]",
     )
-    return fast
 
 
 def byte_bpe_tokenizer():
@@ -127,14 +141,31 @@ def byte_bpe_tokenizer():
     )
 
 
+def unigram_vocab(specials, lowercase):
+    """A Unigram vocabulary built by hand, for the same reason as `wordpiece_vocab` (the Unigram
+    trainer's scores and piece order vary in the last digits from run to run): every character,
+    the metaspace-prefixed words seen at least twice, and the character pairs seen at least three
+    times, each scored by the log of its relative frequency in the corpus."""
+    text = [s.lower() if lowercase else s for s in CORPUS]
+    words = ["\u2581" + w for s in text for w in s.split()]
+    counts = collections.Counter()
+    for w in words:
+        counts.update(w)
+        counts[w] += 1
+        counts.update(w[i : i + 2] for i in range(len(w) - 1))
+    pieces = sorted(
+        p for p, n in counts.items() if len(p) == 1 or (len(p) == 2 and n >= 3) or (len(p) > 2 and n >= 2)
+    )
+    total = sum(counts[p] for p in pieces)
+    return [(t, 0.0) for t in specials] + [(p, math.log(counts[p] / total)) for p in pieces]
+
+
 def unigram_tokenizer(specials, cls, sep, pad, unk, mask, lowercase):
-    tok = Tokenizer(models.Unigram())
+    tok = Tokenizer(models.Unigram(unigram_vocab(specials, lowercase), unk_id=specials.index(unk)))
     if lowercase:
         tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(vocab_size=100, special_tokens=specials, unk_token=unk)
-    tok.train_from_iterator(CORPUS, trainer)
     tok.post_processor = processors.TemplateProcessing(
         single=f"{cls} $A {sep}",
         pair=f"{cls} $A {sep} $B:1 {sep}:1",

@@ -184,7 +184,9 @@ impl HfTextConfig {
                 self.position_embedding_type
             );
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             bail!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size,
@@ -193,7 +195,7 @@ impl HfTextConfig {
         }
         let groups = self.num_hidden_groups;
         if self.family() == HfTextFamily::Albert
-            && (groups == 0 || self.num_hidden_layers % groups != 0)
+            && (groups == 0 || !self.num_hidden_layers.is_multiple_of(groups))
         {
             bail!(
                 "num_hidden_layers {} is not a multiple of num_hidden_groups {groups}",

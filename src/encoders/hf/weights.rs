@@ -142,7 +142,7 @@ pub fn load(dir: &Path, config: &HfTextConfig, device: &Device) -> anyhow::Resul
     let mut model = HfTextModel::build(config, has_pooler, device);
     // Checkpoints saved in half precision are widened to the modules' f32 on the way in.
     let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
-    let result = model.apply(tensors, None, Some(adapter.clone_box()), true);
+    let result = model.apply(tensors, None, Some(Box::new(adapter)), true);
     if !result.errors.is_empty() {
         let errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
         bail!(
