@@ -115,7 +115,7 @@ fn model_spec(exp: &Experiment, vocab_size: Option<usize>) -> ModelSpec {
             text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
             audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
             text_tokens: exp.encoders.text.max_len,
-            n_classes: exp.dataset.classes.len(),
+            n_classes: crate::task::TaskSpec::from_experiment(exp).output_width(),
         },
         text,
         audio,

@@ -6,25 +6,27 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
 use super::checkpoint::{self, TrainState};
-use super::evaluate::{EvalOutput, argmax, evaluate};
+use super::evaluate::{EvalOutput, evaluate};
 use super::objective::{Objective, class_weights};
-use crate::config::{Experiment, MultiLabelPolicy, Sampler};
+use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
+use crate::config::{Experiment, Sampler};
 use crate::data::batch::{FoldInputs, class_balanced, shuffled};
 use crate::data::features::{FeatureStats, LogMel};
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::fusion::FusionSpec;
-use crate::metrics::{ClassificationReport, classification_report};
+use crate::metrics::TaskReport;
 use crate::model::{EmotionModel, ModelSpec, ModuleParams};
-use crate::report::{MetricRow, PredictionRow};
+use crate::report::{MetricRow, PredictionRow, RegressionValue};
+use crate::task::predict::HostOutputs;
+use crate::task::{TaskSpec, TaskTargets};
 
 /// Everything one fold needs; the corpus and features are shared by all folds.
 pub struct FoldJob<'a> {
@@ -49,7 +51,7 @@ pub struct FoldResult {
     pub best_epoch: usize,
     pub metrics: Vec<MetricRow>,
     pub predictions: Vec<PredictionRow>,
-    pub test: ClassificationReport,
+    pub test: TaskReport,
     pub parameters: Vec<ModuleParams>,
 }
 
@@ -156,14 +158,15 @@ impl FoldJob<'_> {
                 text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
                 audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
                 text_tokens: exp.encoders.text.max_len,
-                n_classes: self.corpus.classes.len(),
+                // The head's output width: class logits, then regression values (task/mod.rs).
+                n_classes: TaskSpec::from_experiment(exp).output_width(),
             },
             text,
             audio,
         }
     }
 
-    fn objective(&self, device: &Device) -> Objective {
+    fn objective(&self, targets: &TaskTargets, device: &Device) -> Objective {
         let labels = self.corpus.labels();
         let train_labels: Vec<usize> = self.fold.train.iter().map(|&i| labels[i]).collect();
         let weights = class_weights(
@@ -171,8 +174,8 @@ impl FoldJob<'_> {
             &train_labels,
             self.corpus.classes.len(),
         );
-        let soft = self.exp.dataset.multi_label == MultiLabelPolicy::SoftVotes;
-        Objective::new(weights, soft, device)
+        let task = TaskSpec::from_experiment(self.exp);
+        Objective::new(task, targets.clone(), weights, device)
     }
 
     /// This epoch's training order: a seeded shuffle, or the class-balanced sampler.
@@ -192,15 +195,9 @@ impl FoldJob<'_> {
         let train_device = self.device.clone().autodiff();
         let eval_device = self.device.clone();
         let exp = self.exp;
-        let opt = &exp.train.optimizer;
         train_device.seed(self.seed(0));
         let mut model = spec.init(&train_device);
-        let mut optimizer = AdamWConfig::new()
-            .with_beta_1(opt.beta1 as f32)
-            .with_beta_2(opt.beta2 as f32)
-            .with_epsilon(opt.eps as f32)
-            .with_weight_decay(opt.weight_decay as f32)
-            .init();
+        let mut optimizer = build_optimizer(&exp.train.optimizer);
         let mut state = TrainState::default();
         if let Some(saved) =
             checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())?
@@ -213,17 +210,21 @@ impl FoldJob<'_> {
             );
         }
         let parameters = model.parameter_counts();
-        let loss_train = self.objective(&train_device);
-        let loss_eval = self.objective(&eval_device);
+        let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(exp), self.corpus)?;
+        let loss_train = self.objective(&targets, &train_device);
+        let loss_eval = self.objective(&targets, &eval_device);
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
-        let n_classes = self.corpus.classes.len();
+        let drop_last = exp.train.eval_drop_last;
+        // The parameter ids are final here (restored on resume), so the per-module groups hold.
+        let lr = learning_rates(&exp.train.optimizer, &model)?;
+        let mut stepper = Stepper::new(optimizer, lr, StepSettings::from_train(&exp.train));
         let started = Instant::now();
 
         for epoch in state.epochs_done..exp.train.epochs {
             train_device.seed(self.seed(epoch as u64 + 1));
             let (trained, train_out) = self.train_epoch(
                 model,
-                &mut optimizer,
+                &mut stepper,
                 inputs,
                 &loss_train,
                 epoch,
@@ -236,7 +237,7 @@ impl FoldJob<'_> {
                 &loss_eval,
                 &self.fold.valid,
                 eval_batch,
-                n_classes,
+                drop_last,
                 &eval_device,
             );
             let wall = state.wall_s + started.elapsed().as_secs_f64();
@@ -269,12 +270,11 @@ impl FoldJob<'_> {
                 epoch = epoch + 1,
                 train_loss = format!("{:.4}", train_out.1),
                 valid_loss = format!("{:.4}", valid.mean_loss),
-                valid_weighted_f1 = format!("{:.4}", valid.report.weighted_f1),
                 best = improved,
                 "epoch done"
             );
             state.epochs_done = epoch + 1;
-            checkpoint::save_epoch(&self.dir, &model, &optimizer, &state)?;
+            checkpoint::save_epoch(&self.dir, &model, &stepper.optimizer, &state)?;
         }
         state.wall_s += started.elapsed().as_secs_f64();
 
@@ -285,7 +285,7 @@ impl FoldJob<'_> {
             &loss_eval,
             &self.fold.test,
             eval_batch,
-            n_classes,
+            drop_last,
             &eval_device,
         );
         // rsa: average the attention maps of the valid split only, as seed 000's validation loop.
@@ -296,7 +296,7 @@ impl FoldJob<'_> {
             &loss_eval,
             &self.fold.valid,
             eval_batch,
-            n_classes,
+            drop_last,
             &eval_device,
         );
         self.save_attention_mean(&best)?;
@@ -311,11 +311,20 @@ impl FoldJob<'_> {
         ));
         let mut predictions = self.prediction_rows("valid", &valid);
         predictions.extend(self.prediction_rows("test", &test));
+        let headline: Vec<String> = test
+            .report
+            .headline()
+            .iter()
+            .take(2)
+            .filter_map(|m| {
+                let v = test.report.value(m, &self.corpus.classes)?;
+                Some(format!("{m} {v:.4}"))
+            })
+            .collect();
         tracing::info!(
             fold = self.fold.index + 1,
             best_epoch = state.best_epoch,
-            test_weighted_f1 = format!("{:.4}", test.report.weighted_f1),
-            test_accuracy = format!("{:.4}", test.report.accuracy),
+            test = headline.join(", "),
             "fold done"
         );
         Ok(FoldResult {
@@ -351,41 +360,35 @@ impl FoldJob<'_> {
     fn train_epoch(
         &self,
         mut model: EmotionModel,
-        optimizer: &mut burn::optim::ModuleOptimizer,
+        stepper: &mut Stepper<EmotionModel>,
         inputs: &FoldInputs<'_>,
         objective: &Objective,
         epoch: usize,
         device: &Device,
-    ) -> (EmotionModel, (ClassificationReport, f64)) {
-        let exp = self.exp;
+    ) -> (EmotionModel, (TaskReport, f64)) {
         let order = self.training_order(epoch);
-        let batches: Vec<&[usize]> = order.chunks(exp.train.batch_size).collect();
+        let batches: Vec<&[usize]> = order.chunks(self.exp.train.batch_size).collect();
         let bar = self.progress_bar(batches.len(), epoch);
-        let (mut loss_sum, mut targets, mut predictions) = (0.0, Vec::new(), Vec::new());
-        let n_classes = self.corpus.classes.len();
+        let mut loss_sum = 0.0;
+        let mut outputs = HostOutputs::default();
         for chunk in batches {
             let batch = inputs.batch(chunk, device);
-            let logits = model.forward(&batch);
-            let loss = objective.loss(logits.clone(), &batch);
+            let output = model.forward(&batch);
+            let loss = objective.loss(output.clone(), &batch);
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(exp.train.optimizer.lr, model, grads);
-            let scores: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
-            predictions.extend(scores.chunks_exact(n_classes).map(argmax));
-            targets.extend(chunk.iter().map(|&i| inputs.labels[i]));
+            model = stepper.backward(model, loss);
+            objective.task().collect(output, &mut outputs);
             loss_sum += loss_value as f64 * chunk.len() as f64;
             bar.set_message(format!("loss {loss_value:.4}"));
             bar.inc(1);
         }
+        model = stepper.finish(model);
         bar.finish_and_clear();
-        let mean_loss = loss_sum / targets.len().max(1) as f64;
-        (
-            model,
-            (
-                classification_report(&targets, &predictions, n_classes),
-                mean_loss,
-            ),
-        )
+        let mean_loss = loss_sum / order.len().max(1) as f64;
+        let report = objective
+            .task()
+            .report(&order, &outputs, inputs.labels, objective.targets());
+        (model, (report, mean_loss))
     }
 
     fn progress_bar(&self, batches: usize, epoch: usize) -> ProgressBar {
@@ -408,20 +411,27 @@ impl FoldJob<'_> {
         bar
     }
 
-    /// Higher is better (the loss is negated); `None` for `last_epoch`, where every epoch
-    /// replaces the previous one.
+    /// Higher is better (losses and errors are negated); `None` for `last_epoch`, where every
+    /// epoch replaces the previous one.
     fn selection_score(&self, valid: &EvalOutput) -> Option<f64> {
         let metric = self.exp.train.select_by.strip_prefix("valid.")?;
-        if metric == "loss" {
-            return Some(-valid.mean_loss);
-        }
-        let value = valid
-            .report
-            .named_values(&self.corpus.classes)
-            .into_iter()
-            .find(|(name, _)| name == metric)
-            .map_or(f64::NEG_INFINITY, |(_, v)| v);
-        Some(value)
+        let value = if metric == "loss" {
+            Some(valid.mean_loss)
+        } else {
+            valid.report.value(metric, &self.corpus.classes)
+        };
+        // Validation only accepts metrics the task reports; a missing one never wins.
+        let value = value.unwrap_or(f64::NAN);
+        let score = if crate::metrics::lower_is_better(metric) {
+            -value
+        } else {
+            value
+        };
+        Some(if score.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            score
+        })
     }
 
     fn seed(&self, salt: u64) -> u64 {
@@ -436,7 +446,7 @@ impl FoldJob<'_> {
         &self,
         epoch: usize,
         split: &str,
-        report: &ClassificationReport,
+        report: &TaskReport,
         loss: f64,
         wall_s: f64,
     ) -> Vec<MetricRow> {
@@ -455,19 +465,62 @@ impl FoldJob<'_> {
     }
 
     fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {
+        let task = TaskSpec::from_experiment(self.exp);
         let classes = &self.corpus.classes;
+        let names = |set: &[usize]| -> String {
+            set.iter()
+                .map(|&c| classes[c].as_str())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
         out.indices
             .iter()
-            .zip(&out.predictions)
-            .zip(&out.probabilities)
-            .map(|((&i, &pred), probs)| PredictionRow {
-                stage: self.stage.to_string(),
-                fold: self.fold.index as u32,
-                split: split.to_string(),
-                utterance_id: self.corpus.examples[i].id.clone(),
-                target: classes[self.corpus.examples[i].label].clone(),
-                prediction: classes[pred].clone(),
-                scores: probs.clone(),
+            .zip(&out.outputs.scores)
+            .zip(&out.outputs.values)
+            .map(|((&i, scores), values)| {
+                let example = &self.corpus.examples[i];
+                let (target, prediction) = if task.class_width() == 0 {
+                    (None, None)
+                } else if task.multi_hot {
+                    let predicted: Vec<usize> = task
+                        .predict_set(scores)
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(c, &on)| on.then_some(c))
+                        .collect();
+                    let mut labels = example.labels.clone();
+                    labels.sort_unstable();
+                    (Some(names(&labels)), Some(names(&predicted)))
+                } else {
+                    (
+                        Some(classes[example.label].clone()),
+                        Some(classes[task.predict_label(scores)].clone()),
+                    )
+                };
+                let regression = task
+                    .targets
+                    .iter()
+                    .zip(values)
+                    .map(|(t, &predicted)| RegressionValue {
+                        target: t.name().to_string(),
+                        truth: match t {
+                            crate::config::RegressionTarget::Valence => example.valence,
+                            crate::config::RegressionTarget::Arousal => example.arousal,
+                        }
+                        .unwrap_or(f32::NAN),
+                        predicted,
+                    })
+                    .collect();
+                PredictionRow {
+                    stage: self.stage.to_string(),
+                    fold: self.fold.index as u32,
+                    split: split.to_string(),
+                    utterance_id: example.id.clone(),
+                    target,
+                    prediction,
+                    scores: scores.clone(),
+                    regression,
+                }
             })
             .collect()
     }

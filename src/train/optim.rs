@@ -1,0 +1,224 @@
+//! The optimizer step: Adam or AdamW, a learning rate per module, gradient accumulation and
+//! clipping.
+//!
+//! Per-module learning rates use burn's own `ModuleLearningRate` (built through
+//! `ModuleLrScheduler` with one constant rate per `ParamGroup`): a single optimizer and a single
+//! step for all parameters, so the optimizer state (keyed by parameter id) saves and restores
+//! exactly as with one learning rate.
+//!
+//! Clipping is done here rather than with burn's `GradientClippingConfig`: burn's `Norm`
+//! clips each parameter tensor by its OWN norm, while PyTorch's `clip_grad_norm_` (what the
+//! seeds and most papers mean) rescales all gradients together by their GLOBAL norm, which
+//! keeps the direction of the update.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
+use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
+    decay::WeightDecayConfig,
+};
+use burn::prelude::*;
+
+use crate::config::{OptimizerConfig, OptimizerKind, TrainConfig};
+use crate::model::EmotionModel;
+
+/// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
+pub const MODULE_NAMES: [&str; 3] = ["encoders.text", "encoders.audio", "fusion"];
+
+/// A fresh optimizer of the configured kind.
+pub fn build_optimizer(cfg: &OptimizerConfig) -> ModuleOptimizer {
+    match cfg.kind {
+        OptimizerKind::Adamw => AdamWConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(cfg.eps as f32)
+            .with_weight_decay(cfg.weight_decay as f32)
+            .init(),
+        OptimizerKind::Adam => AdamConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(cfg.eps as f32)
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+    }
+}
+
+/// `optimizer.lr` for every parameter, overridden per module by `optimizer.module_lr`.
+///
+/// # Errors
+/// A module name that is not one of [`MODULE_NAMES`], or names a module this model lacks (an
+/// encoder the fusion method does not use).
+pub fn learning_rates(
+    cfg: &OptimizerConfig,
+    model: &EmotionModel,
+) -> anyhow::Result<ModuleLearningRate> {
+    let mut scheduler = ModuleLrScheduler::new(cfg.lr);
+    for (name, &lr) in &cfg.module_lr {
+        let group = module_group(model, name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "train.optimizer.module_lr: this model has no module {name:?}; it has {}",
+                present_modules(model).join(", ")
+            )
+        })?;
+        scheduler = scheduler.with_group(group, lr);
+    }
+    Ok(scheduler.step())
+}
+
+fn module_group(model: &EmotionModel, name: &str) -> Option<ParamGroup> {
+    match name {
+        "encoders.text" => model.text.clone().map(ParamGroup::ids_from_module),
+        "encoders.audio" => model.audio.clone().map(ParamGroup::ids_from_module),
+        "fusion" => Some(ParamGroup::ids_from_module(model.fusion.clone())),
+        _ => None,
+    }
+}
+
+fn present_modules(model: &EmotionModel) -> Vec<&'static str> {
+    MODULE_NAMES
+        .into_iter()
+        .filter(|n| module_group(model, n).is_some())
+        .collect()
+}
+
+/// How gradients become updates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSettings {
+    pub accumulate: usize,
+    pub clip_value: Option<f32>,
+    pub clip_norm: Option<f32>,
+}
+
+impl StepSettings {
+    pub fn from_train(train: &TrainConfig) -> Self {
+        Self {
+            accumulate: train.accumulate_grad_batches.max(1),
+            clip_value: train.clip_grad_value.map(|v| v as f32),
+            clip_norm: train.clip_grad_norm.map(|v| v as f32),
+        }
+    }
+}
+
+/// Turns batch losses into optimizer steps: one step every `accumulate` batches.
+pub struct Stepper<M: Module> {
+    pub optimizer: ModuleOptimizer,
+    lr: ModuleLearningRate,
+    settings: StepSettings,
+    accumulated: GradientsAccumulator<M>,
+    pending: usize,
+}
+
+impl<M: Module> Stepper<M> {
+    pub fn new(optimizer: ModuleOptimizer, lr: ModuleLearningRate, settings: StepSettings) -> Self {
+        Self {
+            optimizer,
+            lr,
+            settings,
+            accumulated: GradientsAccumulator::new(),
+            pending: 0,
+        }
+    }
+
+    /// Backpropagate one batch's mean loss; steps when `accumulate` batches are gathered. The
+    /// loss is divided by `accumulate` first, so N batches of B accumulate the gradient of one
+    /// batch of N x B (PyTorch's `(loss / N).backward()`).
+    pub fn backward(&mut self, model: M, loss: Tensor<1>) -> M {
+        let n = self.settings.accumulate;
+        let loss = if n > 1 {
+            loss.div_scalar(n as f32)
+        } else {
+            loss
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.accumulated.accumulate(&model, grads);
+        self.pending += 1;
+        if self.pending == n {
+            self.step(model)
+        } else {
+            model
+        }
+    }
+
+    /// Step on what is left at the end of an epoch (a last incomplete group, as Lightning).
+    pub fn finish(&mut self, model: M) -> M {
+        if self.pending > 0 {
+            self.step(model)
+        } else {
+            model
+        }
+    }
+
+    fn step(&mut self, model: M) -> M {
+        self.pending = 0;
+        let mut grads = self.accumulated.grads();
+        if let Some(limit) = self.settings.clip_value {
+            clip_by_value(&model, &mut grads, limit);
+        }
+        if let Some(max_norm) = self.settings.clip_norm {
+            clip_global_norm(&model, &mut grads, max_norm);
+        }
+        self.optimizer.step(self.lr.clone(), model, grads)
+    }
+}
+
+/// Clamp every gradient element to `[-limit, limit]` (`torch.nn.utils.clip_grad_value_`).
+pub fn clip_by_value<M: Module>(model: &M, grads: &mut GradientsParams, limit: f32) {
+    map_grads(model, grads, |g| g.clamp(-limit, limit));
+}
+
+/// Rescale all gradients by `max_norm / (norm + 1e-6)` when their global L2 norm exceeds
+/// `max_norm` (`torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
+pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f32) -> f32 {
+    struct SquaredSum<'a> {
+        grads: &'a GradientsParams,
+        sum: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for SquaredSum<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let s = g.powf_scalar(2.0).sum();
+                self.sum = Some(match self.sum.take() {
+                    Some(acc) => acc + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    let mut visitor = SquaredSum { grads, sum: None };
+    model.visit(&mut visitor);
+    let Some(sum) = visitor.sum else {
+        return 0.0;
+    };
+    let norm = sum.into_scalar::<f32>().sqrt();
+    let coef = max_norm / (norm + 1e-6);
+    if coef < 1.0 {
+        map_grads(model, grads, |g| g.mul_scalar(coef));
+    }
+    norm
+}
+
+/// Replace every gradient of `model`'s parameters by `f(gradient)`.
+fn map_grads<M: Module>(
+    model: &M,
+    grads: &mut GradientsParams,
+    f: impl Fn(Tensor<1>) -> Tensor<1>,
+) {
+    struct Mapper<'a, F> {
+        grads: &'a mut GradientsParams,
+        f: F,
+    }
+    impl<F: Fn(Tensor<1>) -> Tensor<1>> ModuleVisitor for Mapper<'_, F> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.remove::<D>(param.id) {
+                // Flatten so one closure serves every rank; the shape comes back after.
+                let shape = g.shape();
+                let flat: Tensor<1> = g.flatten(0, D - 1);
+                self.grads
+                    .register::<D>(param.id, (self.f)(flat).reshape(shape));
+            }
+        }
+    }
+    model.visit(&mut Mapper { grads, f });
+}
