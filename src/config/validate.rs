@@ -508,12 +508,17 @@ fn check_step(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if train.precision != Precision::F32 {
+    let half = match train.precision {
+        Precision::F32 => None,
+        Precision::Bf16 => Some("bf16"),
+        Precision::F16 => Some("f16"),
+    };
+    if let Some(half) = half {
         fail(
             "train.precision",
             format!(
-                "found {:?} on device {:?}, but only \"f32\" runs: burn 0.22 has no mixed precision (no autocast, no loss scaling). Its flex, cuda and tch backends can store bf16/f16 tensors and configure a device's default float type, which would train the WHOLE model in half precision (weights and optimizer moments included), not mixed precision; emo-run does not offer that. Expected \"f32\"",
-                train.precision, exp.device
+                "found {half:?} (device {:?}), but burn 0.22 offers no mixed precision on any backend (flex, cuda, tch): no autocast and no loss scaling. It can only make half precision a device's default float type, which trains the WHOLE model in {half} (weights and optimizer moments included); emo-run does not offer that as \"mixed\" precision. Expected \"f32\"",
+                exp.device
             ),
         );
     }

@@ -58,7 +58,7 @@ mod tests {
     /// By hand: mean over the six cells of `-[y ln s(z) + (1-y) ln (1 - s(z))]`.
     #[test]
     fn bce_matches_hand_arithmetic() {
-        let z = [[2.0, -1.0, 0.0], [0.5, 3.0, -2.0]];
+        let z: [[f32; 3]; 2] = [[2.0, -1.0, 0.0], [0.5, 3.0, -2.0]];
         let y = [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]];
         let mut expected = 0.0;
         for r in 0..2 {
@@ -76,7 +76,7 @@ mod tests {
     /// `-(1/C) sum_c [y ln s(p) + (1-y) ln s(-p)]`, averaged over rows.
     #[test]
     fn soft_margin_on_softmax_matches_hand_arithmetic() {
-        let z = [[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]];
+        let z: [[f32; 3]; 2] = [[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]];
         let y = [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]];
         let mut expected = 0.0;
         for r in 0..2 {

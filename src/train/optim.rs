@@ -222,3 +222,214 @@ fn map_grads<M: Module>(
     }
     model.visit(&mut Mapper { grads, f });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
+    use crate::data::batch::Batch;
+    use crate::encoders::AudioEncoderSpec;
+    use crate::fusion::FusionSpec;
+    use crate::model::ModelSpec;
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::SgdConfig;
+
+    /// A tiny audio-only model without dropout, so that a pass is a pure function.
+    fn tiny_model(device: &Device) -> EmotionModel {
+        let audio = AudioEncoderConfig {
+            n_mels: 8,
+            channels: 8,
+            conv_layers: 1,
+            transformer_layers: 0,
+            dropout: 0.0,
+            ..Default::default()
+        };
+        device.seed(5);
+        ModelSpec {
+            text: None,
+            audio: Some(AudioEncoderSpec { config: audio }),
+            fusion: FusionSpec {
+                config: FusionConfig {
+                    method: FusionMethod::AudioOnly,
+                    hidden: 8,
+                    dropout: 0.0,
+                    ..Default::default()
+                },
+                text_dim: 0,
+                audio_dim: 8,
+                text_tokens: 0,
+                n_classes: 3,
+            },
+        }
+        .init(device)
+    }
+
+    /// Rows `rows` of a fixed 4-example data set (equal lengths, so no padding differs).
+    fn batch(rows: &[usize], device: &Device) -> Batch {
+        let values: Vec<f32> = rows
+            .iter()
+            .flat_map(|&r| (0..6 * 8).map(move |j| ((r * 48 + j) as f32 * 0.37).sin()))
+            .collect();
+        let labels: Vec<i64> = rows.iter().map(|&r| (r % 3) as i64).collect();
+        Batch {
+            indices: rows.to_vec(),
+            text_ids: None,
+            text_lengths: vec![],
+            audio: Some(Tensor::from_data(
+                TensorData::new(values, [rows.len(), 6, 8]),
+                device,
+            )),
+            audio_frames: vec![6; rows.len()],
+            labels: Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
+            soft: None,
+        }
+    }
+
+    fn loss(model: &EmotionModel, b: &Batch, device: &Device) -> Tensor<1> {
+        CrossEntropyLossConfig::new()
+            .init(device)
+            .forward(model.forward(b), b.labels.clone())
+    }
+
+    fn flat<M: Module>(module: &M) -> Vec<f32> {
+        struct All(Vec<f32>);
+        impl ModuleVisitor for All {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.extend(param.val().into_data().iter::<f32>());
+            }
+        }
+        let mut all = All(Vec::new());
+        module.visit(&mut all);
+        all.0
+    }
+
+    fn settings(accumulate: usize) -> StepSettings {
+        StepSettings {
+            accumulate,
+            clip_value: None,
+            clip_norm: None,
+        }
+    }
+
+    /// SGD with lr 1 moves each weight by exactly its gradient, so equal weights after the step
+    /// mean equal gradients: 4 accumulated batches of 1 (each loss / 4) = one batch of 4.
+    #[test]
+    fn accumulating_n_batches_of_one_equals_one_batch_of_n() {
+        let device = Device::default().autodiff();
+        let model = tiny_model(&device);
+        let start = flat(&model);
+
+        let mut whole = Stepper::new(SgdConfig::new().init(), 1.0.into(), settings(1));
+        let b = batch(&[0, 1, 2, 3], &device);
+        let one_batch = whole.backward(model.clone(), loss(&model, &b, &device));
+
+        let mut acc = Stepper::new(SgdConfig::new().init(), 1.0.into(), settings(4));
+        let mut accumulated = model;
+        for row in 0..4 {
+            let b = batch(&[row], &device);
+            let l = loss(&accumulated, &b, &device);
+            accumulated = acc.backward(accumulated, l);
+            if row < 3 {
+                assert_eq!(flat(&accumulated), start, "no step before 4 batches");
+            }
+        }
+        let (a, b) = (flat(&one_batch), flat(&accumulated));
+        assert_ne!(a, start, "the step moved the weights");
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-6, "largest difference {worst}");
+    }
+
+    /// A module whose learning rate is 0 keeps its weights (AdamW's decay is scaled by the lr
+    /// too); the others move.
+    #[test]
+    fn module_with_zero_learning_rate_does_not_move() {
+        let device = Device::default().autodiff();
+        let model = tiny_model(&device);
+        let cfg = OptimizerConfig {
+            module_lr: [("fusion".to_string(), 0.0)].into(),
+            ..Default::default()
+        };
+        let lr = learning_rates(&cfg, &model).unwrap();
+        let mut stepper = Stepper::new(build_optimizer(&cfg), lr, settings(1));
+        let (fusion, audio) = (flat(&model.fusion), flat(model.audio.as_ref().unwrap()));
+        let b = batch(&[0, 1, 2], &device);
+        let l = loss(&model, &b, &device);
+        let stepped = stepper.backward(model, l);
+        assert_eq!(flat(&stepped.fusion), fusion);
+        assert_ne!(flat(stepped.audio.as_ref().unwrap()), audio);
+
+        let bad = OptimizerConfig {
+            module_lr: [("encoders.text".to_string(), 1e-5)].into(),
+            ..Default::default()
+        };
+        let err = learning_rates(&bad, &stepped).err().unwrap().to_string();
+        assert!(
+            err.contains("encoders.text") && err.contains("encoders.audio, fusion"),
+            "{err}"
+        );
+    }
+
+    fn linear_with_grads(weight: [[f32; 2]; 2], bias: [f32; 2]) -> (Linear, GradientsParams) {
+        let device = Device::default();
+        let linear: Linear = LinearConfig::new(2, 2).init(&device);
+        let mut grads = GradientsParams::new();
+        grads.register(linear.weight.id, Tensor::<2>::from_data(weight, &device));
+        let bias_id = linear.bias.as_ref().unwrap().id;
+        grads.register(bias_id, Tensor::<1>::from_data(bias, &device));
+        (linear, grads)
+    }
+
+    /// Weight gradient [[3, 0], [0, 0]] and bias gradient [4, 0]: global norm 5. Clipping to 1
+    /// scales both by 1/5 (torch's clip_grad_norm_); burn's per-tensor Norm clipping would give
+    /// each tensor norm 1 instead (weight [[1, 0], ..], bias [1, 0]).
+    #[test]
+    fn global_norm_clipping_scales_all_gradients_together() {
+        let (linear, mut grads) = linear_with_grads([[3.0, 0.0], [0.0, 0.0]], [4.0, 0.0]);
+        let norm = clip_global_norm(&linear, &mut grads, 1.0);
+        assert!((norm - 5.0).abs() < 1e-6);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let b: Vec<f32> = grads
+            .get::<1>(linear.bias.as_ref().unwrap().id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(
+            (w[0] - 0.6).abs() < 1e-5 && (b[0] - 0.8).abs() < 1e-5,
+            "{w:?} {b:?}"
+        );
+
+        let (linear, mut grads) = linear_with_grads([[0.3, 0.0], [0.0, 0.0]], [0.4, 0.0]);
+        clip_global_norm(&linear, &mut grads, 1.0);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w[0], 0.3, "a norm under the limit is left alone");
+    }
+
+    #[test]
+    fn value_clipping_clamps_each_element() {
+        let (linear, mut grads) = linear_with_grads([[3.0, -0.2], [-7.0, 0.5]], [4.0, 0.0]);
+        clip_by_value(&linear, &mut grads, 1.0);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w, vec![1.0, -0.2, -1.0, 0.5]);
+    }
+}
