@@ -113,7 +113,7 @@ fn multitask_reports_both_heads_with_accumulation_and_clipping() {
         dir.path(),
         &[(
             "batch_size = 8",
-            "batch_size = 4\naccumulate_grad_batches = 2\nclip_grad_norm = 5.0\nselect_by = \"valid.loss\"",
+            "batch_size = 4\naccumulate_grad_batches = 2\nclip_grad_norm = 5.0\nselect_by = \"valid.loss\"\neval_drop_last = true",
         )],
         "[task]\nkind = \"multitask\"\n",
     );
@@ -121,5 +121,20 @@ fn multitask_reports_both_heads_with_accumulation_and_clipping() {
     let ccc = test_metric(&run, "ccc");
     eprintln!("multitask: test weighted F1 {f1:.3}, CCC {ccc:.3}");
     assert!(f1 > 0.35, "weighted F1 {f1:.3}");
+    // eval_drop_last: every scored split holds whole batches of 4 only.
+    let df = predictions(&run);
+    let folds: Vec<u32> = df
+        .column("fold")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let splits = df.column("split").unwrap().str().unwrap().clone();
+    let mut counts = std::collections::BTreeMap::new();
+    for (fold, split) in folds.iter().zip(splits.into_no_null_iter()) {
+        *counts.entry((*fold, split.to_string())).or_insert(0usize) += 1;
+    }
+    assert!(counts.values().all(|n| n % 4 == 0), "{counts:?}");
     assert!(ccc > 0.4, "CCC {ccc:.3}");
 }
