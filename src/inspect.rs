@@ -92,7 +92,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     let spec = crate::train::fold::model_spec(
         exp,
         vocab.as_ref().map_or(0, |v| v.size),
-        exp.dataset.classes.len(),
+        crate::task::TaskSpec::from_experiment(exp).output_width(),
     )?;
     // On an autodiff device parameters carry their trainable flag; a plain one reports none.
     // Skeletons only: counting needs each encoder's config.json, never its weights.

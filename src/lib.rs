@@ -16,4 +16,5 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod run;
+pub mod task;
 pub mod train;

@@ -21,14 +21,8 @@ impl ModelSpec {
     /// encoder is left out: its outputs come from the feature cache with each batch.
     pub fn init(&self, device: &Device) -> anyhow::Result<EmotionModel> {
         Ok(EmotionModel {
-            text: self
-                .trained_text()
-                .map(|s| s.init(device))
-                .transpose()?,
-            audio: self
-                .trained_audio()
-                .map(|s| s.init(device))
-                .transpose()?,
+            text: self.trained_text().map(|s| s.init(device)).transpose()?,
+            audio: self.trained_audio().map(|s| s.init(device)).transpose()?,
             fusion: self.fusion.init(device),
         })
     }
@@ -67,16 +61,18 @@ impl ModelSpec {
         let mut out = Vec::new();
         match (&self.text, &model.text) {
             (_, Some(text)) => out.push(ModuleParams::of("encoders.text", text)),
-            (Some(spec), None) => {
-                out.push(ModuleParams::of("encoders.text", &spec.init_skeleton(device)?))
-            }
+            (Some(spec), None) => out.push(ModuleParams::of(
+                "encoders.text",
+                &spec.init_skeleton(device)?,
+            )),
             (None, None) => {}
         }
         match (&self.audio, &model.audio) {
             (_, Some(audio)) => out.push(ModuleParams::of("encoders.audio", audio)),
-            (Some(spec), None) => {
-                out.push(ModuleParams::of("encoders.audio", &spec.init_skeleton(device)?))
-            }
+            (Some(spec), None) => out.push(ModuleParams::of(
+                "encoders.audio",
+                &spec.init_skeleton(device)?,
+            )),
             (None, None) => {}
         }
         out.push(ModuleParams::of("fusion", &model.fusion));
@@ -144,7 +140,6 @@ impl EmotionModel {
             audio_lengths,
         }
     }
-
 }
 
 /// Total and trainable parameter counts of one module.

@@ -173,6 +173,8 @@ fn layering_order_file_then_env_then_set() {
         .arg("validate")
         .arg(&child)
         .env("EMO_TRAIN__BATCH_SIZE", "9")
+        // Not a config key (its first segment names no table): left alone, not an error.
+        .env("EMO_MINILM_DIR", "/nowhere")
         .args(["--set", "fusion.method=late_fusion"]));
     assert!(out.status.success());
     let resolved = String::from_utf8_lossy(&out.stdout);
@@ -197,5 +199,78 @@ fn layering_order_file_then_env_then_set() {
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("epochs = 8"),
         "--set beats env"
+    );
+}
+
+#[test]
+fn select_by_must_name_a_metric_of_the_task() {
+    validate_fails_with(
+        "batch_size = 8",
+        "batch_size = 8\nselect_by = \"valid.ccc\"",
+        &[
+            "train.select_by",
+            "\"valid.ccc\"",
+            "Classification",
+            "weighted_f1",
+        ],
+    );
+    validate_fails_with(
+        "[train]",
+        "[task]\nkind = \"regression\"\n\n[train]\nselect_by = \"valid.micro_f1\"",
+        &[
+            "train.select_by",
+            "valid.micro_f1",
+            "ccc, mae, mse",
+            "ccc/valence",
+        ],
+    );
+}
+
+#[test]
+fn multilabel_needs_multi_hot_targets() {
+    validate_fails_with(
+        "[train]",
+        "[task]\nkind = \"multilabel\"\n\n[train]\nselect_by = \"valid.micro_f1\"",
+        &["dataset.multi_label", "expected \"all\""],
+    );
+}
+
+#[test]
+fn module_lr_names_a_module_of_the_model() {
+    validate_fails_with(
+        "batch_size = 8",
+        "batch_size = 8\noptimizer = { module_lr = { \"encoders.vision\" = 1e-4 } }",
+        &[
+            "train.optimizer.module_lr.encoders.vision",
+            "no module \"encoders.vision\"",
+            "encoders.text, encoders.audio, fusion",
+        ],
+    );
+}
+
+#[test]
+fn reduced_precision_is_refused_with_the_reason() {
+    validate_fails_with(
+        "batch_size = 8",
+        "batch_size = 8\nprecision = \"bf16\"",
+        &[
+            "train.precision",
+            "found \"bf16\"",
+            "no mixed precision",
+            "Expected \"f32\"",
+        ],
+    );
+}
+
+#[test]
+fn accumulation_and_clipping_need_positive_values() {
+    validate_fails_with(
+        "batch_size = 8",
+        "batch_size = 8\naccumulate_grad_batches = 0\nclip_grad_norm = -1.0",
+        &[
+            "train.accumulate_grad_batches",
+            "train.clip_grad_norm",
+            "positive limit",
+        ],
     );
 }

@@ -334,7 +334,20 @@ pub struct TaskConfig {
     pub kind: TaskKind,
     /// Per-class loss weights: a list in `dataset.classes` order, `"none"`, or `"balanced"`
     /// (scikit-learn's `n_samples / (n_classes * count_c)`, counted on each fold's training split).
+    /// Single-label cross-entropy only (`classification`, and `multitask` without multi-hot
+    /// targets).
     pub class_weights: ClassWeights,
+    /// Loss of the multi-label part (`multilabel`, and `multitask` with
+    /// `dataset.multi_label = "all"`).
+    pub multilabel_loss: MultilabelLoss,
+    /// A class is predicted when its score (sigmoid for `bce`, softmax probability for
+    /// `soft_margin_on_softmax`, as seed 004's `probs > 0.5`) exceeds this threshold.
+    pub threshold: f64,
+    /// Regression targets, in output order (`regression` and `multitask`).
+    pub targets: Vec<RegressionTarget>,
+    /// `multitask`: weights of the classification and the regression loss in their sum (seed
+    /// 004's "total": 1 and 1).
+    pub weights: TaskWeights,
 }
 
 impl Default for TaskConfig {
@@ -342,6 +355,55 @@ impl Default for TaskConfig {
         Self {
             kind: TaskKind::Classification,
             class_weights: ClassWeights::default(),
+            multilabel_loss: MultilabelLoss::Bce,
+            threshold: 0.5,
+            targets: vec![RegressionTarget::Valence, RegressionTarget::Arousal],
+            weights: TaskWeights::default(),
+        }
+    }
+}
+
+/// Loss of a multi-label head against multi-hot targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MultilabelLoss {
+    /// One sigmoid per class, binary cross-entropy on the logits (`BCEWithLogitsLoss`).
+    Bce,
+    /// Seed 004's quirk: `MultiLabelSoftMarginLoss` applied to the SOFTMAX probabilities, so a
+    /// sigmoid runs on top of a softmax (weak gradients, at most one class above 0.5).
+    SoftMarginOnSoftmax,
+}
+
+/// A continuous annotation predicted by the regression head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegressionTarget {
+    Valence,
+    Arousal,
+}
+
+impl RegressionTarget {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Valence => "valence",
+            Self::Arousal => "arousal",
+        }
+    }
+}
+
+/// Weights of the two losses of a `multitask` experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskWeights {
+    pub classification: f64,
+    pub regression: f64,
+}
+
+impl Default for TaskWeights {
+    fn default() -> Self {
+        Self {
+            classification: 1.0,
+            regression: 1.0,
         }
     }
 }
@@ -375,6 +437,15 @@ pub enum ClassWeightRule {
 pub enum TaskKind {
     /// Single-label classification with cross-entropy.
     Classification,
+    /// Multi-hot targets (`dataset.multi_label = "all"`), loss `task.multilabel_loss`, a class
+    /// predicted when its score exceeds `task.threshold`.
+    Multilabel,
+    /// `task.targets` (valence, arousal) with the sum of one MSE per target (seed 004).
+    Regression,
+    /// Seed 004's "total": the classification head (single-label, or multi-label when
+    /// `dataset.multi_label = "all"`) and the regression head on the same fused vector, loss
+    /// `weights.classification * classification + weights.regression * regression`.
+    Multitask,
 }
 
 /// The training loop.
@@ -386,13 +457,31 @@ pub struct TrainConfig {
     /// Batch size for validation and test (defaults to `batch_size`).
     pub eval_batch_size: Option<usize>,
     pub optimizer: OptimizerConfig,
-    /// Metric that picks the best epoch: `valid.<metric>` (e.g. `valid.weighted_f1`,
-    /// `valid.accuracy`, `valid.ua`, `valid.macro_f1`, `valid.loss`) or `last_epoch`.
+    /// Metric that picks the best epoch: `valid.<metric>` with a metric the task reports
+    /// (classification: `valid.weighted_f1`, `valid.accuracy`, `valid.ua`, ...; multilabel:
+    /// `valid.micro_f1`, `valid.hamming_accuracy`, ...; regression: `valid.ccc`,
+    /// `valid.ccc/valence`, `valid.mae`, ...; always `valid.loss`), or `last_epoch`. Loss, MAE
+    /// and MSE are minimised, the rest maximised.
     pub select_by: String,
     /// Order of training examples: `shuffle` (every example once per epoch) or `class_balanced`
     /// (seed 000's `--batch_weighted_sampler`: as many draws as examples, with replacement,
     /// each example weighted by 1 / its class's count).
     pub sampler: Sampler,
+    /// Sum the gradients of this many batches (each loss divided by it, as PyTorch's
+    /// `loss / N`) before one optimizer step. A last incomplete group still steps.
+    pub accumulate_grad_batches: usize,
+    /// Rescale all gradients together so that their global L2 norm is at most this
+    /// (`torch.nn.utils.clip_grad_norm_`). Unset: no norm clipping.
+    pub clip_grad_norm: Option<f64>,
+    /// Clamp every gradient element to [-x, x] (`clip_grad_value_`), applied before the norm
+    /// clipping. Unset: none.
+    pub clip_grad_value: Option<f64>,
+    /// Floating-point precision of training. Only `f32` runs: burn 0.22 has no autocast or
+    /// loss scaling, so `bf16`/`f16` are refused with an explanation (docs/METHODS.md).
+    pub precision: Precision,
+    /// Seed 000's quirk (spec A.6/A.8 #7): the evaluation loaders use `drop_last`, so the last
+    /// partial batch of the valid and test splits is never scored (nor predicted).
+    pub eval_drop_last: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -411,19 +500,38 @@ impl Default for TrainConfig {
             optimizer: OptimizerConfig::default(),
             select_by: "valid.weighted_f1".into(),
             sampler: Sampler::Shuffle,
+            accumulate_grad_batches: 1,
+            clip_grad_norm: None,
+            clip_grad_value: None,
+            precision: Precision::F32,
+            eval_drop_last: false,
         }
     }
+}
+
+/// Training precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    F32,
+    Bf16,
+    F16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimizerConfig {
     pub kind: OptimizerKind,
+    /// Learning rate of every parameter not covered by `module_lr`.
     pub lr: f64,
+    /// AdamW: decoupled decay; Adam: L2 penalty added to the gradient (torch.optim.Adam).
     pub weight_decay: f64,
     pub beta1: f64,
     pub beta2: f64,
     pub eps: f64,
+    /// Learning rate per module, by the names `emo-run inspect` prints: `encoders.text`,
+    /// `encoders.audio`, `fusion` (e.g. `{ "encoders.text" = 1e-5, fusion = 1e-3 }`).
+    pub module_lr: std::collections::BTreeMap<String, f64>,
 }
 
 impl Default for OptimizerConfig {
@@ -435,6 +543,7 @@ impl Default for OptimizerConfig {
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
+            module_lr: Default::default(),
         }
     }
 }
@@ -442,5 +551,8 @@ impl Default for OptimizerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OptimizerKind {
+    /// Decoupled weight decay (torch.optim.AdamW).
     Adamw,
+    /// Weight decay as an L2 term added to the gradient (torch.optim.Adam).
+    Adam,
 }

@@ -46,7 +46,7 @@ pub fn load_experiment(
     for layer in &layers {
         figment = figment.merge(Toml::file_exact(layer));
     }
-    figment = figment.merge(Env::prefixed("EMO_").split("__"));
+    figment = figment.merge(experiment_env());
     for assignment in &overrides.set {
         figment = figment.merge(Toml::string(&set_assignment_as_toml(assignment)?));
     }
@@ -73,6 +73,22 @@ pub fn load_experiment(
         source_text,
         layers,
     })
+}
+
+/// `EMO_<TABLE>__<KEY>=value` variables whose first segment names a top-level key of the
+/// experiment. Other `EMO_*` variables (test switches, tool settings) are not config and are
+/// left alone rather than rejected as unknown keys.
+fn experiment_env() -> Env {
+    const TOP_LEVEL: [&str; 10] = [
+        "name", "extends", "seed", "device", "dataset", "split", "encoders", "fusion", "task",
+        "train",
+    ];
+    Env::prefixed("EMO_")
+        .filter(|key| {
+            let first = key.as_str().split("__").next().unwrap_or_default();
+            TOP_LEVEL.iter().any(|k| first.eq_ignore_ascii_case(k))
+        })
+        .split("__")
 }
 
 fn read_source(path: &Path) -> Result<String, ConfigError> {

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 
 use super::error::Located;
 use super::experiment::{
-    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Sampler, SplitProtocol,
+    ClassWeights, DatasetKind, Experiment, FusionMethod, MultiLabelPolicy, Precision, Sampler,
+    SplitProtocol, TaskKind,
 };
 use crate::device::parse_device;
-use crate::metrics::SELECTABLE_METRICS;
+use crate::metrics::selectable_metrics;
 
 /// Every problem found, each with its dotted key; the caller adds file and line.
 pub fn validate(exp: &Experiment) -> Vec<Located> {
@@ -166,12 +167,7 @@ fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             ),
         );
     }
-    if exp.dataset.multi_label == MultiLabelPolicy::All {
-        fail(
-            "dataset.multi_label",
-            "found \"all\" (multi-hot targets), which needs a multi-label task; task.kind = \"classification\" trains one label per utterance: use \"drop\", \"first\" or \"soft_votes\"".into(),
-        );
-    }
+    check_task_kind(exp, fail);
     if exp.dataset.multi_label == MultiLabelPolicy::SoftVotes
         && exp.task.class_weights != ClassWeights::default()
     {
@@ -186,6 +182,81 @@ fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
         fail(
             "train.sampler",
             "found \"class_balanced\" with dataset.multi_label = \"soft_votes\"; soft targets have no single class to balance, expected \"shuffle\"".into(),
+        );
+    }
+}
+
+/// Rules of `task.kind` and the keys only some kinds read.
+fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    let task = &exp.task;
+    let all = exp.dataset.multi_label == MultiLabelPolicy::All;
+    match task.kind {
+        TaskKind::Classification if all => fail(
+            "dataset.multi_label",
+            "found \"all\" (multi-hot targets), which needs a multi-label task; task.kind = \"classification\" trains one label per utterance: use \"drop\", \"first\" or \"soft_votes\", or task.kind = \"multilabel\"".into(),
+        ),
+        TaskKind::Multilabel if !all => fail(
+            "dataset.multi_label",
+            format!(
+                "found {:?}, but task.kind = \"multilabel\" trains on multi-hot targets; expected \"all\" (every listed label of a tie kept)",
+                exp.dataset.multi_label
+            ),
+        ),
+        _ => {}
+    }
+    let multi_hot = task.kind == TaskKind::Multilabel || (task.kind == TaskKind::Multitask && all);
+    if multi_hot && task.class_weights != ClassWeights::default() {
+        fail(
+            "task.class_weights",
+            "class weights apply to the single-label cross-entropy only, not to multi-hot targets; expected \"none\"".into(),
+        );
+    }
+    if task.kind == TaskKind::Regression && task.class_weights != ClassWeights::default() {
+        fail(
+            "task.class_weights",
+            "task.kind = \"regression\" has no classes to weight; expected \"none\"".into(),
+        );
+    }
+    if !(task.threshold > 0.0 && task.threshold < 1.0) {
+        fail(
+            "task.threshold",
+            format!(
+                "found {}, expected a score threshold in (0, 1)",
+                task.threshold
+            ),
+        );
+    }
+    let regresses = matches!(task.kind, TaskKind::Regression | TaskKind::Multitask);
+    if regresses {
+        let unique: HashSet<_> = task.targets.iter().collect();
+        if task.targets.is_empty() || unique.len() != task.targets.len() {
+            fail(
+                "task.targets",
+                format!(
+                    "found {:?}, expected one or more distinct targets of \"valence\", \"arousal\"",
+                    task.targets
+                ),
+            );
+        }
+        if exp.fusion.method == FusionMethod::HybridFusion {
+            fail(
+                "fusion.method",
+                "hybrid_fusion layer-norms each head's outputs before averaging them, which erases the scale of regression values; use it with task.kind = \"classification\" or \"multilabel\"".into(),
+            );
+        }
+    }
+    let w = &task.weights;
+    let weights_ok = [w.classification, w.regression]
+        .iter()
+        .all(|v| v.is_finite() && *v >= 0.0)
+        && w.classification + w.regression > 0.0;
+    if !weights_ok {
+        fail(
+            "task.weights",
+            format!(
+                "found classification = {}, regression = {}; expected finite weights >= 0, not both 0",
+                w.classification, w.regression
+            ),
         );
     }
 }
@@ -411,18 +482,91 @@ fn check_train(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             fail(key, format!("found {beta}, expected a value in [0, 1)"));
         }
     }
-    let selectable = train.select_by == "last_epoch"
-        || train
-            .select_by
+    check_select_by(exp, fail);
+    check_module_lr(exp, fail);
+    check_step(exp, fail);
+}
+
+/// `select_by` must name a metric this task reports.
+fn check_select_by(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    let select_by = &exp.train.select_by;
+    let multi_hot = exp.dataset.multi_label == MultiLabelPolicy::All;
+    let valid = selectable_metrics(exp.task.kind, multi_hot, &exp.task.targets);
+    let selectable = select_by == "last_epoch"
+        || select_by
             .strip_prefix("valid.")
-            .is_some_and(|m| SELECTABLE_METRICS.contains(&m));
+            .is_some_and(|m| valid.iter().any(|v| v == m));
     if !selectable {
         fail(
             "train.select_by",
             format!(
-                "found {:?}, expected \"last_epoch\" or valid.<metric> with metric one of: {}",
-                train.select_by,
-                SELECTABLE_METRICS.join(", ")
+                "found {select_by:?}, which task.kind = {:?} does not report; expected \"last_epoch\" or valid.<metric> with metric one of: {}",
+                exp.task.kind,
+                valid.join(", ")
+            ),
+        );
+    }
+}
+
+/// `optimizer.module_lr` names modules this model has, with usable rates.
+fn check_module_lr(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    let method = exp.fusion.method;
+    let present: Vec<&str> = crate::train::optim::MODULE_NAMES
+        .into_iter()
+        .filter(|&name| match name {
+            "encoders.text" => method.uses_text(),
+            "encoders.audio" => method.uses_audio(),
+            _ => true,
+        })
+        .collect();
+    for (name, &lr) in &exp.train.optimizer.module_lr {
+        let key = format!("train.optimizer.module_lr.{name}");
+        if !present.contains(&name.as_str()) {
+            fail(
+                &key,
+                format!(
+                    "no module {name:?} in this model (fusion.method = {method:?}); expected one of: {}",
+                    present.join(", ")
+                ),
+            );
+        }
+        if !(lr >= 0.0 && lr.is_finite()) {
+            fail(&key, format!("found {lr}, expected a learning rate >= 0"));
+        }
+    }
+}
+
+/// Accumulation, clipping and precision.
+fn check_step(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    let train = &exp.train;
+    if train.accumulate_grad_batches == 0 {
+        fail(
+            "train.accumulate_grad_batches",
+            "found 0, expected at least 1 (1 = a step after every batch)".into(),
+        );
+    }
+    for (key, value) in [
+        ("train.clip_grad_norm", train.clip_grad_norm),
+        ("train.clip_grad_value", train.clip_grad_value),
+    ] {
+        if let Some(v) = value.filter(|v| !(*v > 0.0 && v.is_finite())) {
+            fail(
+                key,
+                format!("found {v}, expected a positive limit (or leave it unset)"),
+            );
+        }
+    }
+    let half = match train.precision {
+        Precision::F32 => None,
+        Precision::Bf16 => Some("bf16"),
+        Precision::F16 => Some("f16"),
+    };
+    if let Some(half) = half {
+        fail(
+            "train.precision",
+            format!(
+                "found {half:?} (device {:?}), but burn 0.22 offers no mixed precision on any backend (flex, cuda, tch): no autocast and no loss scaling. It can only make half precision a device's default float type, which trains the WHOLE model in {half} (weights and optimizer moments included); emo-run does not offer that as \"mixed\" precision. Expected \"f32\"",
+                exp.device
             ),
         );
     }

@@ -11,6 +11,11 @@
 //!
 //! Text alone separates only {surprise, fear, disgust} from the rest, audio alone only {angry,
 //! sad, happy}; only a model that uses both can separate all seven.
+//!
+//! Valence and arousal (the evaluators' 1–5 ratings) follow the class's mean plus what the
+//! audio of this utterance shows: arousal rises with its loudness, valence with its pitch
+//! within the class's range. So a regression head can learn them beyond the class means, and
+//! the random draws are exactly those of the classification corpus (same classes, audio, text).
 
 use std::io::Write;
 use std::path::Path;
@@ -155,13 +160,13 @@ fn write_session(
         let id = format!("Sess{session:02}_script{script:02}_{user}_{n:03}");
         let class = draw_class(rng);
         let seconds = rng.random_range(cfg.min_seconds..=cfg.max_seconds);
-        let audio = synthesize_audio(class, seconds, cfg.sample_rate, rng);
+        let (audio, audible) = synthesize_audio(class, seconds, cfg.sample_rate, rng);
         write_wav(&wav_dir.join(format!("{id}.wav")), &audio, cfg.sample_rate)?;
         write_file(
             &wav_dir.join(format!("{id}.txt")),
             &encode_cp949(&transcript(class, rng)),
         )?;
-        let votes = evaluator_votes(class, rng);
+        let votes = evaluator_votes(class, audible, rng);
         let total = total_evaluation(&votes, rng);
         if total.contains(';') {
             summary.multi_label_rows += 1;
@@ -223,7 +228,7 @@ fn draw_class(rng: &mut ChaCha8Rng) -> usize {
 
 /// Ten votes where the true class is the strict mode, except for a `TIE_SHARE` of rows where
 /// the evaluators split 5/5 with another class.
-fn evaluator_votes(class: usize, rng: &mut ChaCha8Rng) -> Vec<Vote> {
+fn evaluator_votes(class: usize, audible: Audible, rng: &mut ChaCha8Rng) -> Vec<Vote> {
     let other = |rng: &mut ChaCha8Rng| (class + rng.random_range(1..CLASSES.len())) % CLASSES.len();
     let emotions: Vec<usize> = if rng.random_bool(TIE_SHARE) {
         let second = other(rng);
@@ -249,6 +254,8 @@ fn evaluator_votes(class: usize, rng: &mut ChaCha8Rng) -> Vec<Vote> {
         }
     };
     let (valence, arousal) = VALENCE_AROUSAL[class];
+    let valence = valence + AUDIBLE_SHIFT * audible.pitch as f64;
+    let arousal = arousal + AUDIBLE_SHIFT * audible.loudness as f64;
     emotions
         .into_iter()
         .map(|e| (e, rating(valence, rng), rating(arousal, rng)))
@@ -265,6 +272,18 @@ const VALENCE_AROUSAL: [(f64, f64); 7] = [
     (2.0, 3.8),
     (1.9, 3.2),
 ];
+
+/// How far (on the 1–5 scale) the utterance's pitch and loudness move valence and arousal
+/// from the class mean, at the ends of their ranges.
+const AUDIBLE_SHIFT: f64 = 0.7;
+
+/// What the listener hears of one utterance beyond its class, each in [-1, 1]: pitch within
+/// the class's range and loudness within its ±3 dB gain spread.
+#[derive(Debug, Clone, Copy)]
+struct Audible {
+    pitch: f32,
+    loudness: f32,
+}
 
 fn rating(mean: f64, rng: &mut ChaCha8Rng) -> u8 {
     let noise: f64 = (0..4).map(|_| rng.random_range(-0.6..0.6)).sum::<f64>() / 2.0;
@@ -413,11 +432,21 @@ fn prosody(class: usize) -> Prosody {
 
 /// A voiced, speech-like signal: harmonics of a drifting F0, shaped into syllables, with short
 /// silences at both ends and a little noise.
-fn synthesize_audio(class: usize, seconds: f32, rate: u32, rng: &mut ChaCha8Rng) -> Vec<f32> {
+fn synthesize_audio(
+    class: usize,
+    seconds: f32,
+    rate: u32,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<f32>, Audible) {
     let p = prosody(class);
     let n = (seconds * rate as f32) as usize;
     let f0 = rng.random_range(p.pitch.0..p.pitch.1);
-    let gain = p.amplitude * 10f32.powf(rng.random_range(-3.0..3.0) / 20.0);
+    let gain_db: f32 = rng.random_range(-3.0..3.0);
+    let gain = p.amplitude * 10f32.powf(gain_db / 20.0);
+    let audible = Audible {
+        pitch: 2.0 * (f0 - p.pitch.0) / (p.pitch.1 - p.pitch.0) - 1.0,
+        loudness: gain_db / 3.0,
+    };
     let syllable_rate = p.syllable_rate * rng.random_range(0.9..1.1);
     let (lead, tail) = (
         rng.random_range(0.05..0.15) * rate as f32,
@@ -442,7 +471,7 @@ fn synthesize_audio(class: usize, seconds: f32, rate: u32, rng: &mut ChaCha8Rng)
         let noise = rng.random_range(-1.0f32..1.0) * 0.005;
         out.push((gain * envelope * harmonics * 0.5 + noise).clamp(-1.0, 1.0));
     }
-    out
+    (out, audible)
 }
 
 fn write_wav(path: &Path, samples: &[f32], rate: u32) -> Result<(), DataError> {
@@ -647,9 +676,9 @@ mod tests {
             });
             16_000.0 / lag.unwrap() as f32
         };
-        let angry = synthesize_audio(2, 1.0, 16_000, &mut rng);
-        let neutral = synthesize_audio(0, 1.0, 16_000, &mut rng);
-        let sad = synthesize_audio(4, 1.0, 16_000, &mut rng);
+        let angry = synthesize_audio(2, 1.0, 16_000, &mut rng).0;
+        let neutral = synthesize_audio(0, 1.0, 16_000, &mut rng).0;
+        let sad = synthesize_audio(4, 1.0, 16_000, &mut rng).0;
         assert!(rms(&angry) > rms(&neutral) && rms(&neutral) > rms(&sad));
         let (pa, pn, ps) = (pitch(&angry), pitch(&neutral), pitch(&sad));
         assert!(

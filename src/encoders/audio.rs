@@ -31,9 +31,15 @@ const DROPOUT_KEYS: [&str; 4] = [
 #[derive(Debug, Clone)]
 pub enum AudioInput {
     /// Normalised log-mel frames `[batch, frames, n_mels]`, with real frames per row.
-    LogMel { frames: Tensor<3>, lengths: Vec<usize> },
+    LogMel {
+        frames: Tensor<3>,
+        lengths: Vec<usize>,
+    },
     /// Waveforms `[batch, samples]`, zero-padded, with real samples per row.
-    Waveform { samples: Tensor<2>, lengths: Vec<usize> },
+    Waveform {
+        samples: Tensor<2>,
+        lengths: Vec<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -72,14 +78,14 @@ impl AudioEncoderSpec {
                     &config.overrides,
                 )?;
                 let w2v: Wav2Vec2Config = folder::parse_config(&dir, json)?;
-                w2v.validate().with_context(|| {
-                    format!("unsupported wav2vec2 config in {}", dir.display())
-                })?;
+                w2v.validate()
+                    .with_context(|| format!("unsupported wav2vec2 config in {}", dir.display()))?;
                 let attention_mask = match config.attention_mask {
                     AttentionMaskMode::On => true,
                     AttentionMaskMode::Off => false,
-                    AttentionMaskMode::Auto => Wav2Vec2Preprocessor::read(&dir)?
-                        .is_some_and(|p| p.return_attention_mask),
+                    AttentionMaskMode::Auto => {
+                        Wav2Vec2Preprocessor::read(&dir)?.is_some_and(|p| p.return_attention_mask)
+                    }
                 };
                 AudioBackboneSpec::Wav2vec2 {
                     dir,
@@ -174,7 +180,10 @@ impl AudioEncoderSpec {
             EncoderTraining::Frozen => backbone.no_grad(),
             EncoderTraining::Top(n) => training::train_top_layers(
                 backbone,
-                TrainableLayers { top: n, total: layers },
+                TrainableLayers {
+                    top: n,
+                    total: layers,
+                },
                 "encoders.audio.train",
             )?,
         };
@@ -187,6 +196,8 @@ impl AudioEncoderSpec {
     }
 }
 
+// One backbone per encoder: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum AudioBackbone {
     LogmelConv(LogmelConvEncoder),

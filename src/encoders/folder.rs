@@ -21,8 +21,8 @@ pub fn merged_config_json(
     overrides: &BTreeMap<String, serde_json::Value>,
 ) -> anyhow::Result<serde_json::Value> {
     let file = dir.join("config.json");
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut json: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not valid JSON", file.display()))?;
     let object = json

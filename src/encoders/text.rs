@@ -115,15 +115,19 @@ impl TextEncoderSpec {
         let layer = match &self.backbone {
             // The small transformer exposes only its last layer.
             TextBackboneSpec::Small(_) => layers,
-            TextBackboneSpec::Pretrained { .. } => folder::resolve_layer(self.config.layer, layers)
-                .context("encoders.text.layer")?,
+            TextBackboneSpec::Pretrained { .. } => {
+                folder::resolve_layer(self.config.layer, layers).context("encoders.text.layer")?
+            }
         };
         let backbone = match self.config.train {
             EncoderTraining::Full => backbone,
             EncoderTraining::Frozen => backbone.no_grad(),
             EncoderTraining::Top(n) => training::train_top_layers(
                 backbone,
-                TrainableLayers { top: n, total: layers },
+                TrainableLayers {
+                    top: n,
+                    total: layers,
+                },
                 "encoders.text.train",
             )?,
         };
@@ -169,6 +173,8 @@ fn read_hf_config(dir: &Path, config: &TextEncoderConfig) -> anyhow::Result<HfTe
     Ok(hf)
 }
 
+// One backbone per encoder: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum TextBackbone {
     Small(SmallTextEncoder),

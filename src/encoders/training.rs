@@ -77,7 +77,8 @@ impl TopLayers {
 
 impl ModuleMapper for TopLayers {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.path.push((name.to_string(), container_type.to_string()));
+        self.path
+            .push((name.to_string(), container_type.to_string()));
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
@@ -114,7 +115,9 @@ mod tests {
     fn toy(device: &Device) -> Toy {
         Toy {
             embed: LinearConfig::new(2, 3).init(device),
-            layers: (0..4).map(|_| LinearConfig::new(3, 3).init(device)).collect(),
+            layers: (0..4)
+                .map(|_| LinearConfig::new(3, 3).init(device))
+                .collect(),
             pooler: LinearConfig::new(3, 3).init(device),
         }
     }
@@ -134,12 +137,12 @@ mod tests {
     #[test]
     fn too_many_layers_or_shared_layers_are_refused() {
         let device = Device::default();
-        let err = train_top_layers(toy(&device), TrainableLayers { top: 5, total: 4 }, "k")
-            .unwrap_err();
+        let err =
+            train_top_layers(toy(&device), TrainableLayers { top: 5, total: 4 }, "k").unwrap_err();
         assert!(err.to_string().contains("has 4 layers"), "{err}");
         // A model claiming 12 layers but holding 4 weight sets (shared, like ALBERT).
-        let err = train_top_layers(toy(&device), TrainableLayers { top: 9, total: 12 }, "k")
-            .unwrap_err();
+        let err =
+            train_top_layers(toy(&device), TrainableLayers { top: 9, total: 12 }, "k").unwrap_err();
         assert!(err.to_string().contains("ALBERT"), "{err}");
     }
 }

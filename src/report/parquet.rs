@@ -20,16 +20,34 @@ pub struct MetricRow {
 }
 
 /// One utterance's prediction by the selected model.
+///
+/// `predictions.parquet` columns (docs/ARCHITECTURE.md): `stage, fold, split, utterance_id`,
+/// then `target` and `prediction` (utf8; the class name, or for multi-label tasks the label set
+/// as class names joined with `;` in class order, `""` for an empty set; null for pure
+/// regression), `scores` (list<f32> in class order: softmax probabilities, or per-class sigmoids
+/// for `multilabel_loss = "bce"`; empty for pure regression), and per regression target `t`
+/// two f32 columns `target_<t>` and `prediction_<t>`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRow {
     pub stage: String,
     pub fold: u32,
     pub split: String,
     pub utterance_id: String,
-    pub target: String,
-    pub prediction: String,
-    /// Softmax probabilities in class order.
+    pub target: Option<String>,
+    pub prediction: Option<String>,
+    /// Class scores in class order.
     pub scores: Vec<f32>,
+    /// Regression targets and predictions, in `task.targets` order.
+    #[serde(default)]
+    pub regression: Vec<RegressionValue>,
+}
+
+/// One regression target of one utterance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionValue {
+    pub target: String,
+    pub truth: f32,
+    pub predicted: f32,
 }
 
 pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
@@ -75,7 +93,7 @@ pub fn write_predictions(path: &Path, rows: &[PredictionRow]) -> anyhow::Result<
     if rows.is_empty() {
         scores = scores.cast(&DataType::List(Box::new(DataType::Float32)))?;
     }
-    let mut df = DataFrame::new(vec![
+    let mut columns = vec![
         Column::new(
             "stage".into(),
             rows.iter().map(|r| r.stage.as_str()).collect::<Vec<_>>(),
@@ -96,17 +114,42 @@ pub fn write_predictions(path: &Path, rows: &[PredictionRow]) -> anyhow::Result<
         ),
         Column::new(
             "target".into(),
-            rows.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+            rows.iter().map(|r| r.target.as_deref()).collect::<Vec<_>>(),
         ),
         Column::new(
             "prediction".into(),
             rows.iter()
-                .map(|r| r.prediction.as_str())
+                .map(|r| r.prediction.as_deref())
                 .collect::<Vec<_>>(),
         ),
         scores.into(),
-    ])?;
+    ];
+    columns.extend(regression_columns(rows));
+    let mut df = DataFrame::new(columns)?;
     write_parquet(path, &mut df)
+}
+
+/// `target_<t>` and `prediction_<t>` for every regression target of the first row (every row
+/// of a run has the same targets).
+fn regression_columns(rows: &[PredictionRow]) -> Vec<Column> {
+    let Some(first) = rows.first() else {
+        return Vec::new();
+    };
+    let mut columns = Vec::new();
+    for (k, value) in first.regression.iter().enumerate() {
+        let column = |f: fn(&RegressionValue) -> f32| -> Vec<f32> {
+            rows.iter().map(|r| f(&r.regression[k])).collect()
+        };
+        columns.push(Column::new(
+            format!("target_{}", value.target).into(),
+            column(|v| v.truth),
+        ));
+        columns.push(Column::new(
+            format!("prediction_{}", value.target).into(),
+            column(|v| v.predicted),
+        ));
+    }
+    columns
 }
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
@@ -133,15 +176,27 @@ mod tests {
             fold: 0,
             split: "test".into(),
             utterance_id: "Sess01_script01_User002M_001".into(),
-            target: "happy".into(),
-            prediction: "neutral".into(),
+            target: Some("happy".into()),
+            prediction: Some("neutral".into()),
             scores: vec![0.6, 0.4],
+            regression: vec![RegressionValue {
+                target: "valence".into(),
+                truth: 3.5,
+                predicted: 3.25,
+            }],
         }];
         write_predictions(&path, &rows).unwrap();
         let df = ParquetReader::new(std::fs::File::open(&path).unwrap())
             .finish()
             .unwrap();
-        assert_eq!(df.shape(), (1, 7));
+        assert_eq!(df.shape(), (1, 9));
+        let predicted = df
+            .column("prediction_valence")
+            .unwrap()
+            .f32()
+            .unwrap()
+            .get(0);
+        assert_eq!(predicted, Some(3.25));
         let scores = df
             .column("scores")
             .unwrap()

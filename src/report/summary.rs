@@ -1,5 +1,5 @@
-//! `summary.json` and `summary.md`: per stage, the headline test metrics as mean ± standard
-//! deviation over folds (sample standard deviation, n - 1), and each fold's value.
+//! `summary.json` and `summary.md`: per stage, the task's headline test metrics
+//! (`TaskReport::headline`) as mean ± standard deviation over folds (sample standard deviation, n - 1), and each fold's value.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,8 +10,6 @@ use crate::config::Experiment;
 use crate::data::Corpus;
 use crate::run::atomic::{write_atomic, write_json_atomic};
 use crate::train::fold::FoldResult;
-
-pub const HEADLINE: [&str; 4] = ["weighted_f1", "accuracy", "ua", "macro_f1"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricSummary {
@@ -31,18 +29,16 @@ pub struct Summary {
 
 impl Summary {
     pub fn from_folds(stage: &str, results: &[FoldResult], classes: &[String]) -> Self {
-        let test = HEADLINE
+        let headline = results
+            .first()
+            .map(|r| r.test.headline())
+            .unwrap_or_default();
+        let test = headline
             .iter()
-            .map(|&metric| {
+            .map(|metric| {
                 let per_fold: Vec<f64> = results
                     .iter()
-                    .map(|r| {
-                        r.test
-                            .named_values(classes)
-                            .into_iter()
-                            .find(|(name, _)| name == metric)
-                            .map_or(f64::NAN, |(_, v)| v)
-                    })
+                    .map(|r| r.test.value(metric, classes).unwrap_or(f64::NAN))
                     .collect();
                 let (mean, std) = mean_std(&per_fold);
                 MetricSummary {

@@ -80,13 +80,23 @@ fn frozen_features(
             .iter()
             .map(|e| crate::data::tokenize::encode(&tokenizer, &e.text))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        out.text = Some(frozen::text_features(&spec, &encoded, sequences, &extraction)?);
+        out.text = Some(frozen::text_features(
+            &spec,
+            &encoded,
+            sequences,
+            &extraction,
+        )?);
     }
     if let Some(AudioData::Waveform(clips)) = audio
         && exp.encoders.audio.train.is_frozen()
     {
         let spec = AudioEncoderSpec::for_experiment(&exp.encoders.audio)?;
-        out.audio = Some(frozen::audio_features(&spec, clips, sequences, &extraction)?);
+        out.audio = Some(frozen::audio_features(
+            &spec,
+            clips,
+            sequences,
+            &extraction,
+        )?);
     }
     Ok(out)
 }

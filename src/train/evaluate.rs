@@ -1,64 +1,64 @@
-//! Evaluation of a model on a list of examples: loss, argmax predictions, probabilities.
+//! Evaluation of a model on a list of examples: loss, scores, regression values and the task's
+//! metrics.
 
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 
 use super::objective::Objective;
 use crate::data::batch::FoldInputs;
-use crate::metrics::{ClassificationReport, classification_report};
+use crate::metrics::TaskReport;
 use crate::model::EmotionModel;
+use crate::task::predict::HostOutputs;
 
-/// Predictions of one pass over a split, in the order of the given indices.
+/// Outputs of one pass over a split, in the order of `indices`.
 #[derive(Debug, Clone)]
 pub struct EvalOutput {
+    /// The utterances scored: every given index, or with `drop_last` all but the last partial
+    /// batch.
     pub indices: Vec<usize>,
-    pub targets: Vec<usize>,
-    pub predictions: Vec<usize>,
-    pub probabilities: Vec<Vec<f32>>,
+    pub outputs: HostOutputs,
     pub mean_loss: f64,
-    pub report: ClassificationReport,
+    pub report: TaskReport,
 }
 
-/// Run `model` (already in validation mode) over `indices` in fixed order.
+/// Run `model` (already in validation mode) over `indices` in fixed order. `drop_last` skips a
+/// last batch smaller than `batch_size` (seed 000's evaluation loaders).
 pub fn evaluate(
     model: &EmotionModel,
     inputs: &FoldInputs<'_>,
     objective: &Objective,
     indices: &[usize],
     batch_size: usize,
-    n_classes: usize,
+    drop_last: bool,
     device: &Device,
 ) -> EvalOutput {
-    let mut out = EvalOutput {
-        indices: indices.to_vec(),
-        targets: indices.iter().map(|&i| inputs.labels[i]).collect(),
-        predictions: Vec::with_capacity(indices.len()),
-        probabilities: Vec::with_capacity(indices.len()),
-        mean_loss: 0.0,
-        report: classification_report(&[], &[], n_classes),
-    };
+    let batch_size = batch_size.max(1);
+    let task = objective.task();
+    let mut outputs = HostOutputs::default();
+    let mut scored = Vec::with_capacity(indices.len());
     let mut loss_sum = 0.0;
-    for chunk in indices.chunks(batch_size.max(1)) {
-        let batch = inputs.batch(chunk, device);
-        let logits = model.forward(&batch);
-        let loss: f32 = objective.loss(logits.clone(), &batch).into_scalar::<f32>();
-        loss_sum += loss as f64 * chunk.len() as f64;
-        let probs: Vec<f32> = softmax(logits, 1)
-            .into_data()
-            .try_to_vec::<f32>()
-            .expect("f32 probabilities");
-        for row in probs.chunks_exact(n_classes) {
-            out.predictions.push(argmax(row));
-            out.probabilities.push(row.to_vec());
+    for chunk in indices.chunks(batch_size) {
+        if drop_last && chunk.len() < batch_size {
+            break;
         }
+        let batch = inputs.batch(chunk, device);
+        let output = model.forward(&batch);
+        let loss: f32 = objective.loss(output.clone(), &batch).into_scalar::<f32>();
+        loss_sum += loss as f64 * chunk.len() as f64;
+        task.collect(output, &mut outputs);
+        scored.extend_from_slice(chunk);
     }
-    out.mean_loss = if indices.is_empty() {
+    let mean_loss = if scored.is_empty() {
         0.0
     } else {
-        loss_sum / indices.len() as f64
+        loss_sum / scored.len() as f64
     };
-    out.report = classification_report(&out.targets, &out.predictions, n_classes);
-    out
+    let report = task.report(&scored, &outputs, inputs.labels, objective.targets());
+    EvalOutput {
+        indices: scored,
+        outputs,
+        mean_loss,
+        report,
+    }
 }
 
 /// Index of the largest value; the first one on ties, as numpy's argmax.

@@ -6,16 +6,16 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
 use super::checkpoint::{self, TrainState};
-use super::evaluate::{EvalOutput, argmax, evaluate};
+use super::evaluate::{EvalOutput, evaluate};
 use super::objective::{Objective, class_weights};
-use crate::config::{Experiment, MultiLabelPolicy, Sampler};
+use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
+use crate::config::{Experiment, Sampler};
 use crate::data::batch::{AudioSource, FoldInputs, TextSource, class_balanced, shuffled};
 use crate::data::features::{AudioData, FeatureStats};
 use crate::data::tokenize::{self, Encoded};
@@ -23,9 +23,11 @@ use crate::data::{Corpus, Fold};
 use crate::encoders::cache::CachedFeature;
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::fusion::FusionSpec;
-use crate::metrics::{ClassificationReport, classification_report};
+use crate::metrics::TaskReport;
 use crate::model::{EmotionModel, ModelSpec, ModuleParams};
-use crate::report::{MetricRow, PredictionRow};
+use crate::report::{MetricRow, PredictionRow, RegressionValue};
+use crate::task::predict::HostOutputs;
+use crate::task::{TaskSpec, TaskTargets};
 
 /// Everything one fold needs; the corpus and features are shared by all folds.
 pub struct FoldJob<'a> {
@@ -55,7 +57,7 @@ pub struct FoldResult {
     pub best_epoch: usize,
     pub metrics: Vec<MetricRow>,
     pub predictions: Vec<PredictionRow>,
-    pub test: ClassificationReport,
+    pub test: TaskReport,
     pub parameters: Vec<ModuleParams>,
 }
 
@@ -91,7 +93,9 @@ impl FoldJob<'_> {
             (Some(cached), _) => Some(AudioSource::Cached(cached)),
             (None, Some(AudioData::LogMel(frames))) => Some(AudioSource::LogMel(
                 frames,
-                stats.as_ref().expect("statistics are fitted for log-mel input"),
+                stats
+                    .as_ref()
+                    .expect("statistics are fitted for log-mel input"),
             )),
             (None, Some(AudioData::Waveform(clips))) => Some(AudioSource::Waveform(clips)),
             (None, None) => None,
@@ -131,7 +135,10 @@ impl FoldJob<'_> {
         let path = self.dir.join("tokenizer.json");
         let tokenizer = if cfg.kind.is_pretrained() {
             // The model's own vocabulary, from its folder; nothing is trained per fold.
-            let dir = cfg.path.as_deref().expect("validated: pretrained kinds have a path");
+            let dir = cfg
+                .path
+                .as_deref()
+                .expect("validated: pretrained kinds have a path");
             crate::encoders::hf::load_tokenizer(dir, cfg.max_len)?
         } else if path.exists() {
             Tokenizer::from_file(&path)
@@ -169,10 +176,12 @@ impl FoldJob<'_> {
     }
 
     fn model_spec(&self, vocab_size: usize) -> anyhow::Result<ModelSpec> {
-        model_spec(self.exp, vocab_size, self.corpus.classes.len())
+        // The head's output width: class logits, then regression values (task/mod.rs).
+        let width = TaskSpec::from_experiment(self.exp).output_width();
+        model_spec(self.exp, vocab_size, width)
     }
 
-    fn objective(&self, device: &Device) -> Objective {
+    fn objective(&self, targets: &TaskTargets, device: &Device) -> Objective {
         let labels = self.corpus.labels();
         let train_labels: Vec<usize> = self.fold.train.iter().map(|&i| labels[i]).collect();
         let weights = class_weights(
@@ -180,8 +189,8 @@ impl FoldJob<'_> {
             &train_labels,
             self.corpus.classes.len(),
         );
-        let soft = self.exp.dataset.multi_label == MultiLabelPolicy::SoftVotes;
-        Objective::new(weights, soft, device)
+        let task = TaskSpec::from_experiment(self.exp);
+        Objective::new(task, targets.clone(), weights, device)
     }
 
     /// This epoch's training order: a seeded shuffle, or the class-balanced sampler.
@@ -201,17 +210,11 @@ impl FoldJob<'_> {
         let train_device = self.device.clone().autodiff();
         let eval_device = self.device.clone();
         let exp = self.exp;
-        let opt = &exp.train.optimizer;
         train_device.seed(self.seed(0));
-        let optimizer = AdamWConfig::new()
-            .with_beta_1(opt.beta1 as f32)
-            .with_beta_2(opt.beta2 as f32)
-            .with_epsilon(opt.eps as f32)
-            .with_weight_decay(opt.weight_decay as f32)
-            .init();
+        let optimizer = build_optimizer(&exp.train.optimizer);
         // A resumed fold loads its checkpoint into a skeleton; only a fresh one reads the
         // pretrained weights.
-        let (mut model, mut optimizer, mut state) =
+        let (model, optimizer, state) =
             match checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())? {
                 Some(saved) => {
                     tracing::info!(
@@ -223,18 +226,23 @@ impl FoldJob<'_> {
                 }
                 None => (spec.init(&train_device)?, optimizer, TrainState::default()),
             };
+        let (mut model, mut state) = (model, state);
         let parameters = spec.parameter_counts(&model, &eval_device)?;
-        let loss_train = self.objective(&train_device);
-        let loss_eval = self.objective(&eval_device);
+        let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(exp), self.corpus)?;
+        let loss_train = self.objective(&targets, &train_device);
+        let loss_eval = self.objective(&targets, &eval_device);
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
-        let n_classes = self.corpus.classes.len();
+        let drop_last = exp.train.eval_drop_last;
+        // The parameter ids are final here (restored on resume), so the per-module groups hold.
+        let lr = learning_rates(&exp.train.optimizer, &model)?;
+        let mut stepper = Stepper::new(optimizer, lr, StepSettings::from_train(&exp.train));
         let started = Instant::now();
 
         for epoch in state.epochs_done..exp.train.epochs {
             train_device.seed(self.seed(epoch as u64 + 1));
             let (trained, train_out) = self.train_epoch(
                 model,
-                &mut optimizer,
+                &mut stepper,
                 inputs,
                 &loss_train,
                 epoch,
@@ -247,7 +255,7 @@ impl FoldJob<'_> {
                 &loss_eval,
                 &self.fold.valid,
                 eval_batch,
-                n_classes,
+                drop_last,
                 &eval_device,
             );
             let wall = state.wall_s + started.elapsed().as_secs_f64();
@@ -280,12 +288,11 @@ impl FoldJob<'_> {
                 epoch = epoch + 1,
                 train_loss = format!("{:.4}", train_out.1),
                 valid_loss = format!("{:.4}", valid.mean_loss),
-                valid_weighted_f1 = format!("{:.4}", valid.report.weighted_f1),
                 best = improved,
                 "epoch done"
             );
             state.epochs_done = epoch + 1;
-            checkpoint::save_epoch(&self.dir, &model, &optimizer, &state)?;
+            checkpoint::save_epoch(&self.dir, &model, &stepper.optimizer, &state)?;
         }
         state.wall_s += started.elapsed().as_secs_f64();
 
@@ -296,7 +303,7 @@ impl FoldJob<'_> {
             &loss_eval,
             &self.fold.test,
             eval_batch,
-            n_classes,
+            drop_last,
             &eval_device,
         );
         // rsa: average the attention maps of the valid split only, as seed 000's validation loop.
@@ -307,7 +314,7 @@ impl FoldJob<'_> {
             &loss_eval,
             &self.fold.valid,
             eval_batch,
-            n_classes,
+            drop_last,
             &eval_device,
         );
         self.save_attention_mean(&best)?;
@@ -322,11 +329,20 @@ impl FoldJob<'_> {
         ));
         let mut predictions = self.prediction_rows("valid", &valid);
         predictions.extend(self.prediction_rows("test", &test));
+        let headline: Vec<String> = test
+            .report
+            .headline()
+            .iter()
+            .take(2)
+            .filter_map(|m| {
+                let v = test.report.value(m, &self.corpus.classes)?;
+                Some(format!("{m} {v:.4}"))
+            })
+            .collect();
         tracing::info!(
             fold = self.fold.index + 1,
             best_epoch = state.best_epoch,
-            test_weighted_f1 = format!("{:.4}", test.report.weighted_f1),
-            test_accuracy = format!("{:.4}", test.report.accuracy),
+            test = headline.join(", "),
             "fold done"
         );
         Ok(FoldResult {
@@ -362,41 +378,35 @@ impl FoldJob<'_> {
     fn train_epoch(
         &self,
         mut model: EmotionModel,
-        optimizer: &mut burn::optim::ModuleOptimizer,
+        stepper: &mut Stepper<EmotionModel>,
         inputs: &FoldInputs<'_>,
         objective: &Objective,
         epoch: usize,
         device: &Device,
-    ) -> (EmotionModel, (ClassificationReport, f64)) {
-        let exp = self.exp;
+    ) -> (EmotionModel, (TaskReport, f64)) {
         let order = self.training_order(epoch);
-        let batches: Vec<&[usize]> = order.chunks(exp.train.batch_size).collect();
+        let batches: Vec<&[usize]> = order.chunks(self.exp.train.batch_size).collect();
         let bar = self.progress_bar(batches.len(), epoch);
-        let (mut loss_sum, mut targets, mut predictions) = (0.0, Vec::new(), Vec::new());
-        let n_classes = self.corpus.classes.len();
+        let mut loss_sum = 0.0;
+        let mut outputs = HostOutputs::default();
         for chunk in batches {
             let batch = inputs.batch(chunk, device);
-            let logits = model.forward(&batch);
-            let loss = objective.loss(logits.clone(), &batch);
+            let output = model.forward(&batch);
+            let loss = objective.loss(output.clone(), &batch);
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(exp.train.optimizer.lr, model, grads);
-            let scores: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
-            predictions.extend(scores.chunks_exact(n_classes).map(argmax));
-            targets.extend(chunk.iter().map(|&i| inputs.labels[i]));
+            model = stepper.backward(model, loss);
+            objective.task().collect(output, &mut outputs);
             loss_sum += loss_value as f64 * chunk.len() as f64;
             bar.set_message(format!("loss {loss_value:.4}"));
             bar.inc(1);
         }
+        model = stepper.finish(model);
         bar.finish_and_clear();
-        let mean_loss = loss_sum / targets.len().max(1) as f64;
-        (
-            model,
-            (
-                classification_report(&targets, &predictions, n_classes),
-                mean_loss,
-            ),
-        )
+        let mean_loss = loss_sum / order.len().max(1) as f64;
+        let report = objective
+            .task()
+            .report(&order, &outputs, inputs.labels, objective.targets());
+        (model, (report, mean_loss))
     }
 
     fn progress_bar(&self, batches: usize, epoch: usize) -> ProgressBar {
@@ -419,20 +429,27 @@ impl FoldJob<'_> {
         bar
     }
 
-    /// Higher is better (the loss is negated); `None` for `last_epoch`, where every epoch
-    /// replaces the previous one.
+    /// Higher is better (losses and errors are negated); `None` for `last_epoch`, where every
+    /// epoch replaces the previous one.
     fn selection_score(&self, valid: &EvalOutput) -> Option<f64> {
         let metric = self.exp.train.select_by.strip_prefix("valid.")?;
-        if metric == "loss" {
-            return Some(-valid.mean_loss);
-        }
-        let value = valid
-            .report
-            .named_values(&self.corpus.classes)
-            .into_iter()
-            .find(|(name, _)| name == metric)
-            .map_or(f64::NEG_INFINITY, |(_, v)| v);
-        Some(value)
+        let value = if metric == "loss" {
+            Some(valid.mean_loss)
+        } else {
+            valid.report.value(metric, &self.corpus.classes)
+        };
+        // Validation only accepts metrics the task reports; a missing one never wins.
+        let value = value.unwrap_or(f64::NAN);
+        let score = if crate::metrics::lower_is_better(metric) {
+            -value
+        } else {
+            value
+        };
+        Some(if score.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            score
+        })
     }
 
     fn seed(&self, salt: u64) -> u64 {
@@ -447,7 +464,7 @@ impl FoldJob<'_> {
         &self,
         epoch: usize,
         split: &str,
-        report: &ClassificationReport,
+        report: &TaskReport,
         loss: f64,
         wall_s: f64,
     ) -> Vec<MetricRow> {
@@ -466,27 +483,75 @@ impl FoldJob<'_> {
     }
 
     fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {
+        let task = TaskSpec::from_experiment(self.exp);
         let classes = &self.corpus.classes;
+        let names = |set: &[usize]| -> String {
+            set.iter()
+                .map(|&c| classes[c].as_str())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
         out.indices
             .iter()
-            .zip(&out.predictions)
-            .zip(&out.probabilities)
-            .map(|((&i, &pred), probs)| PredictionRow {
-                stage: self.stage.to_string(),
-                fold: self.fold.index as u32,
-                split: split.to_string(),
-                utterance_id: self.corpus.examples[i].id.clone(),
-                target: classes[self.corpus.examples[i].label].clone(),
-                prediction: classes[pred].clone(),
-                scores: probs.clone(),
+            .zip(&out.outputs.scores)
+            .zip(&out.outputs.values)
+            .map(|((&i, scores), values)| {
+                let example = &self.corpus.examples[i];
+                let (target, prediction) = if task.class_width() == 0 {
+                    (None, None)
+                } else if task.multi_hot {
+                    let predicted: Vec<usize> = task
+                        .predict_set(scores)
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(c, &on)| on.then_some(c))
+                        .collect();
+                    let mut labels = example.labels.clone();
+                    labels.sort_unstable();
+                    (Some(names(&labels)), Some(names(&predicted)))
+                } else {
+                    (
+                        Some(classes[example.label].clone()),
+                        Some(classes[task.predict_label(scores)].clone()),
+                    )
+                };
+                let regression = task
+                    .targets
+                    .iter()
+                    .zip(values)
+                    .map(|(t, &predicted)| RegressionValue {
+                        target: t.name().to_string(),
+                        truth: match t {
+                            crate::config::RegressionTarget::Valence => example.valence,
+                            crate::config::RegressionTarget::Arousal => example.arousal,
+                        }
+                        .unwrap_or(f32::NAN),
+                        predicted,
+                    })
+                    .collect();
+                PredictionRow {
+                    stage: self.stage.to_string(),
+                    fold: self.fold.index as u32,
+                    split: split.to_string(),
+                    utterance_id: example.id.clone(),
+                    target,
+                    prediction,
+                    scores: scores.clone(),
+                    regression,
+                }
             })
             .collect()
     }
 }
 
 /// The model an experiment builds: its encoders (a pretrained one reads its folder's
-/// config.json; `vocab_size` sizes the small transformer) and the fusion head over their widths.
-pub fn model_spec(exp: &Experiment, vocab_size: usize, n_classes: usize) -> anyhow::Result<ModelSpec> {
+/// config.json; `vocab_size` sizes the small transformer) and the fusion head over their
+/// widths, with `output_width` outputs (the task's: class logits, then regression values).
+pub fn model_spec(
+    exp: &Experiment,
+    vocab_size: usize,
+    output_width: usize,
+) -> anyhow::Result<ModelSpec> {
     let method = exp.fusion.method;
     let text = method
         .uses_text()
@@ -502,7 +567,7 @@ pub fn model_spec(exp: &Experiment, vocab_size: usize, n_classes: usize) -> anyh
             text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
             audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
             text_tokens: exp.encoders.text.max_len,
-            n_classes,
+            n_classes: output_width,
         },
         text,
         audio,

@@ -4,3 +4,4 @@ pub mod checkpoint;
 pub mod evaluate;
 pub mod fold;
 pub mod objective;
+pub mod optim;

@@ -1,33 +1,82 @@
-//! The training objective: cross-entropy against the single label (optionally class-weighted),
-//! or against the evaluators' vote distribution (`multi_label = "soft_votes"`).
+//! The training objective of the task: cross-entropy against the single label (optionally
+//! class-weighted) or the evaluators' vote distribution (`multi_label = "soft_votes"`), the
+//! multi-label loss, the regression loss, or seed 004's weighted sum of both (`multitask`).
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
-use crate::config::{ClassWeightRule, ClassWeights};
+use crate::config::{ClassWeightRule, ClassWeights, MultilabelLoss};
 use crate::data::batch::Batch;
+use crate::task::{TaskSpec, TaskTargets, loss};
 
 pub struct Objective {
+    task: TaskSpec,
     hard: CrossEntropyLoss,
-    soft: bool,
+    targets: TaskTargets,
 }
 
 impl Objective {
-    /// `soft`: use the batch's vote distributions; the class weights then do not apply (the
-    /// config validation forbids combining them).
-    pub fn new(weights: Option<Vec<f32>>, soft: bool, device: &Device) -> Self {
+    /// `weights`: per-class weights of the single-label cross-entropy; they do not apply to
+    /// soft or multi-hot targets (the config validation forbids combining them).
+    pub fn new(
+        task: TaskSpec,
+        targets: TaskTargets,
+        weights: Option<Vec<f32>>,
+        device: &Device,
+    ) -> Self {
         Self {
+            task,
             hard: CrossEntropyLossConfig::new()
                 .with_weights(weights)
                 .init(device),
-            soft,
+            targets,
         }
     }
 
+    pub fn task(&self) -> &TaskSpec {
+        &self.task
+    }
+
+    pub fn targets(&self) -> &TaskTargets {
+        &self.targets
+    }
+
     /// Mean loss of the batch, shape `[1]`.
-    pub fn loss(&self, logits: Tensor<2>, batch: &Batch) -> Tensor<1> {
-        match (&batch.soft, self.soft) {
+    pub fn loss(&self, output: Tensor<2>, batch: &Batch) -> Tensor<1> {
+        let device = output.device();
+        let (logits, values) = self.task.split(output);
+        let class_loss = logits.map(|logits| self.class_loss(logits, batch, &device));
+        let regression_loss = values.map(|values| {
+            let targets = self
+                .targets
+                .regression_batch(&batch.indices, &device)
+                .expect("regression targets for a regression head");
+            loss::mse_per_target_sum(values, targets)
+        });
+        match (class_loss, regression_loss) {
+            (Some(c), Some(r)) => loss::weighted_sum(
+                c,
+                r,
+                self.task.classification_weight,
+                self.task.regression_weight,
+            ),
+            (Some(c), None) => c,
+            (None, Some(r)) => r,
+            (None, None) => unreachable!("a task has a class or a regression output"),
+        }
+    }
+
+    fn class_loss(&self, logits: Tensor<2>, batch: &Batch, device: &Device) -> Tensor<1> {
+        if let Some(multi_hot) = self.targets.multi_hot_batch(&batch.indices, device) {
+            return match self.task.multilabel_loss {
+                MultilabelLoss::Bce => loss::bce_with_logits(logits, multi_hot),
+                MultilabelLoss::SoftMarginOnSoftmax => {
+                    loss::soft_margin_on_softmax(logits, multi_hot)
+                }
+            };
+        }
+        match (&batch.soft, self.task.soft_votes) {
             (Some(targets), true) => soft_cross_entropy(logits, targets.clone()),
             _ => self.hard.forward(logits, batch.labels.clone()),
         }

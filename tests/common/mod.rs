@@ -7,10 +7,6 @@ use std::process::{Command, Output};
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_emo-run"));
     cmd.env_remove("RUST_LOG");
-    // Test-only switches of tests/minilm_reference.rs; emo-run would read any EMO_* variable as
-    // a config key and refuse these as unknown keys.
-    cmd.env_remove("EMO_MINILM_DIR")
-        .env_remove("EMO_REQUIRE_MINILM");
     cmd
 }
 

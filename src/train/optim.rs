@@ -1,0 +1,437 @@
+//! The optimizer step: Adam or AdamW, a learning rate per module, gradient accumulation and
+//! clipping.
+//!
+//! Per-module learning rates use burn's own `ModuleLearningRate` (built through
+//! `ModuleLrScheduler` with one constant rate per `ParamGroup`): a single optimizer and a single
+//! step for all parameters, so the optimizer state (keyed by parameter id) saves and restores
+//! exactly as with one learning rate.
+//!
+//! Clipping is done here rather than with burn's `GradientClippingConfig`: burn's `Norm`
+//! clips each parameter tensor by its OWN norm, while PyTorch's `clip_grad_norm_` (what the
+//! seeds and most papers mean) rescales all gradients together by their GLOBAL norm, which
+//! keeps the direction of the update.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
+use burn::optim::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer,
+    decay::WeightDecayConfig,
+};
+use burn::prelude::*;
+
+use crate::config::{OptimizerConfig, OptimizerKind, TrainConfig};
+use crate::model::EmotionModel;
+
+/// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
+pub const MODULE_NAMES: [&str; 3] = ["encoders.text", "encoders.audio", "fusion"];
+
+/// A fresh optimizer of the configured kind.
+pub fn build_optimizer(cfg: &OptimizerConfig) -> ModuleOptimizer {
+    match cfg.kind {
+        OptimizerKind::Adamw => AdamWConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(cfg.eps as f32)
+            .with_weight_decay(cfg.weight_decay as f32)
+            .init(),
+        OptimizerKind::Adam => AdamConfig::new()
+            .with_beta_1(cfg.beta1 as f32)
+            .with_beta_2(cfg.beta2 as f32)
+            .with_epsilon(cfg.eps as f32)
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+    }
+}
+
+/// `optimizer.lr` for every parameter, overridden per module by `optimizer.module_lr`.
+///
+/// # Errors
+/// A module name that is not one of [`MODULE_NAMES`], or names a module this model lacks (an
+/// encoder the fusion method does not use).
+pub fn learning_rates(
+    cfg: &OptimizerConfig,
+    model: &EmotionModel,
+) -> anyhow::Result<ModuleLearningRate> {
+    let mut scheduler = ModuleLrScheduler::new(cfg.lr);
+    for (name, &lr) in &cfg.module_lr {
+        let group = module_group(model, name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "train.optimizer.module_lr: this model has no module {name:?}; it has {}",
+                present_modules(model).join(", ")
+            )
+        })?;
+        scheduler = scheduler.with_group(group, lr);
+    }
+    Ok(scheduler.step())
+}
+
+fn module_group(model: &EmotionModel, name: &str) -> Option<ParamGroup> {
+    match name {
+        "encoders.text" => model.text.clone().map(ParamGroup::ids_from_module),
+        "encoders.audio" => model.audio.clone().map(ParamGroup::ids_from_module),
+        "fusion" => Some(ParamGroup::ids_from_module(model.fusion.clone())),
+        _ => None,
+    }
+}
+
+fn present_modules(model: &EmotionModel) -> Vec<&'static str> {
+    MODULE_NAMES
+        .into_iter()
+        .filter(|n| module_group(model, n).is_some())
+        .collect()
+}
+
+/// How gradients become updates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSettings {
+    pub accumulate: usize,
+    pub clip_value: Option<f32>,
+    pub clip_norm: Option<f32>,
+}
+
+impl StepSettings {
+    pub fn from_train(train: &TrainConfig) -> Self {
+        Self {
+            accumulate: train.accumulate_grad_batches.max(1),
+            clip_value: train.clip_grad_value.map(|v| v as f32),
+            clip_norm: train.clip_grad_norm.map(|v| v as f32),
+        }
+    }
+}
+
+/// Turns batch losses into optimizer steps: one step every `accumulate` batches.
+pub struct Stepper<M: Module> {
+    pub optimizer: ModuleOptimizer,
+    lr: ModuleLearningRate,
+    settings: StepSettings,
+    accumulated: GradientsAccumulator<M>,
+    pending: usize,
+}
+
+impl<M: Module> Stepper<M> {
+    pub fn new(optimizer: ModuleOptimizer, lr: ModuleLearningRate, settings: StepSettings) -> Self {
+        Self {
+            optimizer,
+            lr,
+            settings,
+            accumulated: GradientsAccumulator::new(),
+            pending: 0,
+        }
+    }
+
+    /// Backpropagate one batch's mean loss; steps when `accumulate` batches are gathered. The
+    /// loss is divided by `accumulate` first, so N batches of B accumulate the gradient of one
+    /// batch of N x B (PyTorch's `(loss / N).backward()`).
+    pub fn backward(&mut self, model: M, loss: Tensor<1>) -> M {
+        let n = self.settings.accumulate;
+        let loss = if n > 1 {
+            loss.div_scalar(n as f32)
+        } else {
+            loss
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        self.accumulated.accumulate(&model, grads);
+        self.pending += 1;
+        if self.pending == n {
+            self.step(model)
+        } else {
+            model
+        }
+    }
+
+    /// Step on what is left at the end of an epoch (a last incomplete group, as Lightning).
+    pub fn finish(&mut self, model: M) -> M {
+        if self.pending > 0 {
+            self.step(model)
+        } else {
+            model
+        }
+    }
+
+    fn step(&mut self, model: M) -> M {
+        self.pending = 0;
+        let mut grads = self.accumulated.grads();
+        if let Some(limit) = self.settings.clip_value {
+            clip_by_value(&model, &mut grads, limit);
+        }
+        if let Some(max_norm) = self.settings.clip_norm {
+            clip_global_norm(&model, &mut grads, max_norm);
+        }
+        self.optimizer.step(self.lr.clone(), model, grads)
+    }
+}
+
+/// Clamp every gradient element to `[-limit, limit]` (`torch.nn.utils.clip_grad_value_`).
+pub fn clip_by_value<M: Module>(model: &M, grads: &mut GradientsParams, limit: f32) {
+    map_grads(model, grads, |g| g.clamp(-limit, limit));
+}
+
+/// Rescale all gradients by `max_norm / (norm + 1e-6)` when their global L2 norm exceeds
+/// `max_norm` (`torch.nn.utils.clip_grad_norm_`); returns the norm before clipping.
+pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_norm: f32) -> f32 {
+    struct SquaredSum<'a> {
+        grads: &'a GradientsParams,
+        sum: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for SquaredSum<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let s = g.powf_scalar(2.0).sum();
+                self.sum = Some(match self.sum.take() {
+                    Some(acc) => acc + s,
+                    None => s,
+                });
+            }
+        }
+    }
+    let mut visitor = SquaredSum { grads, sum: None };
+    model.visit(&mut visitor);
+    let Some(sum) = visitor.sum else {
+        return 0.0;
+    };
+    let norm = sum.into_scalar::<f32>().sqrt();
+    let coef = max_norm / (norm + 1e-6);
+    if coef < 1.0 {
+        map_grads(model, grads, |g| g.mul_scalar(coef));
+    }
+    norm
+}
+
+/// Replace every gradient of `model`'s parameters by `f(gradient)`.
+fn map_grads<M: Module>(
+    model: &M,
+    grads: &mut GradientsParams,
+    f: impl Fn(Tensor<1>) -> Tensor<1>,
+) {
+    struct Mapper<'a, F> {
+        grads: &'a mut GradientsParams,
+        f: F,
+    }
+    impl<F: Fn(Tensor<1>) -> Tensor<1>> ModuleVisitor for Mapper<'_, F> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.remove::<D>(param.id) {
+                // Flatten so one closure serves every rank; the shape comes back after.
+                let shape = g.shape();
+                let flat: Tensor<1> = g.flatten(0, D - 1);
+                self.grads
+                    .register::<D>(param.id, (self.f)(flat).reshape(shape));
+            }
+        }
+    }
+    model.visit(&mut Mapper { grads, f });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
+    use crate::data::batch::Batch;
+    use crate::encoders::AudioEncoderSpec;
+    use crate::fusion::FusionSpec;
+    use crate::model::ModelSpec;
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::SgdConfig;
+
+    use crate::data::batch::AudioBatch;
+    use crate::encoders::AudioInput;
+
+    /// A tiny audio-only model without dropout, so that a pass is a pure function.
+    fn tiny_model(device: &Device) -> EmotionModel {
+        let audio = AudioEncoderConfig {
+            n_mels: 8,
+            channels: 8,
+            conv_layers: 1,
+            transformer_layers: 0,
+            dropout: Some(0.0),
+            ..Default::default()
+        };
+        device.seed(5);
+        ModelSpec {
+            text: None,
+            audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
+            fusion: FusionSpec {
+                config: FusionConfig {
+                    method: FusionMethod::AudioOnly,
+                    hidden: 8,
+                    dropout: 0.0,
+                    ..Default::default()
+                },
+                text_dim: 0,
+                audio_dim: 8,
+                text_tokens: 0,
+                n_classes: 3,
+            },
+        }
+        .init(device)
+        .unwrap()
+    }
+
+    /// Rows `rows` of a fixed 4-example data set (equal lengths, so no padding differs).
+    fn batch(rows: &[usize], device: &Device) -> Batch {
+        let values: Vec<f32> = rows
+            .iter()
+            .flat_map(|&r| (0..6 * 8).map(move |j| ((r * 48 + j) as f32 * 0.37).sin()))
+            .collect();
+        let labels: Vec<i64> = rows.iter().map(|&r| (r % 3) as i64).collect();
+        Batch {
+            indices: rows.to_vec(),
+            text: None,
+            audio: Some(AudioBatch::Input(AudioInput::LogMel {
+                frames: Tensor::from_data(TensorData::new(values, [rows.len(), 6, 8]), device),
+                lengths: vec![6; rows.len()],
+            })),
+            labels: Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
+            soft: None,
+        }
+    }
+
+    fn loss(model: &EmotionModel, b: &Batch, device: &Device) -> Tensor<1> {
+        CrossEntropyLossConfig::new()
+            .init(device)
+            .forward(model.forward(b), b.labels.clone())
+    }
+
+    fn flat<M: Module>(module: &M) -> Vec<f32> {
+        struct All(Vec<f32>);
+        impl ModuleVisitor for All {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.0.extend(param.val().into_data().iter::<f32>());
+            }
+        }
+        let mut all = All(Vec::new());
+        module.visit(&mut all);
+        all.0
+    }
+
+    fn settings(accumulate: usize) -> StepSettings {
+        StepSettings {
+            accumulate,
+            clip_value: None,
+            clip_norm: None,
+        }
+    }
+
+    /// SGD with lr 1 moves each weight by exactly its gradient, so equal weights after the step
+    /// mean equal gradients: 4 accumulated batches of 1 (each loss / 4) = one batch of 4.
+    #[test]
+    fn accumulating_n_batches_of_one_equals_one_batch_of_n() {
+        let device = Device::default().autodiff();
+        let model = tiny_model(&device);
+        let start = flat(&model);
+
+        let mut whole = Stepper::new(SgdConfig::new().init(), 1.0.into(), settings(1));
+        let b = batch(&[0, 1, 2, 3], &device);
+        let one_batch = whole.backward(model.clone(), loss(&model, &b, &device));
+
+        let mut acc = Stepper::new(SgdConfig::new().init(), 1.0.into(), settings(4));
+        let mut accumulated = model;
+        for row in 0..4 {
+            let b = batch(&[row], &device);
+            let l = loss(&accumulated, &b, &device);
+            accumulated = acc.backward(accumulated, l);
+            if row < 3 {
+                assert_eq!(flat(&accumulated), start, "no step before 4 batches");
+            }
+        }
+        let (a, b) = (flat(&one_batch), flat(&accumulated));
+        assert_ne!(a, start, "the step moved the weights");
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-6, "largest difference {worst}");
+    }
+
+    /// A module whose learning rate is 0 keeps its weights (AdamW's decay is scaled by the lr
+    /// too); the others move.
+    #[test]
+    fn module_with_zero_learning_rate_does_not_move() {
+        let device = Device::default().autodiff();
+        let model = tiny_model(&device);
+        let cfg = OptimizerConfig {
+            module_lr: [("fusion".to_string(), 0.0)].into(),
+            ..Default::default()
+        };
+        let lr = learning_rates(&cfg, &model).unwrap();
+        let mut stepper = Stepper::new(build_optimizer(&cfg), lr, settings(1));
+        let (fusion, audio) = (flat(&model.fusion), flat(model.audio.as_ref().unwrap()));
+        let b = batch(&[0, 1, 2], &device);
+        let l = loss(&model, &b, &device);
+        let stepped = stepper.backward(model, l);
+        assert_eq!(flat(&stepped.fusion), fusion);
+        assert_ne!(flat(stepped.audio.as_ref().unwrap()), audio);
+
+        let bad = OptimizerConfig {
+            module_lr: [("encoders.text".to_string(), 1e-5)].into(),
+            ..Default::default()
+        };
+        let err = learning_rates(&bad, &stepped).err().unwrap().to_string();
+        assert!(
+            err.contains("encoders.text") && err.contains("encoders.audio, fusion"),
+            "{err}"
+        );
+    }
+
+    fn linear_with_grads(weight: [[f32; 2]; 2], bias: [f32; 2]) -> (Linear, GradientsParams) {
+        let device = Device::default();
+        let linear: Linear = LinearConfig::new(2, 2).init(&device);
+        let mut grads = GradientsParams::new();
+        grads.register(linear.weight.id, Tensor::<2>::from_data(weight, &device));
+        let bias_id = linear.bias.as_ref().unwrap().id;
+        grads.register(bias_id, Tensor::<1>::from_data(bias, &device));
+        (linear, grads)
+    }
+
+    /// Weight gradient [[3, 0], [0, 0]] and bias gradient [4, 0]: global norm 5. Clipping to 1
+    /// scales both by 1/5 (torch's clip_grad_norm_); burn's per-tensor Norm clipping would give
+    /// each tensor norm 1 instead (weight [[1, 0], ..], bias [1, 0]).
+    #[test]
+    fn global_norm_clipping_scales_all_gradients_together() {
+        let (linear, mut grads) = linear_with_grads([[3.0, 0.0], [0.0, 0.0]], [4.0, 0.0]);
+        let norm = clip_global_norm(&linear, &mut grads, 1.0);
+        assert!((norm - 5.0).abs() < 1e-6);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let b: Vec<f32> = grads
+            .get::<1>(linear.bias.as_ref().unwrap().id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(
+            (w[0] - 0.6).abs() < 1e-5 && (b[0] - 0.8).abs() < 1e-5,
+            "{w:?} {b:?}"
+        );
+
+        let (linear, mut grads) = linear_with_grads([[0.3, 0.0], [0.0, 0.0]], [0.4, 0.0]);
+        clip_global_norm(&linear, &mut grads, 1.0);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w[0], 0.3, "a norm under the limit is left alone");
+    }
+
+    #[test]
+    fn value_clipping_clamps_each_element() {
+        let (linear, mut grads) = linear_with_grads([[3.0, -0.2], [-7.0, 0.5]], [4.0, 0.0]);
+        clip_by_value(&linear, &mut grads, 1.0);
+        let w: Vec<f32> = grads
+            .get::<2>(linear.weight.id)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w, vec![1.0, -0.2, -1.0, 0.5]);
+    }
+}
