@@ -1,12 +1,13 @@
-//! Checks of the `[encoders.*]` tables that need the model folder: it exists, holds what the
-//! settings need, and its `config.json` agrees with `kind`, `layer` and `max_len`. A typo in a
-//! path or a wrong folder fails here, before any corpus is read.
+//! Checks of the `[encoders.*]` tables that need the model folder: it exists and its
+//! `config.json` agrees with `kind`, `layer` and `max_len`. A typo in a path or a wrong folder
+//! fails here, before any corpus is read. Weights and tokenizer are checked when a run starts
+//! (`encoders::folder::check_run_files`): `validate` and `inspect` need only config.json.
 
 use std::path::Path;
 
 use super::experiment::{
-    AudioEncoderConfig, AudioFeatures, EncoderInit, EncoderTraining, FusionMethod, Pooling,
-    TextEncoderConfig, TextEncoderKind,
+    AudioEncoderConfig, AudioFeatures, EncoderTraining, FusionMethod, Pooling, TextEncoderConfig,
+    TextEncoderKind,
 };
 
 /// What validation needs from a folder's `config.json`.
@@ -53,21 +54,6 @@ fn read_folder_config(
         layers: json["num_hidden_layers"].as_u64(),
         max_positions: json["max_position_embeddings"].as_u64(),
     })
-}
-
-fn require_file(
-    key: &str,
-    dir: &Path,
-    names: &[&str],
-    why: &str,
-    fail: &mut impl FnMut(&str, String),
-) {
-    if !names.iter().any(|name| dir.join(name).is_file()) {
-        fail(
-            key,
-            format!("{} has no {}; {why}", dir.display(), names.join(" or ")),
-        );
-    }
 }
 
 /// `layer` indexes Hugging Face's `hidden_states`: `0..=layers`, or negative from the end.
@@ -128,22 +114,6 @@ pub fn check_pretrained_text(text: &TextEncoderConfig, fail: &mut impl FnMut(&st
             ),
         );
     }
-    require_file(
-        "encoders.text.path",
-        dir,
-        &["tokenizer.json"],
-        "the pretrained text encoders tokenize with the folder's tokenizer.json",
-        fail,
-    );
-    if text.init == EncoderInit::Pretrained {
-        require_file(
-            "encoders.text.path",
-            dir,
-            &["model.safetensors", "pytorch_model.bin"],
-            "expected the weights (or set init = \"random\")",
-            fail,
-        );
-    }
     check_layer("encoders.text.layer", text.layer, folder.layers, fail);
     check_top_layers("encoders.text.train", text.train, folder.layers, fail);
     if let Some(max) = folder.max_positions
@@ -181,15 +151,6 @@ pub fn check_wav2vec2(audio: &AudioEncoderConfig, fail: &mut impl FnMut(&str, St
                 dir.join("config.json").display(),
                 folder.model_type
             ),
-        );
-    }
-    if audio.init == EncoderInit::Pretrained {
-        require_file(
-            "encoders.audio.path",
-            dir,
-            &["model.safetensors", "pytorch_model.bin"],
-            "expected the weights (or set init = \"random\")",
-            fail,
         );
     }
     if audio.features == AudioFeatures::HiddenStates {

@@ -82,6 +82,49 @@ pub fn hash_file(path: &Path) -> anyhow::Result<blake3::Hash> {
     Ok(hasher.finalize())
 }
 
+/// Before a run starts: every model folder the experiment uses holds what training reads (the
+/// weights unless `init = "random"`, and a text encoder's tokenizer.json). `validate` and
+/// `inspect` need only config.json, so these are checked here instead.
+pub fn check_run_files(exp: &crate::config::Experiment) -> anyhow::Result<()> {
+    use crate::config::EncoderInit;
+    let method = exp.fusion.method;
+    let text = &exp.encoders.text;
+    let mut problems = Vec::new();
+    if method.uses_text()
+        && let Some(dir) = text.path.as_deref().filter(|_| text.kind.is_pretrained())
+    {
+        if !dir.join("tokenizer.json").is_file() {
+            problems.push(format!(
+                "encoders.text.path: {} has no tokenizer.json; the pretrained text encoders \
+                 tokenize with the folder's own tokenizer",
+                dir.display()
+            ));
+        }
+        if text.init == EncoderInit::Pretrained && weights_file(dir).is_err() {
+            problems.push(missing_weights("encoders.text.path", dir));
+        }
+    }
+    let audio = &exp.encoders.audio;
+    if method.uses_audio()
+        && audio.init == EncoderInit::Pretrained
+        && let Some(dir) = audio.path.as_deref()
+        && weights_file(dir).is_err()
+    {
+        problems.push(missing_weights("encoders.audio.path", dir));
+    }
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
+}
+
+fn missing_weights(key: &str, dir: &Path) -> String {
+    format!(
+        "{key}: {} has neither {}; download the model's weights into it, or set init = \
+         \"random\" to train from scratch",
+        dir.display(),
+        WEIGHT_FILES.join(" nor ")
+    )
+}
+
 /// Resolve a Hugging Face `hidden_states` index: `0..=layers`, or negative from the end.
 pub fn resolve_layer(layer: i64, layers: usize) -> anyhow::Result<usize> {
     let states = layers as i64 + 1;

@@ -103,6 +103,7 @@ fn frozen_features(
 
 pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     let exp = &loaded.experiment;
+    crate::encoders::folder::check_run_files(exp)?;
     let resolved = resolved_toml(exp)?;
     let run = RunDir::open(
         &opts.runs_dir,
