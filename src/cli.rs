@@ -73,6 +73,30 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// One encoder's hidden states for one input, as a float32 .npy (to check a model folder).
+    Embed {
+        /// Hugging Face model folder (config.json, weights, tokenizer.json for text).
+        model_dir: PathBuf,
+        /// Text to encode with a text encoder (bert, roberta, xlm-roberta, electra, albert).
+        #[arg(long, conflicts_with = "wav", required_unless_present = "wav")]
+        text: Option<String>,
+        /// WAV file to encode with wav2vec2.
+        #[arg(long)]
+        wav: Option<PathBuf>,
+        /// Output .npy: [tokens_or_frames, hidden], or [hidden] with --pooling.
+        #[arg(long)]
+        out: PathBuf,
+        /// Hidden state: 0 = embeddings, 1..=L the layers, negative from the end.
+        #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+        layer: i64,
+        /// Pool to one vector: mean | mean_unmasked | cls | first | last | pooler (default: none,
+        /// the whole sequence of real tokens or frames).
+        #[arg(long, value_parser = parse_pooling)]
+        pooling: Option<crate::config::Pooling>,
+        /// Tokens at most, special tokens included (text).
+        #[arg(long, default_value_t = 128)]
+        max_len: usize,
+    },
     /// Write a synthetic corpus in a real corpus layout.
     Synth {
         /// Layout to write (only kemdy20 for now).
@@ -137,6 +161,33 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Embed {
+            model_dir,
+            text,
+            wav,
+            out,
+            layer,
+            pooling,
+            max_len,
+        }) => {
+            let input = match (text, wav) {
+                (Some(text), None) => crate::embed::EmbedInput::Text(text),
+                (None, Some(wav)) => crate::embed::EmbedInput::Wav(wav),
+                _ => anyhow::bail!("embed needs exactly one of --text and --wav"),
+            };
+            let request = crate::embed::EmbedRequest {
+                model_dir,
+                input,
+                layer,
+                pooling,
+                max_len,
+            };
+            let device = crate::device::DeviceChoice::Flex.device()?;
+            let feature = crate::embed::embed(&request, &device)?;
+            crate::embed::write_npy(&feature, &out)?;
+            println!("wrote {} with shape {:?}", out.display(), feature.shape);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Synth {
             layout: _,
             out,
@@ -156,6 +207,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => run_files(&cli.files, &overrides, &cli.common, cli.force),
     }
+}
+
+/// `--pooling` takes the config's names (`mean`, `mean_unmasked`, ...).
+fn parse_pooling(text: &str) -> Result<crate::config::Pooling, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
+        format!(
+            "found {text:?}, expected one of mean, mean_unmasked, cls, first, last, pooler, none"
+        )
+    })
 }
 
 fn load(file: &std::path::Path, overrides: &Overrides) -> anyhow::Result<LoadedExperiment> {

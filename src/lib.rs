@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod embed;
 pub mod encoders;
 pub mod env;
 pub mod fusion;

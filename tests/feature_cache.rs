@@ -1,0 +1,119 @@
+//! Frozen encoders through the feature cache: the first run computes each utterance's features
+//! once for all folds, a second run computes none, and a damaged entry is recomputed rather than
+//! fatal. The log lines asserted here are the ones users see.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{bin, run, stderr, tiny_experiment};
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hf")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Run the tiny experiment with a frozen BERT and a frozen wav2vec2 (the committed tiny random
+/// fixtures) into `runs`; returns stderr.
+fn run_frozen(exp: &Path, runs: &Path, cache: &Path, force: bool) -> String {
+    let mut cmd = bin();
+    cmd.arg(exp)
+        .arg("--runs-dir")
+        .arg(runs)
+        .arg("--cache-dir")
+        .arg(cache);
+    for set in [
+        "encoders.text.kind=bert".to_string(),
+        format!("encoders.text.path={:?}", fixture("bert")),
+        "encoders.text.train=frozen".into(),
+        "encoders.audio.kind=wav2vec2".into(),
+        format!("encoders.audio.path={:?}", fixture("wav2vec2-group-postln")),
+        "encoders.audio.train=frozen".into(),
+        "fusion.method=concat".into(),
+    ] {
+        cmd.args(["--set", &set]);
+    }
+    if force {
+        cmd.arg("--force");
+    }
+    let out = run(&mut cmd);
+    assert!(out.status.success());
+    stderr(&out)
+}
+
+/// The "frozen <modality> encoder: H utterances from the feature cache, C computed" lines.
+fn cache_lines<'a>(log: &'a str, modality: &str) -> Vec<&'a str> {
+    let prefix = format!("frozen {modality} encoder: ");
+    log.lines().filter(|l| l.contains(&prefix)).collect()
+}
+
+fn computed(line: &str) -> usize {
+    let (_, rest) = line.split_once("from the feature cache, ").unwrap();
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![cache.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "feat") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn frozen_features_are_computed_once_across_folds_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny_experiment(dir.path(), "");
+    let (runs, cache) = (dir.path().join("runs"), dir.path().join("cache"));
+
+    // First run: both folds share one extraction per modality.
+    let first = run_frozen(&exp, &runs, &cache, false);
+    for modality in ["text", "audio"] {
+        let lines = cache_lines(&first, modality);
+        assert_eq!(
+            lines.len(),
+            1,
+            "one extraction per run, not per fold: {lines:?}"
+        );
+        assert!(computed(lines[0]) > 0, "{}", lines[0]);
+    }
+    let stored = entries(&cache);
+    assert!(!stored.is_empty());
+
+    // Second run of the same experiment: nothing is recomputed.
+    let second = run_frozen(&exp, &runs, &cache, true);
+    for modality in ["text", "audio"] {
+        let lines = cache_lines(&second, modality);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(computed(lines[0]), 0, "{}", lines[0]);
+    }
+
+    // A damaged entry is recomputed, with a warning naming it, and the run still succeeds.
+    let damaged = &stored[0];
+    let mut bytes = std::fs::read(damaged).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(damaged, &bytes).unwrap();
+    let third = run_frozen(&exp, &runs, &cache, true);
+    assert!(
+        third.contains(&damaged.display().to_string()) && third.contains("unusable"),
+        "{third}"
+    );
+    let recomputed: usize = ["text", "audio"]
+        .iter()
+        .map(|m| computed(cache_lines(&third, m)[0]))
+        .sum();
+    assert_eq!(recomputed, 1);
+}
