@@ -461,7 +461,9 @@ pub struct TrainConfig {
     /// (classification: `valid.weighted_f1`, `valid.accuracy`, `valid.ua`, ...; multilabel:
     /// `valid.micro_f1`, `valid.hamming_accuracy`, ...; regression: `valid.ccc`,
     /// `valid.ccc/valence`, `valid.mae`, ...; always `valid.loss`), or `last_epoch`. Loss, MAE
-    /// and MSE are minimised, the rest maximised.
+    /// and MSE are minimised, the rest maximised. `auto` (the default) picks the task's own:
+    /// `valid.weighted_f1` (classification), `valid.micro_f1` (multi-label), `valid.ccc`
+    /// (regression), `valid.loss` (multitask, the objective it trains).
     pub select_by: String,
     /// Order of training examples: `shuffle` (every example once per epoch) or `class_balanced`
     /// (seed 000's `--batch_weighted_sampler`: as many draws as examples, with replacement,
@@ -498,7 +500,7 @@ impl Default for TrainConfig {
             batch_size: 16,
             eval_batch_size: None,
             optimizer: OptimizerConfig::default(),
-            select_by: "valid.weighted_f1".into(),
+            select_by: "auto".into(),
             sampler: Sampler::Shuffle,
             accumulate_grad_batches: 1,
             clip_grad_norm: None,
@@ -555,4 +557,41 @@ pub enum OptimizerKind {
     Adamw,
     /// Weight decay as an L2 term added to the gradient (torch.optim.Adam).
     Adam,
+}
+
+impl Experiment {
+    /// `train.select_by` with `auto` replaced by the task's own metric.
+    pub fn selection_metric(&self) -> String {
+        if self.train.select_by != "auto" {
+            return self.train.select_by.clone();
+        }
+        match self.task.kind {
+            TaskKind::Classification => "valid.weighted_f1",
+            TaskKind::Multilabel => "valid.micro_f1",
+            TaskKind::Regression => "valid.ccc",
+            TaskKind::Multitask => "valid.loss",
+        }
+        .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_selection_follows_the_task_and_an_explicit_metric_wins() {
+        let mut exp = Experiment::default();
+        assert_eq!(exp.selection_metric(), "valid.weighted_f1");
+        for (kind, metric) in [
+            (TaskKind::Multilabel, "valid.micro_f1"),
+            (TaskKind::Regression, "valid.ccc"),
+            (TaskKind::Multitask, "valid.loss"),
+        ] {
+            exp.task.kind = kind;
+            assert_eq!(exp.selection_metric(), metric);
+        }
+        exp.train.select_by = "valid.mae".into();
+        assert_eq!(exp.selection_metric(), "valid.mae");
+    }
 }

@@ -489,7 +489,7 @@ fn check_train(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 
 /// `select_by` must name a metric this task reports.
 fn check_select_by(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let select_by = &exp.train.select_by;
+    let select_by = &exp.selection_metric();
     let multi_hot = exp.dataset.multi_label == MultiLabelPolicy::All;
     let valid = selectable_metrics(exp.task.kind, multi_hot, &exp.task.targets);
     let selectable = select_by == "last_epoch"

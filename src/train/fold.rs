@@ -432,7 +432,8 @@ impl FoldJob<'_> {
     /// Higher is better (losses and errors are negated); `None` for `last_epoch`, where every
     /// epoch replaces the previous one.
     fn selection_score(&self, valid: &EvalOutput) -> Option<f64> {
-        let metric = self.exp.train.select_by.strip_prefix("valid.")?;
+        let select_by = self.exp.selection_metric();
+        let metric = select_by.strip_prefix("valid.")?;
         let value = if metric == "loss" {
             Some(valid.mean_loss)
         } else {
