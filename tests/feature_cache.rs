@@ -6,15 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, run, stderr, tiny_experiment};
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hf")
-        .join(name)
-        .display()
-        .to_string()
-}
+use common::{bin, hf_fixture, run, stderr, tiny_experiment};
 
 /// Run the tiny experiment with a frozen BERT and a frozen wav2vec2 (the committed tiny random
 /// fixtures) into `runs`; returns stderr.
@@ -27,10 +19,13 @@ fn run_frozen(exp: &Path, runs: &Path, cache: &Path, force: bool) -> String {
         .arg(cache);
     for set in [
         "encoders.text.kind=bert".to_string(),
-        format!("encoders.text.path={:?}", fixture("bert")),
+        format!("encoders.text.path={:?}", hf_fixture("bert")),
         "encoders.text.train=frozen".into(),
         "encoders.audio.kind=wav2vec2".into(),
-        format!("encoders.audio.path={:?}", fixture("wav2vec2-group-postln")),
+        format!(
+            "encoders.audio.path={:?}",
+            hf_fixture("wav2vec2-group-postln")
+        ),
         "encoders.audio.train=frozen".into(),
         "fusion.method=concat".into(),
     ] {

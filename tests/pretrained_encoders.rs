@@ -6,24 +6,19 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, run, run_dirs, stderr, tiny_experiment};
-
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hf")
-        .join(name)
-        .display()
-        .to_string()
-}
+use common::{bin, hf_fixture, run, run_dirs, stderr, tiny_experiment};
 
 /// `--set` assignments for a BERT text encoder and a stable-layer-norm wav2vec2.
 fn pretrained_sets(text_train: &str, audio_train: &str) -> Vec<String> {
     vec![
         "encoders.text.kind=bert".into(),
-        format!("encoders.text.path={:?}", fixture("bert")),
+        format!("encoders.text.path={:?}", hf_fixture("bert")),
         format!("encoders.text.train={text_train:?}"),
         "encoders.audio.kind=wav2vec2".into(),
-        format!("encoders.audio.path={:?}", fixture("wav2vec2-layer-stable")),
+        format!(
+            "encoders.audio.path={:?}",
+            hf_fixture("wav2vec2-layer-stable")
+        ),
         format!("encoders.audio.train={audio_train:?}"),
         "fusion.method=concat".into(),
     ]
@@ -176,7 +171,7 @@ fn a_folder_without_weights_stops_the_run_before_training() {
     let model = dir.path().join("bert-config-only");
     std::fs::create_dir(&model).unwrap();
     for file in ["config.json", "tokenizer.json"] {
-        std::fs::copy(Path::new(&fixture("bert")).join(file), model.join(file)).unwrap();
+        std::fs::copy(Path::new(&hf_fixture("bert")).join(file), model.join(file)).unwrap();
     }
     let mut sets = pretrained_sets("full", "full");
     sets[1] = format!("encoders.text.path={:?}", model.display().to_string());

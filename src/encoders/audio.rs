@@ -11,11 +11,10 @@ use burn::prelude::*;
 use super::folder;
 use super::logmel_conv::{LogmelConvEncoder, LogmelConvSpec};
 use super::pooling::pool;
-use super::training::{self, TrainableLayers};
+use super::training;
 use super::wav2vec2::{Wav2Vec2Config, Wav2Vec2Input, Wav2Vec2Model, Wav2Vec2Preprocessor};
 use crate::config::{
-    AttentionMaskMode, AudioEncoderConfig, AudioEncoderKind, AudioFeatures, EncoderInit,
-    EncoderTraining, Pooling,
+    AttentionMaskMode, AudioEncoderConfig, AudioEncoderKind, AudioFeatures, EncoderInit, Pooling,
 };
 
 /// Dropout probabilities of wav2vec2's config that `encoders.audio.dropout` replaces (LayerDrop
@@ -175,18 +174,8 @@ impl AudioEncoderSpec {
             }
             other => other,
         };
-        let backbone = match self.config.train {
-            EncoderTraining::Full => backbone,
-            EncoderTraining::Frozen => backbone.no_grad(),
-            EncoderTraining::Top(n) => training::train_top_layers(
-                backbone,
-                TrainableLayers {
-                    top: n,
-                    total: layers,
-                },
-                "encoders.audio.train",
-            )?,
-        };
+        let backbone =
+            training::apply_training(backbone, self.config.train, layers, "encoders.audio.train")?;
         Ok(AudioEncoder {
             backbone,
             pooling: self.config.pooling,

@@ -13,8 +13,8 @@ use super::folder;
 use super::hf::{HfTextConfig, HfTextModel, TextInput};
 use super::pooling::pool;
 use super::small_text::{SmallTextEncoder, SmallTextSpec};
-use super::training::{self, TrainableLayers};
-use crate::config::{EncoderInit, EncoderTraining, Pooling, TextEncoderConfig};
+use super::training;
+use crate::config::{EncoderInit, Pooling, TextEncoderConfig};
 
 /// Dropout probabilities of the Hugging Face text configs that `encoders.text.dropout` replaces.
 const DROPOUT_KEYS: [&str; 2] = ["hidden_dropout_prob", "attention_probs_dropout_prob"];
@@ -119,18 +119,8 @@ impl TextEncoderSpec {
                 folder::resolve_layer(self.config.layer, layers).context("encoders.text.layer")?
             }
         };
-        let backbone = match self.config.train {
-            EncoderTraining::Full => backbone,
-            EncoderTraining::Frozen => backbone.no_grad(),
-            EncoderTraining::Top(n) => training::train_top_layers(
-                backbone,
-                TrainableLayers {
-                    top: n,
-                    total: layers,
-                },
-                "encoders.text.train",
-            )?,
-        };
+        let backbone =
+            training::apply_training(backbone, self.config.train, layers, "encoders.text.train")?;
         Ok(TextEncoder {
             backbone,
             pooling: self.config.pooling,

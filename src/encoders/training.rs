@@ -11,6 +11,24 @@
 use burn::module::{ModuleMapper, Param};
 use burn::prelude::*;
 
+/// `module` with the parameters `train` says train: all (`full`), none (`frozen`), or the top
+/// layers of `layers` (`top:N`). `key` names the setting in errors.
+pub fn apply_training<M: Module>(
+    module: M,
+    train: crate::config::EncoderTraining,
+    layers: usize,
+    key: &str,
+) -> anyhow::Result<M> {
+    use crate::config::EncoderTraining;
+    match train {
+        EncoderTraining::Full => Ok(module),
+        EncoderTraining::Frozen => Ok(module.no_grad()),
+        EncoderTraining::Top(top) => {
+            train_top_layers(module, TrainableLayers { top, total: layers }, key)
+        }
+    }
+}
+
 /// How many layers the encoder has and how many of the last ones train.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainableLayers {

@@ -49,3 +49,13 @@ pub fn run_dirs(runs: &Path, name: &str) -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// A committed Hugging Face fixture folder (`tests/fixtures/hf/<name>`), as a string for
+/// `--set` values.
+pub fn hf_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hf")
+        .join(name)
+        .display()
+        .to_string()
+}

@@ -70,18 +70,10 @@ pub fn module_path(key: &str, prefix: Option<&str>) -> Option<String> {
     Some(renamed.join("."))
 }
 
-/// The checkpoint file of `dir`: `model.safetensors`, else `pytorch_model.bin`.
+/// The checkpoint file of `dir`: `model.safetensors`, else `pytorch_model.bin` (sharded
+/// checkpoints are not supported).
 pub fn checkpoint_file(dir: &Path) -> anyhow::Result<PathBuf> {
-    ["model.safetensors", "pytorch_model.bin"]
-        .into_iter()
-        .map(|name| dir.join(name))
-        .find(|path| path.is_file())
-        .with_context(|| {
-            format!(
-                "no model.safetensors or pytorch_model.bin in {} (sharded checkpoints are not supported)",
-                dir.display()
-            )
-        })
+    crate::encoders::folder::weights_file(dir)
 }
 
 /// Every tensor of the checkpoint, under its checkpoint key. Data stays on disk until applied.
