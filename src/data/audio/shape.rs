@@ -168,7 +168,10 @@ mod tests {
         let mut whole = vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
         zero_mean_unit_var(&mut whole);
         assert_eq!(cut, whole[..4].to_vec());
-        assert!(cut[2] < 0.0, "3 is below the whole clip's mean 3.5: {cut:?}");
+        assert!(
+            cut[2] < 0.0,
+            "3 is below the whole clip's mean 3.5: {cut:?}"
+        );
         // Without the flag the kept samples are normalised alone and 3 is above their mean 2.5.
         let late = AudioInputOptions {
             normalize_before_truncate: false,
