@@ -326,3 +326,47 @@ fn etri_encoders_at_full_depth_are_klue_bert_base_and_wav2vec2_base() {
     assert_eq!(module(&ins, "encoders.audio"), (w2v, w2v));
     assert_eq!(w2v, 94_371_712);
 }
+
+/// The seed switches refuse combinations they cannot honour, naming the key.
+#[test]
+fn seed_switches_refuse_what_they_cannot_honour() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("annotation")).unwrap();
+    let fails = |file: &str, sets: &[&str], expected: &[&str]| {
+        let mut cmd = emo_run();
+        cmd.args(["validate", file, "--set"])
+            .arg(format!("dataset.root={}", root.path().display()));
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        let out = run(&mut cmd);
+        assert!(!out.status.success(), "{file} {sets:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for piece in expected {
+            assert!(err.contains(piece), "{err:?} lacks {piece:?}");
+        }
+    };
+    fails(
+        "experiments/kemdy20/late_fusion.toml",
+        &["task.kind=regression"],
+        &["key `fusion.head`", "erases the scale"],
+    );
+    fails(
+        "experiments/kemdy20/early_fusion.toml",
+        &["fusion.head=linear"],
+        &["key `fusion.head`", "concat"],
+    );
+    fails(
+        "experiments/etri/kemdy20/speech_classification.toml",
+        &["encoders.audio.train=frozen"],
+        &["key `encoders.audio.pooling`", "last_padded"],
+    );
+    fails(
+        "experiments/etri/kemdy20/text_classification.toml",
+        &[
+            "encoders.text.kind=roberta",
+            "encoders.text.path=models/klue-roberta-base",
+        ],
+        &["key `encoders.text.mask_swap`", "bert"],
+    );
+}
