@@ -60,6 +60,13 @@ pub struct TextEncoderConfig {
     /// the pretrained kinds; set: replaces every dropout probability of the encoder.
     pub dropout: Option<f64>,
     pub pooling: Pooling,
+    /// Seed 004's argument-order bug (spec B.4, `bert_mask_swap`): the scripts call
+    /// `forward(input_ids, token_type_ids, mask)` on `forward(input_ids, attention_mask,
+    /// token_type_ids)`, so BERT gets an all-zero attention mask (a uniform -10000 shift, i.e.
+    /// every position, `[PAD]` included, is attended) and the padding mask as token types (type 1
+    /// on real tokens). `true` reproduces that: no padding mask, token types = padding mask.
+    /// Needs `kind = "bert"` (two token types).
+    pub mask_swap: bool,
     /// The WordPiece tokenizer trained per fold (`transformer` only; the pretrained kinds use
     /// the folder's `tokenizer.json`).
     pub tokenizer: TokenizerConfig,
@@ -81,6 +88,7 @@ impl Default for TextEncoderConfig {
             max_len: 32,
             dropout: None,
             pooling: Pooling::Mean,
+            mask_swap: false,
             tokenizer: TokenizerConfig::default(),
         }
     }
@@ -215,6 +223,10 @@ pub enum Pooling {
     First,
     /// The last real (unpadded) position.
     Last,
+    /// The last position of the PADDED batch, whatever each row's length (seed 004's quirk,
+    /// spec B.5: `F[:, -1]` of a dynamically padded batch, so every clip but the longest gets a
+    /// padding frame). Depends on the batch, so a frozen (cached) encoder cannot use it.
+    LastPadded,
     /// The model's own pooler (BERT and ALBERT: tanh(Linear(h[CLS])) of the last layer).
     Pooler,
     /// No pooling: the whole sequence goes to a token-level fusion method (mlp_mixer).

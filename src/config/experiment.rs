@@ -221,8 +221,13 @@ pub struct SplitFiles {
 #[serde(deny_unknown_fields, default)]
 pub struct FusionConfig {
     pub method: FusionMethod,
+    /// Which head early_fusion, late_fusion, text_only and audio_only end in: `mlp` (this
+    /// crate's two-layer MLP, sized by `hidden` and `dropout`), `seed000` (seed 000's heads,
+    /// spec A.4/A.5) or `linear` (text_only and audio_only: seed 004's `Drop -> Linear`, spec
+    /// B.5). The other methods have one head each and ignore this key.
+    pub head: FusionHead,
     /// Width of the hidden layer of the MLP heads of early_fusion, late_fusion, text_only and
-    /// audio_only. The seed heads (stack .. mlp_mixer) use their spec's widths.
+    /// audio_only (`head = "mlp"`). The seed heads (stack .. mlp_mixer) use their spec's widths.
     pub hidden: usize,
     /// Dropout of those MLP heads; the seed heads use their spec's rates.
     pub dropout: f64,
@@ -256,6 +261,7 @@ impl Default for FusionConfig {
     fn default() -> Self {
         Self {
             method: FusionMethod::EarlyFusion,
+            head: FusionHead::Mlp,
             hidden: 128,
             dropout: 0.1,
             order: ConcatOrder::AudioText,
@@ -318,6 +324,24 @@ impl FusionMethod {
     pub fn consumes_sequences(self) -> bool {
         matches!(self, FusionMethod::MlpMixer)
     }
+}
+
+/// The head of early_fusion, late_fusion, text_only and audio_only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FusionHead {
+    /// `Linear(in, hidden) -> ReLU -> Dropout -> Linear(hidden, classes)`; late_fusion has one
+    /// per modality and averages their logits.
+    Mlp,
+    /// Seed 000's single-Linear heads (spec A.4/A.5). early_fusion: `Lin(D, C)(LN_D(cat))`.
+    /// late_fusion: `Lin(A, C)(a)` and `Lin(T, C)(t)`, both rows layer-normed by ONE shared
+    /// `LN_C`, then averaged. text_only: `Lin(T, C)(LN_T(t))`. audio_only:
+    /// `Drop(0.1) -> Lin(A, A) -> tanh -> Drop(0.1) -> Lin(A, C)` (Wav2Vec2ForSpeechClassification).
+    Seed000,
+    /// text_only and audio_only only: `Lin(in, C)(Drop(fusion.dropout)(x))`, seed 004's
+    /// `text_*` and `speech_*` heads (spec B.5). Seed 004's two-modality heads are the methods
+    /// `concat` and `element_wise_add`.
+    Linear,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -41,6 +41,20 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     check_encoders(exp, &mut fail);
     check_train(exp, &mut fail);
     check_task(exp, &mut fail);
+    if exp.fusion.head == super::experiment::FusionHead::Linear
+        && matches!(
+            exp.fusion.method,
+            FusionMethod::EarlyFusion | FusionMethod::LateFusion
+        )
+    {
+        fail(
+            "fusion.head",
+            format!(
+                "found \"linear\" with method = {:?}; the linear head is seed 004's text_*/speech_* head (text_only, audio_only); its two-modality heads are method = \"concat\" and \"element_wise_add\"",
+                exp.fusion.method
+            ),
+        );
+    }
     if exp.fusion.hidden == 0 {
         fail("fusion.hidden", "found 0, expected a positive width".into());
     }
@@ -244,6 +258,14 @@ fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                 "hybrid_fusion layer-norms each head's outputs before averaging them, which erases the scale of regression values; use it with task.kind = \"classification\" or \"multilabel\"".into(),
             );
         }
+        if exp.fusion.method == FusionMethod::LateFusion
+            && exp.fusion.head == super::experiment::FusionHead::Seed000
+        {
+            fail(
+                "fusion.head",
+                "seed 000's late_fusion head layer-norms each modality's outputs before averaging them, which erases the scale of regression values; use head = \"mlp\" or task.kind = \"classification\" or \"multilabel\"".into(),
+            );
+        }
     }
     let w = &task.weights;
     let weights_ok = [w.classification, w.regression]
@@ -336,6 +358,18 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             method,
             fail,
         );
+        super::validate_encoders::check_batch_dependent_pooling(
+            "encoders.text",
+            text.pooling,
+            text.train,
+            fail,
+        );
+        if text.mask_swap && !text.kind.is_pretrained() {
+            fail(
+                "encoders.text.mask_swap",
+                "found true, but kind = \"transformer\" has no token types; it needs kind = \"bert\"".into(),
+            );
+        }
     }
     if method.uses_audio() {
         let audio = &exp.encoders.audio;
@@ -351,6 +385,12 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
         super::validate_encoders::check_audio_pooling(audio, method, fail);
+        super::validate_encoders::check_batch_dependent_pooling(
+            "encoders.audio",
+            audio.pooling,
+            audio.train,
+            fail,
+        );
     }
 }
 

@@ -116,6 +116,16 @@ pub fn check_pretrained_text(text: &TextEncoderConfig, fail: &mut impl FnMut(&st
     }
     check_layer("encoders.text.layer", text.layer, folder.layers, fail);
     check_top_layers("encoders.text.train", text.train, folder.layers, fail);
+    if text.mask_swap && text.kind != TextEncoderKind::Bert {
+        fail(
+            "encoders.text.mask_swap",
+            format!(
+                "found true with kind = {:?}; the swap feeds the padding mask as token types 0/1, \
+                 which needs BERT's two token types (kind = \"bert\")",
+                text.kind.model_type().unwrap_or_default()
+            ),
+        );
+    }
     if let Some(max) = folder.max_positions
         && (text.max_len as u64 > max || text.max_len < 3)
     {
@@ -202,11 +212,31 @@ pub fn check_pooling(
         fail(
             &key,
             format!(
-                "found \"pooler\", but {kind:?} has no pooler; expected mean, mean_unmasked, cls, first or last"
+                "found \"pooler\", but {kind:?} has no pooler; expected mean, mean_unmasked, cls, first, last or last_padded"
             ),
         );
     }
     check_sequence_pooling(&key, pooling, method, fail);
+}
+
+/// `last_padded` reads the batch's padding, which a frozen encoder's per-utterance feature
+/// cache does not keep.
+pub fn check_batch_dependent_pooling(
+    table: &str,
+    pooling: Pooling,
+    train: EncoderTraining,
+    fail: &mut impl FnMut(&str, String),
+) {
+    if pooling == Pooling::LastPadded && train.is_frozen() {
+        fail(
+            &format!("{table}.pooling"),
+            format!(
+                "found \"last_padded\" with {table}.train = \"frozen\"; the last frame of a padded \
+                 batch depends on the other clips in the batch, which cached per-utterance \
+                 features cannot reproduce; use train = \"full\" or \"top:N\", or pooling = \"last\""
+            ),
+        );
+    }
 }
 
 pub fn check_audio_pooling(
@@ -218,7 +248,7 @@ pub fn check_audio_pooling(
         fail(
             "encoders.audio.pooling",
             "found \"pooler\", but audio encoders have no pooler; expected mean, mean_unmasked, \
-             first or last"
+             first, last or last_padded"
                 .into(),
         );
     }

@@ -18,6 +18,8 @@ pub fn pool(hidden: Tensor<3>, lengths: &[usize], pooling: Pooling) -> Tensor<2>
     let [batch, time, dim] = hidden.dims();
     match pooling {
         Pooling::Cls | Pooling::First => hidden.narrow(1, 0, 1).reshape([batch, dim]),
+        // Seed 004 (spec B.5): `F[:, -1]`, the batch's last frame for every row.
+        Pooling::LastPadded => hidden.narrow(1, time - 1, 1).reshape([batch, dim]),
         Pooling::Last => {
             let rows: Vec<Tensor<2>> = lengths
                 .iter()
@@ -86,6 +88,30 @@ mod tests {
             .try_to_vec()
             .unwrap();
         assert_eq!(cls, vec![1.0, 4.0]);
+    }
+
+    #[test]
+    fn last_padded_takes_the_batch_last_position_even_for_shorter_rows() {
+        let device = Device::default();
+        // Row 0 has 2 real frames of 4 (then padding 7, 9); row 1 has all 4.
+        let h = Tensor::<3>::from_data(
+            TensorData::new(vec![1.0f32, 2.0, 7.0, 9.0, 3.0, 4.0, 5.0, 6.0], [2, 4, 1]),
+            &device,
+        );
+        let padded: Vec<f32> = pool(h.clone(), &[2, 4], Pooling::LastPadded)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(padded, vec![9.0, 6.0]);
+        let last: Vec<f32> = pool(h, &[2, 4], Pooling::Last)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert_eq!(
+            last,
+            vec![2.0, 6.0],
+            "`last` stops at each row's own length"
+        );
     }
 
     #[test]

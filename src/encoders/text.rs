@@ -125,6 +125,7 @@ impl TextEncoderSpec {
             backbone,
             pooling: self.config.pooling,
             layer,
+            mask_swap: self.config.mask_swap,
         })
     }
 
@@ -179,6 +180,9 @@ pub struct TextEncoder {
     /// Index into Hugging Face's `hidden_states` (resolved from `encoders.text.layer`).
     #[module(skip)]
     layer: usize,
+    /// Seed 004's swapped mask and token types (`encoders.text.mask_swap`).
+    #[module(skip)]
+    mask_swap: bool,
 }
 
 impl TextEncoder {
@@ -187,7 +191,7 @@ impl TextEncoder {
     pub fn forward(&self, ids: Tensor<2, Int>, lengths: &[usize]) -> Tensor<2> {
         match &self.backbone {
             TextBackbone::Pretrained(model) if self.pooling == Pooling::Pooler => {
-                let out = model.forward(hf_input(ids, lengths));
+                let out = model.forward(hf_input(ids, lengths, self.mask_swap));
                 out.pooler.expect(
                     "encoders.text.pooling = \"pooler\", but the checkpoint has no pooler weights",
                 )
@@ -202,7 +206,7 @@ impl TextEncoder {
         match &self.backbone {
             TextBackbone::Small(model) => model.forward_sequence(ids, lengths),
             TextBackbone::Pretrained(model) => {
-                let mut out = model.forward(hf_input(ids, lengths));
+                let mut out = model.forward(hf_input(ids, lengths, self.mask_swap));
                 out.hidden_states.swap_remove(self.layer)
             }
         }
@@ -210,16 +214,50 @@ impl TextEncoder {
 }
 
 /// Hugging Face's inputs: the attention mask is 1 on the first `lengths[row]` positions.
-fn hf_input(ids: Tensor<2, Int>, lengths: &[usize]) -> TextInput {
+/// `mask_swap` (seed 004, spec B.4): BERT got the all-zero token types as its attention mask,
+/// which adds the same -10000 to every score and so masks nothing (here: all ones), and the
+/// padding mask as token types.
+fn hf_input(ids: Tensor<2, Int>, lengths: &[usize], mask_swap: bool) -> TextInput {
     let [batch, len] = ids.dims();
+    let device = ids.device();
     let mask: Vec<i64> = lengths
         .iter()
         .flat_map(|&l| (0..len).map(move |t| i64::from(t < l)))
         .collect();
-    let attention_mask = Tensor::from_data(TensorData::new(mask, [batch, len]), &ids.device());
-    TextInput {
-        ids,
-        attention_mask,
-        token_type_ids: None,
+    let padding_mask = Tensor::from_data(TensorData::new(mask, [batch, len]), &device);
+    if mask_swap {
+        TextInput {
+            ids,
+            attention_mask: Tensor::ones([batch, len], &device),
+            token_type_ids: Some(padding_mask),
+        }
+    } else {
+        TextInput {
+            ids,
+            attention_mask: padding_mask,
+            token_type_ids: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(x: Tensor<2, Int>) -> Vec<i64> {
+        x.into_data().convert::<i64>().try_to_vec().unwrap()
+    }
+
+    #[test]
+    fn mask_swap_attends_everything_and_moves_the_padding_mask_to_token_types() {
+        let device = Device::default();
+        let ids =
+            Tensor::<2, Int>::from_data(TensorData::new(vec![2i64, 5, 3, 0], [1, 4]), &device);
+        let plain = hf_input(ids.clone(), &[3], false);
+        assert_eq!(ints(plain.attention_mask), vec![1, 1, 1, 0]);
+        assert!(plain.token_type_ids.is_none());
+        let swapped = hf_input(ids, &[3], true);
+        assert_eq!(ints(swapped.attention_mask), vec![1, 1, 1, 1]);
+        assert_eq!(ints(swapped.token_type_ids.unwrap()), vec![1, 1, 1, 0]);
     }
 }

@@ -1,12 +1,27 @@
-//! Early fusion: concatenate the pooled vectors, then one MLP head. Seed 000 concatenates
+//! Early fusion: concatenate the pooled vectors, then a head. Seed 000 concatenates
 //! `[audio, text]`; `fusion.order` makes the order a switch.
+//!
+//! Two heads, chosen by `fusion.head`:
+//! * `mlp` (the default): this crate's two-layer MLP (`fusion.hidden`, `fusion.dropout`).
+//! * `seed000`: seed 000's `early_fusion` (spec A.5, `base_norm` + `base_classifier`):
+//!   `logits = Lin(D, C)(LN_D(cat[a, t]))`, a single Linear on the layer-normed concatenation.
 
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
 use super::FusionSpec;
+use super::blocks::NormedConcat;
 use super::mlp::MlpHead;
 use crate::config::ConcatOrder;
 
+fn concat(order: ConcatOrder, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
+    match order {
+        ConcatOrder::AudioText => Tensor::cat(vec![audio, text], 1),
+        ConcatOrder::TextAudio => Tensor::cat(vec![text, audio], 1),
+    }
+}
+
+/// `fusion.head = "mlp"`.
 #[derive(Module, Debug)]
 pub struct EarlyFusion {
     head: MlpHead,
@@ -30,10 +45,80 @@ impl EarlyFusion {
     }
 
     pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
-        let joined = match self.order {
-            ConcatOrder::AudioText => Tensor::cat(vec![audio, text], 1),
-            ConcatOrder::TextAudio => Tensor::cat(vec![text, audio], 1),
-        };
-        self.head.forward(joined)
+        self.head.forward(concat(self.order, text, audio))
+    }
+}
+
+/// `fusion.head = "seed000"`: seed 000's `Lin(D, C)(LN_D(cat[a, t]))`. Also the first branch of
+/// hybrid_fusion, which is why the module names follow the seed's (`input.norm` = `base_norm`,
+/// `classifier` = `base_classifier`).
+#[derive(Module, Debug)]
+pub struct SeedEarlyFusion {
+    input: NormedConcat,
+    classifier: Linear,
+    #[module(skip)]
+    order: ConcatOrder,
+}
+
+impl SeedEarlyFusion {
+    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
+        Self {
+            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
+            classifier: LinearConfig::new(spec.audio_dim + spec.text_dim, spec.n_classes)
+                .init(device),
+            order: spec.config.order,
+        }
+    }
+
+    pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
+        // One LayerNorm over the whole concatenation: its gamma/beta follow the order.
+        let joined = self.input.norm.forward(concat(self.order, text, audio));
+        self.classifier.forward(joined)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FusionMethod;
+    use crate::fusion::blocks::test_support::*;
+    use crate::fusion::blocks::{layer_norm_params, linear_params};
+
+    #[test]
+    fn seed_head_parameter_count_at_seed_000_dims() {
+        let spec = spec(FusionMethod::EarlyFusion, SEED000_AUDIO, SEED000_TEXT);
+        let head = SeedEarlyFusion::new(&spec, &Device::default());
+        // LN_1792 + Lin(1792, 7) = 3,584 + 12,551.
+        assert_eq!(
+            head.num_params(),
+            layer_norm_params(1792) + linear_params(1792, 7)
+        );
+        assert_eq!(head.num_params(), 16_135);
+    }
+
+    #[test]
+    fn mlp_head_parameter_count_is_unchanged() {
+        // The default head: Lin(1792, 128) + Lin(128, 7).
+        let spec = spec(FusionMethod::EarlyFusion, SEED000_AUDIO, SEED000_TEXT);
+        let head = EarlyFusion::new(&spec, &Device::default());
+        assert_eq!(
+            head.num_params(),
+            linear_params(1792, 128) + linear_params(128, 7)
+        );
+    }
+
+    #[test]
+    fn seed_head_is_one_linear_on_the_normed_audio_first_concatenation() {
+        let device = Device::default();
+        let head = SeedEarlyFusion::new(&spec(FusionMethod::EarlyFusion, 3, 2), &device);
+        let (text, audio) = (ramp(4, 2, &device), ramp(4, 3, &device).add_scalar(0.5));
+        let expected = head.classifier.forward(
+            head.input
+                .norm
+                .forward(Tensor::cat(vec![audio.clone(), text.clone()], 1)),
+        );
+        let got = head.forward(text, audio);
+        assert_eq!(got.dims(), [4, CLASSES]);
+        assert_eq!(to_vec(got), to_vec(expected));
     }
 }

@@ -10,21 +10,22 @@
 //! logits = mean_k LN_C(stack[o1, o2, o3, o4])[:, k]       hybrid_norm: ONE LN_C for all four
 //! ```
 //!
-//! The early and late branches are seed 000's heads, which are single Linear layers; this
-//! crate's `early_fusion` and `late_fusion` methods end in an MLP instead, so they are not reused.
+//! The early and late branches are seed 000's heads, the ones `early_fusion` and `late_fusion`
+//! use with `fusion.head = "seed000"` (whatever `fusion.head` says here).
 
-use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
 use super::FusionSpec;
-use super::blocks::NormedConcat;
+use super::early_fusion::SeedEarlyFusion;
+use super::late_fusion::{SeedLateFusion, mean_of_normed_rows};
 use super::residual::Residual;
 use super::rsa_cfn::RsaCfn;
 
 #[derive(Module, Debug)]
 pub struct HybridFusion {
-    early: LinearEarlyFusion,
-    late: SharedNormLateFusion,
+    early: SeedEarlyFusion,
+    late: SeedLateFusion,
     residual: Residual,
     rsa_cfn: RsaCfn,
     vote_norm: LayerNorm,
@@ -33,8 +34,8 @@ pub struct HybridFusion {
 impl HybridFusion {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            early: LinearEarlyFusion::new(spec, device),
-            late: SharedNormLateFusion::new(spec, device),
+            early: SeedEarlyFusion::new(spec, device),
+            late: SeedLateFusion::new(spec, device),
             residual: Residual::new(spec, device),
             rsa_cfn: RsaCfn::new(spec, device),
             vote_norm: LayerNormConfig::new(spec.n_classes).init(device),
@@ -49,58 +50,6 @@ impl HybridFusion {
             self.rsa_cfn.forward(text, audio),
         ];
         mean_of_normed_rows(&self.vote_norm, Tensor::stack(votes, 1))
-    }
-}
-
-/// `mean(LN(s), dim=1)` of `s [B, K, C]`: one LayerNorm over each row of logits, then the mean
-/// over the K rows. Used by hybrid_fusion and by its late branch (spec A.5).
-fn mean_of_normed_rows(norm: &LayerNorm, stacked: Tensor<3>) -> Tensor<2> {
-    let [batch, _, classes] = stacked.dims();
-    norm.forward(stacked).mean_dim(1).reshape([batch, classes])
-}
-
-/// Seed 000's early_fusion: `Lin(D, C)(LN_D(cat[a, t]))` (`base_norm`, `base_classifier`).
-#[derive(Module, Debug)]
-pub struct LinearEarlyFusion {
-    input: NormedConcat,
-    classifier: Linear,
-}
-
-impl LinearEarlyFusion {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        Self {
-            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
-            classifier: LinearConfig::new(spec.audio_dim + spec.text_dim, spec.n_classes)
-                .init(device),
-        }
-    }
-
-    pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
-        self.classifier.forward(self.input.forward(audio, text))
-    }
-}
-
-/// Seed 000's late_fusion: one Linear per modality (no LN on the inputs), the two logit rows
-/// layer-normed by ONE shared `LN_C` (`lf_norm`; the diagram draws two), then averaged.
-#[derive(Module, Debug)]
-pub struct SharedNormLateFusion {
-    audio: Linear,
-    text: Linear,
-    norm: LayerNorm,
-}
-
-impl SharedNormLateFusion {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        Self {
-            audio: LinearConfig::new(spec.audio_dim, spec.n_classes).init(device),
-            text: LinearConfig::new(spec.text_dim, spec.n_classes).init(device),
-            norm: LayerNormConfig::new(spec.n_classes).init(device),
-        }
-    }
-
-    pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
-        let rows = vec![self.audio.forward(audio), self.text.forward(text)];
-        mean_of_normed_rows(&self.norm, Tensor::stack(rows, 1))
     }
 }
 
@@ -150,19 +99,5 @@ mod tests {
                 .dims(),
             [2, CLASSES]
         );
-    }
-
-    #[test]
-    fn late_branch_normalises_both_rows_with_one_layer_norm_then_averages() {
-        let device = Device::default();
-        let late = SharedNormLateFusion::new(&spec(FusionMethod::HybridFusion, 4, 3), &device);
-        let (audio, text) = (ramp(2, 4, &device), ramp(2, 3, &device));
-        let a = late.norm.forward(late.audio.forward(audio.clone()));
-        let t = late.norm.forward(late.text.forward(text.clone()));
-        let expected = to_vec((a + t).div_scalar(2.0));
-        let got = to_vec(late.forward(text, audio));
-        for (g, e) in got.iter().zip(expected) {
-            assert!((g - e).abs() < 1e-6);
-        }
     }
 }

@@ -18,17 +18,17 @@ pub mod stack;
 
 use burn::prelude::*;
 
-use crate::config::{FusionConfig, FusionMethod};
+use crate::config::{FusionConfig, FusionHead, FusionMethod};
 pub use concat::Concat;
-pub use early_fusion::EarlyFusion;
+pub use early_fusion::{EarlyFusion, SeedEarlyFusion};
 pub use element_wise_add::ElementWiseAdd;
 pub use hybrid_fusion::HybridFusion;
-pub use late_fusion::LateFusion;
+pub use late_fusion::{LateFusion, SeedLateFusion};
 pub use mlp_mixer::MlpMixer;
 pub use residual::Residual;
 pub use rsa::Rsa;
 pub use rsa_cfn::RsaCfn;
-pub use single_modality::SingleModality;
+pub use single_modality::{LinearHead, SeedAudioHead, SeedTextHead, SingleModality};
 pub use stack::Stack;
 
 /// Sizes a fusion method is built for.
@@ -59,6 +59,16 @@ pub enum Fusion {
     Concat(Concat),
     ElementWiseAdd(ElementWiseAdd),
     MlpMixer(MlpMixer),
+    /// `fusion.head = "seed000"` variants of the four methods above that have an MLP head. New
+    /// variants rather than a switch inside the old ones, so that the MLP heads' module paths
+    /// (and so checkpoints written before the switch existed) do not change.
+    SeedEarlyFusion(SeedEarlyFusion),
+    SeedLateFusion(SeedLateFusion),
+    SeedTextOnly(SeedTextHead),
+    SeedAudioOnly(SeedAudioHead),
+    /// `fusion.head = "linear"` (seed 004's text_* and speech_* heads).
+    LinearTextOnly(LinearHead),
+    LinearAudioOnly(LinearHead),
 }
 
 /// The encoders' outputs before pooling, for token-level fusion (mlp_mixer). The lengths are
@@ -77,7 +87,25 @@ pub struct TokenSequences {
 impl FusionSpec {
     pub fn init(&self, device: &Device) -> Fusion {
         let c = &self.config;
+        let seed = c.head == FusionHead::Seed000;
+        let linear = c.head == FusionHead::Linear;
         match c.method {
+            FusionMethod::EarlyFusion if seed => {
+                Fusion::SeedEarlyFusion(SeedEarlyFusion::new(self, device))
+            }
+            FusionMethod::LateFusion if seed => {
+                Fusion::SeedLateFusion(SeedLateFusion::new(self, device))
+            }
+            FusionMethod::TextOnly if seed => Fusion::SeedTextOnly(SeedTextHead::new(self, device)),
+            FusionMethod::AudioOnly if seed => {
+                Fusion::SeedAudioOnly(SeedAudioHead::new(self, device))
+            }
+            FusionMethod::TextOnly if linear => {
+                Fusion::LinearTextOnly(LinearHead::new(self.text_dim, self, device))
+            }
+            FusionMethod::AudioOnly if linear => {
+                Fusion::LinearAudioOnly(LinearHead::new(self.audio_dim, self, device))
+            }
             FusionMethod::EarlyFusion => Fusion::EarlyFusion(EarlyFusion::new(self, device)),
             FusionMethod::LateFusion => Fusion::LateFusion(LateFusion::new(self, device)),
             FusionMethod::TextOnly => {
@@ -120,6 +148,12 @@ impl Fusion {
             Fusion::HybridFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
             Fusion::Concat(m) => m.forward(need(text, "text"), need(audio, "audio")),
             Fusion::ElementWiseAdd(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::SeedEarlyFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::SeedLateFusion(m) => m.forward(need(text, "text"), need(audio, "audio")),
+            Fusion::SeedTextOnly(m) => m.forward(need(text, "text")),
+            Fusion::SeedAudioOnly(m) => m.forward(need(audio, "audio")),
+            Fusion::LinearTextOnly(m) => m.forward(need(text, "text")),
+            Fusion::LinearAudioOnly(m) => m.forward(need(audio, "audio")),
             Fusion::MlpMixer(_) => {
                 panic!("mlp_mixer fuses token sequences: call Fusion::forward_sequences")
             }

@@ -3,10 +3,19 @@
 use super::options::{AudioInputOptions, PadMode, TruncateMode};
 
 /// Truncate, then normalise the kept samples, then pad: the order of Hugging Face's
-/// Wav2Vec2FeatureExtractor, whose statistics cover only the unpadded part.
-pub fn shape_clip(samples: Vec<f32>, options: &AudioInputOptions, max_samples: usize) -> Vec<f32> {
+/// Wav2Vec2FeatureExtractor, whose statistics cover only the unpadded part. With
+/// `normalize_before_truncate` the whole clip is normalised first (seed 000's order).
+pub fn shape_clip(
+    mut samples: Vec<f32>,
+    options: &AudioInputOptions,
+    max_samples: usize,
+) -> Vec<f32> {
+    let early = options.normalize && options.normalize_before_truncate;
+    if early {
+        zero_mean_unit_var(&mut samples);
+    }
     let mut kept = truncate(samples, options.truncate, max_samples);
-    if options.normalize {
+    if options.normalize && !early {
         zero_mean_unit_var(&mut kept);
     }
     pad(kept, options.pad, max_samples)
@@ -145,5 +154,29 @@ mod tests {
         let padded = shape_clip(vec![1.0, 3.0], &options, 4);
         let d = (1.0f64 + 1e-7).sqrt();
         assert_eq!(padded, vec![(-1.0 / d) as f32, (1.0 / d) as f32, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn normalisation_before_truncation_uses_the_whole_clip() {
+        let options = AudioInputOptions {
+            normalize: true,
+            normalize_before_truncate: true,
+            ..Default::default()
+        };
+        // Seed 000: statistics over all six samples (mean 3.5), then the first four are kept.
+        let cut = shape_clip(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &options, 4);
+        let mut whole = vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+        zero_mean_unit_var(&mut whole);
+        assert_eq!(cut, whole[..4].to_vec());
+        assert!(
+            cut[2] < 0.0,
+            "3 is below the whole clip's mean 3.5: {cut:?}"
+        );
+        // Without the flag the kept samples are normalised alone and 3 is above their mean 2.5.
+        let late = AudioInputOptions {
+            normalize_before_truncate: false,
+            ..options
+        };
+        assert!(shape_clip(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &late, 4)[2] > 0.0);
     }
 }
