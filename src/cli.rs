@@ -267,6 +267,11 @@ fn run_files(
         .iter()
         .map(|f| load_experiment(f, overrides).map_err(anyhow::Error::from))
         .collect::<anyhow::Result<_>>()?;
+    // Corpus and weights too, for every file, before the first one starts.
+    for exp in &loaded {
+        crate::run::experiment::check_inputs_exist(&exp.experiment)
+            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
+    }
     let opts = RunOptions {
         runs_dir: common.runs_dir.clone(),
         cache_dir: common

@@ -16,8 +16,8 @@
 //! `rsa_cfn.toml` (`rsa_cfn_no_label_transform`, `rsa_cfn_xlm_roberta`) and the KEMDy19 copies of
 //! the etri files (same heads as the KEMDy20 ones) are validated, not inspected.
 //!
-//! Neither corpus is here: validation points `dataset.root` at an empty KEMDy layout, and
-//! inspect at a missing folder with `[dataset.synthetic]`, which makes it skip the corpus.
+//! Neither corpus is here, and neither needs to be: `validate` and `inspect` read no corpus
+//! (a run checks `dataset.root` when it starts).
 
 mod common;
 
@@ -74,14 +74,7 @@ fn every_experiment_file_validates() {
     // base + 12 rows; shared base, 3 task fragments, 2 corpus bases, 12 scripts x 2 corpora.
     assert_eq!(count("kemdy20"), 13);
     assert_eq!(count("etri"), 1 + 3 + 2 + 24);
-    // An empty KEMDy layout: validation checks the root's `annotation/` folder only.
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir(root.path().join("annotation")).unwrap();
-    let out = run(emo_run()
-        .arg("validate")
-        .args(&files)
-        .arg("--set")
-        .arg(format!("dataset.root={}", root.path().display())));
+    let out = run(emo_run().arg("validate").args(&files));
     assert!(
         out.status.success(),
         "some experiment file is invalid:\n{}",
@@ -91,14 +84,8 @@ fn every_experiment_file_validates() {
 
 /// `inspect --json` of `file`, optionally with one transformer layer per encoder.
 fn inspect(file: &str, shallow: bool) -> serde_json::Value {
-    let absent = tempfile::tempdir().unwrap();
     let mut cmd = emo_run();
-    cmd.args(["inspect", file, "--json", "--set"])
-        .arg(format!(
-            "dataset.root={}",
-            absent.path().join("no-corpus").display()
-        ))
-        .args(["--set", "dataset.synthetic.seed=1"]);
+    cmd.args(["inspect", file, "--json"]);
     if shallow {
         cmd.args([
             "--set",
@@ -330,12 +317,9 @@ fn etri_encoders_at_full_depth_are_klue_bert_base_and_wav2vec2_base() {
 /// The seed switches refuse combinations they cannot honour, naming the key.
 #[test]
 fn seed_switches_refuse_what_they_cannot_honour() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir(root.path().join("annotation")).unwrap();
     let fails = |file: &str, sets: &[&str], expected: &[&str]| {
         let mut cmd = emo_run();
-        cmd.args(["validate", file, "--set"])
-            .arg(format!("dataset.root={}", root.path().display()));
+        cmd.args(["validate", file]);
         for set in sets {
             cmd.args(["--set", set]);
         }

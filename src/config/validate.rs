@@ -88,16 +88,6 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if ds.synthetic.is_none()
-        && let Some(problem) = crate::data::corpus::layout_problem(ds)
-    {
-        fail(
-            "dataset.root",
-            format!(
-                "{problem}; fix the path, or set [dataset.synthetic] to generate a KEMDy20-layout corpus"
-            ),
-        );
-    }
     if ds.synthetic.is_some() && ds.kind != DatasetKind::Kemdy20 {
         fail(
             "dataset.synthetic",

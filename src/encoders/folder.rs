@@ -90,6 +90,7 @@ pub fn check_run_files(exp: &crate::config::Experiment) -> anyhow::Result<()> {
     let method = exp.fusion.method;
     let text = &exp.encoders.text;
     let mut problems = Vec::new();
+
     if method.uses_text()
         && let Some(dir) = text.path.as_deref().filter(|_| text.kind.is_pretrained())
     {

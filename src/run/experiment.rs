@@ -101,9 +101,24 @@ fn frozen_features(
     Ok(out)
 }
 
+/// What a run reads but `validate` and `inspect` do not need: the corpus at `dataset.root`
+/// and the encoders' weights and tokenizers. Checked before the run directory is made, so a
+/// machine without them gets an error naming the key and the path, and nothing is written.
+pub fn check_inputs_exist(exp: &Experiment) -> anyhow::Result<()> {
+    if exp.dataset.synthetic.is_none()
+        && let Some(problem) = crate::data::corpus::layout_problem(&exp.dataset)
+    {
+        anyhow::bail!(
+            "dataset.root: {problem}; fix the path, or set [dataset.synthetic] to generate a \
+             KEMDy20-layout corpus"
+        );
+    }
+    crate::encoders::folder::check_run_files(exp)
+}
+
 pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     let exp = &loaded.experiment;
-    crate::encoders::folder::check_run_files(exp)?;
+    check_inputs_exist(exp)?;
     let resolved = resolved_toml(exp)?;
     let run = RunDir::open(
         &opts.runs_dir,
