@@ -79,9 +79,15 @@ struct Report {
     peak_rss_mib: f64,
     /// Untimed setup (building the model, preparing the corpus), seconds.
     setup_s: f64,
+    /// Whether freed memory stays in the process (src/alloc.rs).
+    keep_freed_memory: bool,
 }
 
 fn main() -> anyhow::Result<()> {
+    // What the emo-run binary does first (src/main.rs); EMO_BENCH_DEFAULT_MALLOC=1 skips it,
+    // to measure the allocator's defaults.
+    let tuned_malloc = std::env::var_os("EMO_BENCH_DEFAULT_MALLOC").is_none()
+        && emo_run::alloc::keep_freed_memory();
     let args = Args::parse();
     let device = emo_run::device::parse_device(&args.device)
         .map_err(anyhow::Error::msg)?
@@ -109,6 +115,7 @@ fn main() -> anyhow::Result<()> {
         step_s,
         peak_rss_mib: peak_rss_mib(),
         setup_s,
+        keep_freed_memory: tuned_malloc,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
