@@ -60,6 +60,10 @@ def run_one(impl, binaries, workload, args):
     if workload == "quickstart":
         common += ["--dump", args.out]
     env = dict(os.environ)
+    # "flex-defaultmalloc": the same binary without src/alloc.rs's setting (the "before").
+    impl, _, variant = impl.partition("-")
+    if variant == "defaultmalloc":
+        env["EMO_BENCH_DEFAULT_MALLOC"] = "1"
     if impl == "pytorch":
         cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_reference.py"),
                "--threads", str(args.threads)] + common
@@ -73,7 +77,8 @@ def run_one(impl, binaries, workload, args):
         print(f"  {impl} {workload}: exit {proc.returncode}", file=sys.stderr)
         return None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result.update(implementation=impl, started=started, load1=os.getloadavg()[0])
+    name = f"{impl}-{variant}" if variant else impl
+    result.update(implementation=name, started=started, load1=os.getloadavg()[0])
     return result
 
 
@@ -90,7 +95,7 @@ def table(results, impls, workloads):
             if not rows:
                 continue
             step = med(rows, "median_s")
-            ratio = f"{step / med(ref, 'median_s'):.2f}" if ref and impl != "pytorch" else "1"
+            ratio = f"{step / med(ref, 'median_s'):.2f}" if ref and impl != "pytorch" else ("1" if impl == "pytorch" else "—")
             lines.append(
                 f"| {w} | {impl} | {rows[0]['batch']} | {step:.3f} | "
                 f"{med(rows, 'samples_per_s'):.2f} | {med(rows, 'peak_rss_mib'):.0f} | "
@@ -102,7 +107,9 @@ def table(results, impls, workloads):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
-    ap.add_argument("--impls", default="flex,tch,pytorch")
+    ap.add_argument("--impls", default="flex,tch,pytorch",
+                    help="flex, tch, pytorch; flex-defaultmalloc / tch-defaultmalloc run emo-run "
+                         "with glibc's default malloc settings (before src/alloc.rs)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
@@ -114,8 +121,9 @@ def main():
     workloads = args.workloads.split(",")
     impls = args.impls.split(",")
     os.makedirs(args.out, exist_ok=True)
-    binaries = {i: build(i, getattr(args, f"{i}_target_dir")) for i in impls if i != "pytorch"}
-    if "quickstart" in workloads and "pytorch" in impls and "flex" not in impls:
+    features = sorted({i.partition("-")[0] for i in impls} - {"pytorch"})
+    binaries = {f: build(f, getattr(args, f"{f}_target_dir")) for f in features}
+    if "quickstart" in workloads and "pytorch" in impls and "flex" not in binaries:
         # The PyTorch side reads the fold that emo-run dumps.
         binaries.setdefault("flex", build("flex", args.flex_target_dir))
     print(f"# {platform.node()} {time.strftime('%Y-%m-%d %H:%M')} rounds={args.rounds} "
@@ -126,6 +134,7 @@ def main():
             for w in workloads:
                 order = impls[rnd % len(impls):] + impls[: rnd % len(impls)]
                 if w == "quickstart" and rnd == 0 and "pytorch" in order:
+                    # The PyTorch side reads the fold that an emo-run run dumps.
                     order = [i for i in order if i != "pytorch"] + ["pytorch"]
                 for impl in order:
                     r = run_one(impl, binaries, w, args)
