@@ -3,6 +3,7 @@
 //! Data flows one way: config → corpus → folds → features → model → training → run directory.
 //! See docs/ARCHITECTURE.md for the modules and docs/CONFIG.md for every key.
 
+pub mod alloc;
 pub mod cli;
 pub mod config;
 pub mod data;

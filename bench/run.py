@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of emo-run (burn flex and tch) against PyTorch, in one run.
+
+  /work/venv-torch/bin/python bench/run.py                      # everything, 3 rounds
+  /work/venv-torch/bin/python bench/run.py --workloads rsa_cfn,bert_forward --rounds 5
+
+Builds `benches/compare.rs` for flex and for tch (dev profile: dependencies at opt-level 3,
+emo-run at 1), then runs every workload once per round in each implementation, one process per
+run, rotating which implementation goes first so that a slow spell of a shared machine does not
+always hit the same one. Prints a table of medians over the rounds and the emo-run / PyTorch
+step-time ratio, and appends every raw result to bench/out/results.jsonl.
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKLOADS = [
+    "rsa_cfn", "mlp_mixer", "bert_forward", "bert_train", "w2v2_forward", "w2v2_train",
+    "quickstart",
+]
+
+
+def build(feature, target_dir):
+    """The path of the `compare` bench binary built with `feature`."""
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir)
+    cmd = ["nice", "-n", "19", "cargo", "bench", "--profile", "dev", "--bench", "compare",
+           "--no-run", "--message-format=json"]
+    if feature == "tch":
+        cmd += ["--features", "tch"]
+        env["LIBTORCH_USE_PYTORCH"] = "1"
+        env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, check=True, text=True)
+    for line in out.stdout.splitlines():
+        msg = json.loads(line)
+        if msg.get("reason") == "compiler-artifact" and msg["target"]["name"] == "compare":
+            return msg["executable"]
+    raise SystemExit(f"no compare executable in the {feature} build")
+
+
+def libtorch_path():
+    """LD_LIBRARY_PATH for a tch binary: the wheel's torch/lib and every nvidia/*/lib."""
+    import torch
+
+    site = os.path.dirname(os.path.dirname(torch.__file__))
+    dirs = [os.path.join(os.path.dirname(torch.__file__), "lib")]
+    dirs += sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")))
+    return os.pathsep.join(dirs + [os.environ.get("LD_LIBRARY_PATH", "")])
+
+
+def run_one(impl, binaries, workload, args):
+    common = ["--workload", workload, "--steps", str(args.steps), "--warmup", str(args.warmup)]
+    if workload == "quickstart":
+        common += ["--dump", args.out]
+    env = dict(os.environ)
+    # "flex-defaultmalloc": the same binary without src/alloc.rs's setting (the "before").
+    impl, _, variant = impl.partition("-")
+    if variant == "defaultmalloc":
+        env["EMO_BENCH_DEFAULT_MALLOC"] = "1"
+    if impl == "pytorch":
+        cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_reference.py"),
+               "--threads", str(args.threads)] + common
+    else:
+        cmd = [binaries[impl], "--device", impl] + common
+        if impl == "tch":
+            env["LD_LIBRARY_PATH"] = libtorch_path()
+    started = time.time()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        print(f"  {impl} {workload}: exit {proc.returncode}", file=sys.stderr)
+        return None
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    name = f"{impl}-{variant}" if variant else impl
+    result.update(implementation=name, started=started, load1=os.getloadavg()[0])
+    return result
+
+
+def table(results, impls, workloads):
+    def med(rows, key):
+        return statistics.median(r[key] for r in rows)
+
+    lines = ["| workload | impl | batch | step s (median) | samples/s | peak RSS MiB | "
+             "time ratio to PyTorch | runs |", "|---|---|---|---|---|---|---|---|"]
+    for w in workloads:
+        ref = [r for r in results if r["workload"] == w and r["implementation"] == "pytorch"]
+        for impl in impls:
+            rows = [r for r in results if r["workload"] == w and r["implementation"] == impl]
+            if not rows:
+                continue
+            step = med(rows, "median_s")
+            ratio = f"{step / med(ref, 'median_s'):.2f}" if ref and impl != "pytorch" else ("1" if impl == "pytorch" else "—")
+            lines.append(
+                f"| {w} | {impl} | {rows[0]['batch']} | {step:.3f} | "
+                f"{med(rows, 'samples_per_s'):.2f} | {med(rows, 'peak_rss_mib'):.0f} | "
+                f"{ratio} | {len(rows)} |"
+            )
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--impls", default="flex,tch,pytorch",
+                    help="flex, tch, pytorch; flex-defaultmalloc / tch-defaultmalloc run emo-run "
+                         "with glibc's default malloc settings (before src/alloc.rs)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (burn: all cores)")
+    ap.add_argument("--flex-target-dir", default=os.environ.get("CARGO_TARGET_DIR", "target"))
+    ap.add_argument("--tch-target-dir", default="target-tch")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
+    args = ap.parse_args()
+    workloads = args.workloads.split(",")
+    impls = args.impls.split(",")
+    os.makedirs(args.out, exist_ok=True)
+    features = sorted({i.partition("-")[0] for i in impls} - {"pytorch"})
+    binaries = {f: build(f, getattr(args, f"{f}_target_dir")) for f in features}
+    if "quickstart" in workloads and "pytorch" in impls and "flex" not in binaries:
+        # The PyTorch side reads the fold that emo-run dumps.
+        binaries.setdefault("flex", build("flex", args.flex_target_dir))
+    print(f"# {platform.node()} {time.strftime('%Y-%m-%d %H:%M')} rounds={args.rounds} "
+          f"steps={args.steps} warmup={args.warmup} torch threads={args.threads}", flush=True)
+    results = []
+    with open(os.path.join(args.out, "results.jsonl"), "a") as log:
+        for rnd in range(args.rounds):
+            for w in workloads:
+                order = impls[rnd % len(impls):] + impls[: rnd % len(impls)]
+                if w == "quickstart" and rnd == 0 and "pytorch" in order:
+                    # The PyTorch side reads the fold that an emo-run run dumps.
+                    order = [i for i in order if i != "pytorch"] + ["pytorch"]
+                for impl in order:
+                    r = run_one(impl, binaries, w, args)
+                    if r:
+                        r["round"] = rnd
+                        results.append(r)
+                        log.write(json.dumps(r) + "\n")
+                        log.flush()
+                        print(f"  round {rnd + 1} {w:13} {impl:8} {r['median_s']:.3f} s/step "
+                              f"{r['peak_rss_mib']:.0f} MiB load {r['load1']:.1f}", flush=True)
+    print(table(results, impls, workloads))
+
+
+if __name__ == "__main__":
+    main()
