@@ -154,7 +154,9 @@ impl FoldInputs<'_> {
     }
 }
 
-fn text_arrays(encoded: &[Encoded], indices: &[usize]) -> (TensorData, Vec<usize>) {
+/// Ids `[rows, max_len]` of `indices` and their real token counts (also what frozen text
+/// extraction feeds the encoder).
+pub(crate) fn text_arrays(encoded: &[Encoded], indices: &[usize]) -> (TensorData, Vec<usize>) {
     let len = encoded[indices[0]].ids.len();
     let mut ids = Vec::with_capacity(indices.len() * len);
     let mut lengths = Vec::with_capacity(indices.len());

@@ -22,6 +22,7 @@ use super::cache::{CachedFeature, FeatureCache};
 use super::folder;
 use super::text::{TextBackboneSpec, TextEncoderSpec};
 use crate::config::EncoderInit;
+use crate::data::batch::text_arrays;
 use crate::data::tokenize::Encoded;
 
 /// Where and how frozen features are computed.
@@ -48,21 +49,9 @@ pub fn text_features(
     let keys: Vec<blake3::Hash> = encoded.iter().map(|e| ids_key(&e.ids)).collect();
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
-        if encoder.is_none() {
-            ex.device.seed(ex.seed);
-            encoder = Some(spec.init(&ex.device)?);
-        }
-        let encoder = encoder.as_ref().expect("just built");
-        let len = encoded[chunk[0]].ids.len();
-        let ids: Vec<i64> = chunk
-            .iter()
-            .flat_map(|&i| encoded[i].ids.iter().map(|&id| i64::from(id)))
-            .collect();
-        let lengths: Vec<usize> = chunk
-            .iter()
-            .map(|&i| encoded[i].mask.iter().filter(|&&m| m).count())
-            .collect();
-        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [chunk.len(), len]), &ex.device);
+        let encoder = built(&mut encoder, ex, |device| spec.init(device))?;
+        let (ids, lengths) = text_arrays(encoded, chunk);
+        let ids = Tensor::<2, Int>::from_data(ids, &ex.device);
         Ok(if sequences {
             split_rows3(encoder.forward_sequence(ids, &lengths), None)
         } else {
@@ -83,11 +72,7 @@ pub fn audio_features(
     let keys: Vec<blake3::Hash> = clips.iter().map(|c| samples_key(c)).collect();
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
-        if encoder.is_none() {
-            ex.device.seed(ex.seed);
-            encoder = Some(spec.init(&ex.device)?);
-        }
-        let encoder = encoder.as_ref().expect("just built");
+        let encoder = built(&mut encoder, ex, |device| spec.init(device))?;
         let clip = &clips[chunk[0]];
         let input = AudioInput::Waveform {
             samples: Tensor::from_data(TensorData::new(clip.clone(), [1, clip.len()]), &ex.device),
@@ -101,6 +86,20 @@ pub fn audio_features(
         })
     };
     through_cache("audio", &cache, &keys, 1, ex.quiet, compute)
+}
+
+/// The encoder in `slot`, built (seeded, weights read) on first use only: a run whose features
+/// are all cached never loads the model.
+fn built<'s, T>(
+    slot: &'s mut Option<T>,
+    ex: &Extraction<'_>,
+    init: impl FnOnce(&Device) -> anyhow::Result<T>,
+) -> anyhow::Result<&'s T> {
+    if slot.is_none() {
+        ex.device.seed(ex.seed);
+        *slot = Some(init(&ex.device)?);
+    }
+    Ok(slot.as_ref().expect("just built"))
 }
 
 /// Look every key up; compute the misses `batch` at a time, storing each as it comes (an

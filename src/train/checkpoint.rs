@@ -218,36 +218,10 @@ fn load_weights(spec: &ModelSpec, path: &Path, device: &Device) -> anyhow::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
-    use crate::encoders::AudioEncoderSpec;
-    use crate::fusion::FusionSpec;
     use burn::optim::{AdamWConfig, GradientsParams};
 
     fn spec() -> ModelSpec {
-        let audio = AudioEncoderConfig {
-            n_mels: 8,
-            channels: 8,
-            conv_layers: 1,
-            transformer_layers: 0,
-            dropout: Some(0.0),
-            ..Default::default()
-        };
-        ModelSpec {
-            text: None,
-            audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
-            fusion: FusionSpec {
-                config: FusionConfig {
-                    method: FusionMethod::AudioOnly,
-                    hidden: 8,
-                    dropout: 0.0,
-                    ..Default::default()
-                },
-                text_dim: 0,
-                audio_dim: 8,
-                text_tokens: 0,
-                n_classes: 3,
-            },
-        }
+        crate::train::tiny_audio_spec()
     }
 
     use crate::data::batch::AudioBatch;

@@ -5,3 +5,36 @@ pub mod evaluate;
 pub mod fold;
 pub mod objective;
 pub mod optim;
+
+/// The tiny audio-only model the checkpoint and optimizer tests train: log-mel 8 → one conv
+/// of 8 channels, no transformer, no dropout anywhere, so a pass is a pure function.
+#[cfg(test)]
+pub(crate) fn tiny_audio_spec() -> crate::model::ModelSpec {
+    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
+    use crate::encoders::AudioEncoderSpec;
+    use crate::fusion::FusionSpec;
+    let audio = AudioEncoderConfig {
+        n_mels: 8,
+        channels: 8,
+        conv_layers: 1,
+        transformer_layers: 0,
+        dropout: Some(0.0),
+        ..Default::default()
+    };
+    crate::model::ModelSpec {
+        text: None,
+        audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
+        fusion: FusionSpec {
+            config: FusionConfig {
+                method: FusionMethod::AudioOnly,
+                hidden: 8,
+                dropout: 0.0,
+                ..Default::default()
+            },
+            text_dim: 0,
+            audio_dim: 8,
+            text_tokens: 0,
+            n_classes: 3,
+        },
+    }
+}

@@ -226,11 +226,7 @@ fn map_grads<M: Module>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
     use crate::data::batch::Batch;
-    use crate::encoders::AudioEncoderSpec;
-    use crate::fusion::FusionSpec;
-    use crate::model::ModelSpec;
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::SgdConfig;
@@ -240,33 +236,8 @@ mod tests {
 
     /// A tiny audio-only model without dropout, so that a pass is a pure function.
     fn tiny_model(device: &Device) -> EmotionModel {
-        let audio = AudioEncoderConfig {
-            n_mels: 8,
-            channels: 8,
-            conv_layers: 1,
-            transformer_layers: 0,
-            dropout: Some(0.0),
-            ..Default::default()
-        };
         device.seed(5);
-        ModelSpec {
-            text: None,
-            audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
-            fusion: FusionSpec {
-                config: FusionConfig {
-                    method: FusionMethod::AudioOnly,
-                    hidden: 8,
-                    dropout: 0.0,
-                    ..Default::default()
-                },
-                text_dim: 0,
-                audio_dim: 8,
-                text_tokens: 0,
-                n_classes: 3,
-            },
-        }
-        .init(device)
-        .unwrap()
+        crate::train::tiny_audio_spec().init(device).unwrap()
     }
 
     /// Rows `rows` of a fixed 4-example data set (equal lengths, so no padding differs).

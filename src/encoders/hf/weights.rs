@@ -78,27 +78,22 @@ pub fn checkpoint_file(dir: &Path) -> anyhow::Result<PathBuf> {
 
 /// Every tensor of the checkpoint, under its checkpoint key. Data stays on disk until applied.
 fn read_tensors(path: &Path) -> anyhow::Result<Vec<PackTensor>> {
-    let context = || format!("cannot read the checkpoint {}", path.display());
     let tensors = if path.extension().is_some_and(|e| e == "safetensors") {
-        let mut store = SafetensorsStore::from_file(path);
-        store
-            .get_all_tensors()
-            .map_err(anyhow::Error::msg)
-            .with_context(context)?
-            .values()
-            .cloned()
-            .collect()
+        all_tensors(&mut SafetensorsStore::from_file(path))
     } else {
-        let mut store = PytorchStore::from_file(path);
-        store
-            .get_all_tensors()
-            .map_err(anyhow::Error::msg)
-            .with_context(context)?
-            .values()
-            .cloned()
-            .collect()
+        all_tensors(&mut PytorchStore::from_file(path))
     };
-    Ok(tensors)
+    tensors.with_context(|| format!("cannot read the checkpoint {}", path.display()))
+}
+
+/// The tensors of either store, which share burn-store's `ModuleStore` interface.
+fn all_tensors(store: &mut impl ModuleStore) -> anyhow::Result<Vec<PackTensor>> {
+    Ok(store
+        .get_all_tensors()
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .values()
+        .cloned()
+        .collect())
 }
 
 /// The base model's tensors renamed to module paths; the rest dropped.
