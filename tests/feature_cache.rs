@@ -39,7 +39,8 @@ fn run_frozen(exp: &Path, runs: &Path, cache: &Path, force: bool) -> String {
     stderr(&out)
 }
 
-/// The "frozen <modality> encoder: H utterances from the feature cache, C computed" lines.
+/// The "frozen <modality> encoder: D distinct inputs for U utterances: H from the feature cache,
+/// C computed" lines.
 fn cache_lines<'a>(log: &'a str, modality: &str) -> Vec<&'a str> {
     let prefix = format!("frozen {modality} encoder: ");
     log.lines().filter(|l| l.contains(&prefix)).collect()

@@ -10,6 +10,7 @@
 //! Audio is encoded one clip at a time: without an attention mask wav2vec2's output for a clip
 //! depends on the padding its batch-mates force on it, and a cached value must not.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -102,8 +103,11 @@ fn built<'s, T>(
     Ok(slot.as_ref().expect("just built"))
 }
 
-/// Look every key up; compute the misses `batch` at a time, storing each as it comes (an
-/// interrupted extraction resumes where it stopped); log hits and misses.
+/// Look every distinct key up once; compute the misses `batch` at a time, storing each as it
+/// comes (an interrupted extraction resumes where it stopped); log hits and misses.
+///
+/// Utterances with the same model input (the same sentence, say) share one key, so they are
+/// looked up and computed once and get the same feature.
 fn through_cache(
     modality: &str,
     cache: &FeatureCache,
@@ -112,32 +116,44 @@ fn through_cache(
     quiet: bool,
     mut compute: impl FnMut(&[usize]) -> anyhow::Result<Vec<CachedFeature>>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
-    let mut found: Vec<Option<CachedFeature>> = keys.iter().map(|k| cache.get(k)).collect();
-    let missing: Vec<usize> = (0..keys.len()).filter(|&i| found[i].is_none()).collect();
+    let mut features: HashMap<blake3::Hash, CachedFeature> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut missing = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !seen.insert(*key) {
+            continue;
+        }
+        match cache.get(key) {
+            Some(feature) => {
+                features.insert(*key, feature);
+            }
+            None => missing.push(i),
+        }
+    }
     let bar = progress_bar(modality, missing.len(), quiet);
     for chunk in missing.chunks(batch.max(1)) {
         let outputs = compute(chunk)?;
         for (&i, feature) in chunk.iter().zip(outputs) {
             cache.put(&keys[i], &feature)?;
-            found[i] = Some(feature);
+            features.insert(keys[i], feature);
         }
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     tracing::info!(
         modality,
+        utterances = keys.len(),
         hits = cache.stats.hits(),
         misses = cache.stats.misses(),
         unusable = cache.stats.corrupt(),
         cache = %cache.dir().display(),
-        "frozen {modality} encoder: {} utterances from the feature cache, {} computed",
+        "frozen {modality} encoder: {} distinct inputs for {} utterances: {} from the feature cache, {} computed",
+        features.len(),
+        keys.len(),
         cache.stats.hits(),
         missing.len()
     );
-    Ok(found
-        .into_iter()
-        .map(|f| f.expect("every miss was computed"))
-        .collect())
+    Ok(keys.iter().map(|k| features[k].clone()).collect())
 }
 
 fn progress_bar(modality: &str, len: usize, quiet: bool) -> ProgressBar {
@@ -254,4 +270,38 @@ fn audio_key(spec: &AudioEncoderSpec, sequences: bool, seed: u64) -> anyhow::Res
         attention_mask: Some(*attention_mask),
         sequences,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(v: f32) -> CachedFeature {
+        CachedFeature::new(vec![1], vec![v])
+    }
+
+    #[test]
+    fn utterances_with_the_same_input_are_looked_up_and_computed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FeatureCache::open(dir.path(), &blake3::hash(b"encoder")).unwrap();
+        let (a, b) = (blake3::hash(b"a"), blake3::hash(b"b"));
+        let keys = [a, b, a, a];
+        let mut computed = Vec::new();
+        let out = through_cache("text", &cache, &keys, 8, true, |chunk| {
+            computed.extend_from_slice(chunk);
+            Ok(chunk.iter().map(|&i| feature(i as f32)).collect())
+        })
+        .unwrap();
+        assert_eq!(computed, [0, 1]);
+        assert_eq!(
+            out,
+            [feature(0.0), feature(1.0), feature(0.0), feature(0.0)]
+        );
+
+        // Once stored, nothing is computed and the duplicates are read once.
+        let cache = FeatureCache::open(dir.path(), &blake3::hash(b"encoder")).unwrap();
+        let again = through_cache("text", &cache, &keys, 8, true, |_| unreachable!()).unwrap();
+        assert_eq!(again, out);
+        assert_eq!(cache.stats.hits(), 2);
+    }
 }

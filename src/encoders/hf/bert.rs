@@ -26,19 +26,34 @@ impl BertModel {
     pub fn forward(&self, input: TextInput) -> TextOutput {
         let [batch, len] = input.ids.dims();
         let positions = sequential_positions(batch, len, &input.ids.device());
-        let token_types = token_types_or_zeros(input.token_type_ids, &input.ids);
-        let embedded = self.embeddings.forward(input.ids, token_types, positions);
-        let mut hidden_states = vec![embedded];
-        self.encoder
-            .forward(&mut hidden_states, attention_bias(input.attention_mask));
-        let pooler = self
-            .pooler
-            .as_ref()
-            .map(|p| p.forward(last(&hidden_states)));
-        TextOutput {
-            hidden_states,
-            pooler,
-        }
+        run_body(
+            &self.embeddings,
+            &self.encoder,
+            self.pooler.as_ref(),
+            input,
+            positions,
+        )
+    }
+}
+
+/// Embeddings at `positions`, the post-LN layers and the optional pooler: everything BERT and
+/// RoBERTa share once each has its position ids. A missing token-type input is all zeros, as in
+/// Hugging Face (RoBERTa has a single token type).
+pub(super) fn run_body(
+    embeddings: &Embeddings,
+    encoder: &Encoder,
+    pooler: Option<&Pooler>,
+    input: TextInput,
+    positions: Tensor<2, Int>,
+) -> TextOutput {
+    let token_types = token_types_or_zeros(input.token_type_ids, &input.ids);
+    let embedded = embeddings.forward(input.ids, token_types, positions);
+    let mut hidden_states = vec![embedded];
+    encoder.forward(&mut hidden_states, attention_bias(input.attention_mask));
+    let pooler = pooler.map(|p| p.forward(last(&hidden_states)));
+    TextOutput {
+        hidden_states,
+        pooler,
     }
 }
 

@@ -3,10 +3,10 @@
 
 use burn::prelude::*;
 
-use super::bert::last;
+use super::bert::run_body;
 use super::config::HfTextConfig;
-use super::embeddings::{Embeddings, token_types_or_zeros};
-use super::layer::{Encoder, Pooler, attention_bias};
+use super::embeddings::Embeddings;
+use super::layer::{Encoder, Pooler};
 use super::{TextInput, TextOutput};
 
 #[derive(Module, Debug)]
@@ -30,20 +30,13 @@ impl RobertaModel {
 
     pub fn forward(&self, input: TextInput) -> TextOutput {
         let positions = position_ids_from_input_ids(input.ids.clone(), self.padding_idx);
-        // RoBERTa has a single token type; HF's buffer of zeros stands in when none is given.
-        let token_types = token_types_or_zeros(input.token_type_ids, &input.ids);
-        let embedded = self.embeddings.forward(input.ids, token_types, positions);
-        let mut hidden_states = vec![embedded];
-        self.encoder
-            .forward(&mut hidden_states, attention_bias(input.attention_mask));
-        let pooler = self
-            .pooler
-            .as_ref()
-            .map(|p| p.forward(last(&hidden_states)));
-        TextOutput {
-            hidden_states,
-            pooler,
-        }
+        run_body(
+            &self.embeddings,
+            &self.encoder,
+            self.pooler.as_ref(),
+            input,
+            positions,
+        )
     }
 }
 
