@@ -357,6 +357,17 @@ mod tests {
         (linear, grads)
     }
 
+    fn weight_grad(linear: &Linear, grads: &GradientsParams) -> Vec<f32> {
+        let grad = grads.get::<2>(linear.weight.id).expect("weight gradient");
+        grad.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn bias_grad(linear: &Linear, grads: &GradientsParams) -> Vec<f32> {
+        let id = linear.bias.as_ref().expect("bias").id;
+        let grad = grads.get::<1>(id).expect("bias gradient");
+        grad.into_data().try_to_vec::<f32>().unwrap()
+    }
+
     /// Weight gradient [[3, 0], [0, 0]] and bias gradient [4, 0]: global norm 5. Clipping to 1
     /// scales both by 1/5 (torch's clip_grad_norm_); burn's per-tensor Norm clipping would give
     /// each tensor norm 1 instead (weight [[1, 0], ..], bias [1, 0]).
@@ -365,18 +376,8 @@ mod tests {
         let (linear, mut grads) = linear_with_grads([[3.0, 0.0], [0.0, 0.0]], [4.0, 0.0]);
         let norm = clip_global_norm(&linear, &mut grads, 1.0);
         assert!((norm - 5.0).abs() < 1e-6);
-        let w: Vec<f32> = grads
-            .get::<2>(linear.weight.id)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        let b: Vec<f32> = grads
-            .get::<1>(linear.bias.as_ref().unwrap().id)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
+        let w = weight_grad(&linear, &grads);
+        let b = bias_grad(&linear, &grads);
         assert!(
             (w[0] - 0.6).abs() < 1e-5 && (b[0] - 0.8).abs() < 1e-5,
             "{w:?} {b:?}"
@@ -384,12 +385,7 @@ mod tests {
 
         let (linear, mut grads) = linear_with_grads([[0.3, 0.0], [0.0, 0.0]], [0.4, 0.0]);
         clip_global_norm(&linear, &mut grads, 1.0);
-        let w: Vec<f32> = grads
-            .get::<2>(linear.weight.id)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
+        let w = weight_grad(&linear, &grads);
         assert_eq!(w[0], 0.3, "a norm under the limit is left alone");
     }
 
@@ -397,12 +393,7 @@ mod tests {
     fn value_clipping_clamps_each_element() {
         let (linear, mut grads) = linear_with_grads([[3.0, -0.2], [-7.0, 0.5]], [4.0, 0.0]);
         clip_by_value(&linear, &mut grads, 1.0);
-        let w: Vec<f32> = grads
-            .get::<2>(linear.weight.id)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
+        let w = weight_grad(&linear, &grads);
         assert_eq!(w, vec![1.0, -0.2, -1.0, 0.5]);
     }
 }
