@@ -315,10 +315,9 @@ fn quickstart(
     };
     let loaded = emo_run::config::load_experiment(&args.experiment, &overrides)?;
     let exp = loaded.experiment;
-    let mut corpus = emo_run::data::prepare_corpus(&exp.dataset)?;
-    let audio =
-        emo_run::data::features::extract_all(&mut corpus, &exp.encoders.audio, true, false)?;
-    let folds = emo_run::data::make_folds(&corpus, &exp.split, exp.split.seed.unwrap_or(exp.seed))?;
+    let plan = emo_run::data::plan::plan_data(&exp, &exp.dataset, true)?;
+    let (corpus, folds) = (plan.corpus, plan.folds);
+    let audio = emo_run::data::features::extract_all(&corpus, &exp.encoders.audio, true)?;
     let fold = &folds[0];
     let root = match &args.dump {
         Some(dir) => dir.clone(),

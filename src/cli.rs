@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{LoadedExperiment, Overrides, load_experiment};
+use crate::data::plan::{DataPlan, plan_folds, usable_corpus};
 use crate::run::experiment::{RunOptions, resolved_toml, run_experiment};
 
 #[derive(Parser, Debug)]
@@ -272,6 +273,9 @@ fn run_files(
         crate::run::experiment::check_inputs_exist(&exp.experiment)
             .with_context(|| format!("{} cannot run here", exp.path.display()))?;
     }
+    // Then each file's corpus and folds: a degenerate combination (too many folds, a class the
+    // corpus lacks, an empty split) stops here, before any run directory exists.
+    let plans = plan_all(&loaded, common.quiet)?;
     let opts = RunOptions {
         runs_dir: common.runs_dir.clone(),
         cache_dir: common
@@ -281,8 +285,8 @@ fn run_files(
         force,
         quiet: common.quiet,
     };
-    for exp in &loaded {
-        let outcome = run_experiment(exp, &opts)
+    for (exp, plan) in loaded.iter().zip(&plans) {
+        let outcome = run_experiment(exp, plan, &opts)
             .with_context(|| format!("running {}", exp.path.display()))?;
         match (&outcome.summary, outcome.skipped) {
             (_, true) => println!(
@@ -308,4 +312,27 @@ fn run_files(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The data plan of every file; files that read the same dataset share one pass over it.
+fn plan_all(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<Vec<DataPlan>> {
+    let mut corpora: std::collections::HashMap<String, crate::data::Corpus> = Default::default();
+    loaded
+        .iter()
+        .map(|exp| {
+            let dataset = &exp.experiment.dataset;
+            let key = serde_json::to_string(dataset)?;
+            let corpus = match corpora.get(&key) {
+                Some(corpus) => corpus.clone(),
+                None => {
+                    let corpus = usable_corpus(dataset, quiet)
+                        .with_context(|| format!("{}: reading the corpus", exp.path.display()))?;
+                    corpora.insert(key, corpus.clone());
+                    corpus
+                }
+            };
+            plan_folds(&exp.experiment, corpus)
+                .with_context(|| format!("{} cannot run on this corpus", exp.path.display()))
+        })
+        .collect()
 }

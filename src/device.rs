@@ -61,6 +61,17 @@ impl DeviceChoice {
             DeviceChoice::Tch | DeviceChoice::TchCuda(_) => "tch",
         }
     }
+
+    /// The backend and device kind that compute the numbers (the device index does not change
+    /// them; the kind of device does: libtorch on the CPU and on CUDA round differently).
+    pub fn backend_name(self) -> &'static str {
+        match self {
+            DeviceChoice::Flex => "flex",
+            DeviceChoice::Cuda(_) => "cuda",
+            DeviceChoice::Tch => "tch-cpu",
+            DeviceChoice::TchCuda(_) => "tch-cuda",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::config::{DatasetKind, Experiment, LoadedExperiment};
 use crate::data::cmu_pickle::{CmuPickleSummary, load_cmu_pickle};
-use crate::data::{make_folds, prepare_corpus};
 use crate::encoders::TextEncoderSpec;
 use crate::model::ModuleParams;
 use crate::run::experiment::{DataReport, data_report};
@@ -25,6 +24,9 @@ pub struct Inspection {
     pub dataset: Option<DataReport>,
     /// Why the dataset section is absent.
     pub dataset_note: Option<String>,
+    /// Why `emo-run FILE` would refuse this corpus and config (an empty split, a class the
+    /// corpus lacks, ...), while the dataset section still shows the folds.
+    pub dataset_problem: Option<String>,
     /// Per emotion and split, for `kind = "iemocap_cmu_pickle"` (precomputed features).
     pub precomputed: Option<CmuPickleSummary>,
 }
@@ -39,6 +41,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     let exp = &loaded.experiment;
     let data_present = crate::data::corpus::layout_problem(&exp.dataset).is_none();
     let mut precomputed = None;
+    let mut problem = None;
     let (dataset, dataset_note, vocab) = if data_present
         && exp.dataset.kind == DatasetKind::IemocapCmuPickle
     {
@@ -47,8 +50,11 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     } else if data_present {
         let mut ds = exp.dataset.clone();
         ds.synthetic = None; // inspect reads; it never generates
-        let corpus = prepare_corpus(&ds)?;
-        let folds = make_folds(&corpus, &exp.split, exp.split.seed.unwrap_or(exp.seed))?;
+        let corpus = crate::data::plan::usable_corpus(&ds, true)?;
+        let plan = crate::data::plan::DataPlan::split(exp, corpus)?;
+        // A degenerate plan is shown with its problem named; `emo-run FILE` refuses to run it.
+        problem = plan.check(exp).err().map(|e| e.to_string());
+        let (corpus, folds) = (&plan.corpus, &plan.folds);
         let vocab = if exp.fusion.method.uses_text() && exp.encoders.text.kind.is_pretrained() {
             pretrained_vocab(exp)?
         } else if exp.fusion.method.uses_text() {
@@ -68,7 +74,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         } else {
             None
         };
-        (Some(data_report(&corpus, &folds)), None, vocab)
+        (Some(data_report(&plan)), None, vocab)
     } else {
         let note = format!(
             "{} holds no corpus yet{}",
@@ -107,6 +113,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         vocab_size: vocab,
         dataset,
         dataset_note,
+        dataset_problem: problem,
         precomputed,
     })
 }
@@ -159,6 +166,9 @@ pub fn render(ins: &Inspection) -> String {
             let _ = writeln!(out, "\ndataset: {note}");
         }
         (None, None) => {}
+    }
+    if let Some(problem) = &ins.dataset_problem {
+        let _ = writeln!(out, "\nthis corpus and config would not run: {problem}");
     }
     if let Some(summary) = &ins.precomputed {
         render_precomputed(&mut out, summary);

@@ -197,6 +197,7 @@ fn embed_and_the_frozen_training_path_give_the_same_vector() {
         device: device.clone(),
         batch_size: 1,
         seed: 1,
+        backend: "flex",
         quiet: true,
     };
     let cached = text_features(&spec, &[encoded], false, &extraction).unwrap();

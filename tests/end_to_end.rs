@@ -161,9 +161,10 @@ fn tiny_run_writes_a_complete_directory_and_a_rerun_skips_it() {
     assert_eq!(run_dirs(&runs, "tiny").len(), 2);
 }
 
-/// Kill the process once the first epoch of fold 1 is committed, rerun, and check that the run
-/// resumes in place (log line), finishes with every utterance tested, and ends with exactly the
-/// metrics and predictions of a run that was never interrupted.
+/// Kill the process (SIGKILL) once the first epoch of fold 2 is committed, rerun, and check
+/// that the run resumes in place (log line), finishes with every utterance tested, ends with
+/// exactly the metrics and predictions of a run that was never interrupted, and that `wall_s`
+/// keeps counting across the resume instead of restarting from zero.
 #[test]
 fn killed_run_resumes_in_place_and_finishes() {
     let dir = tempfile::tempdir().unwrap();
@@ -182,7 +183,7 @@ fn killed_run_resumes_in_place_and_finishes() {
     let deadline = Instant::now() + Duration::from_secs(300);
     let state = loop {
         if let Some(run_dir) = run_dirs(&runs, "tiny").first() {
-            let state = run_dir.join("checkpoints/main/fold-0/state.json");
+            let state = run_dir.join("checkpoints/main/fold-1/state.json");
             if state.exists() {
                 break state;
             }
@@ -198,11 +199,17 @@ fn killed_run_resumes_in_place_and_finishes() {
     child.wait().unwrap();
     assert!(
         !state.with_file_name("result.json").exists(),
-        "killed in the middle of fold 1"
+        "killed in the middle of fold 2"
     );
     let run_dir = run_dirs(&runs, "tiny")[0].clone();
     assert!(!run_dir.join("DONE").exists(), "killed mid-run");
-    assert!(state.exists());
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let committed_wall = committed["wall_s"].as_f64().unwrap();
+    assert!(
+        committed_wall > 0.0,
+        "state.json records the training time of its committed epochs"
+    );
 
     let out = run(bin().arg(&exp).arg("--runs-dir").arg(&runs).args(slow));
     assert!(out.status.success());
@@ -232,6 +239,10 @@ fn killed_run_resumes_in_place_and_finishes() {
         predictions.equals_missing(&read_parquet(&straight_dir.join("predictions.parquet"))),
         "a resumed run predicts exactly what an uninterrupted one does"
     );
+    assert_wall_time_never_restarts(
+        &read_parquet(&run_dir.join("metrics.parquet")),
+        committed_wall,
+    );
     let metrics_without_time = |dir: &Path| {
         read_parquet(&dir.join("metrics.parquet"))
             .drop("wall_s")
@@ -241,4 +252,57 @@ fn killed_run_resumes_in_place_and_finishes() {
         metrics_without_time(&run_dir).equals_missing(&metrics_without_time(&straight_dir)),
         "every epoch's metrics are the same after a resume"
     );
+}
+
+/// Within each fold, `wall_s` of the train rows grows with the epoch, and the last epoch of
+/// fold 2 (index 1, the killed one) counts at least the time committed before the kill.
+fn assert_wall_time_never_restarts(metrics: &DataFrame, committed_wall: f64) {
+    let splits = strings(metrics, "split");
+    let folds: Vec<i64> = metrics
+        .column("fold")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let epochs: Vec<i64> = metrics
+        .column("epoch")
+        .unwrap()
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let wall: Vec<f64> = metrics
+        .column("wall_s")
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let mut last: std::collections::BTreeMap<(i64, i64), f64> = Default::default();
+    for i in (0..metrics.height()).filter(|&i| splits[i] == "train") {
+        last.insert((folds[i], epochs[i]), wall[i]);
+    }
+    let last_of_fold_2 = last.range((1, 0)..(2, 0)).next_back().map(|(_, w)| *w);
+    assert!(
+        last_of_fold_2.is_some_and(|w| w >= committed_wall),
+        "fold 2 ends at wall_s {last_of_fold_2:?}, below the {committed_wall} s committed before the kill"
+    );
+    let per_fold: Vec<((i64, i64), f64)> = last.into_iter().collect();
+    for pair in per_fold.windows(2) {
+        let ((fold_a, epoch_a), wall_a) = pair[0];
+        let ((fold_b, epoch_b), wall_b) = pair[1];
+        if fold_a == fold_b {
+            assert!(
+                wall_b >= wall_a,
+                "fold {fold_a}: wall_s {wall_b} at epoch {epoch_b} is below {wall_a} at epoch {epoch_a}"
+            );
+        }
+    }
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bin, hf_fixture, run, stderr, tiny_experiment};
+use common::{bin, hf_fixture, run, stderr, tiny_experiment_with_method};
 
 /// Run the tiny experiment with a frozen BERT and a frozen wav2vec2 (the committed tiny random
 /// fixtures) into `runs`; returns stderr.
@@ -27,7 +27,6 @@ fn run_frozen(exp: &Path, runs: &Path, cache: &Path, force: bool) -> String {
             hf_fixture("wav2vec2-group-postln")
         ),
         "encoders.audio.train=frozen".into(),
-        "fusion.method=concat".into(),
     ] {
         cmd.args(["--set", &set]);
     }
@@ -71,7 +70,7 @@ fn entries(cache: &Path) -> Vec<PathBuf> {
 #[test]
 fn frozen_features_are_computed_once_across_folds_and_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), "concat", "");
     let (runs, cache) = (dir.path().join("runs"), dir.path().join("cache"));
 
     // First run: both folds share one extraction per modality.

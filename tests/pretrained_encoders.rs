@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, hf_fixture, run, run_dirs, stderr, tiny_experiment};
+use common::{bin, hf_fixture, run, run_dirs, stderr, tiny_experiment_with_method};
 
 /// `--set` assignments for a BERT text encoder and a stable-layer-norm wav2vec2.
 fn pretrained_sets(text_train: &str, audio_train: &str) -> Vec<String> {
@@ -20,7 +20,6 @@ fn pretrained_sets(text_train: &str, audio_train: &str) -> Vec<String> {
             hf_fixture("wav2vec2-layer-stable")
         ),
         format!("encoders.audio.train={audio_train:?}"),
-        "fusion.method=concat".into(),
     ]
 }
 
@@ -55,7 +54,7 @@ fn inspect(exp: &Path, sets: &[String]) -> serde_json::Value {
 #[test]
 fn fine_tunes_both_pretrained_encoders_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), "concat", "");
     let runs = dir.path().join("runs");
     let mut cmd = bin();
     cmd.arg(&exp).arg("--runs-dir").arg(&runs).arg("--quiet");
@@ -80,7 +79,7 @@ fn fine_tunes_both_pretrained_encoders_end_to_end() {
 #[test]
 fn inspect_counts_what_each_training_mode_trains() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), "concat", "");
 
     let full = inspect(&exp, &pretrained_sets("full", "full"));
     let (text_total, text_trainable) = module_counts(&full, "encoders.text");
@@ -117,7 +116,7 @@ fn invalid(exp: &Path, sets: &[String]) -> String {
 #[test]
 fn wrong_folders_and_settings_are_refused_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), "concat", "");
     let base = pretrained_sets("full", "full");
     let with = |extra: &[&str]| -> Vec<String> {
         base.iter()
@@ -166,7 +165,7 @@ fn wrong_folders_and_settings_are_refused_with_the_key() {
 #[test]
 fn a_folder_without_weights_stops_the_run_before_training() {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), "concat", "");
     // Only config.json and tokenizer.json: enough to validate and inspect, not to train.
     let model = dir.path().join("bert-config-only");
     std::fs::create_dir(&model).unwrap();

@@ -84,7 +84,9 @@ pub struct DatasetConfig {
     /// Options of `kind = "mosei"`.
     pub mosei: crate::data::mosei::MoseiOptions,
     /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
-    /// `neutral`, join the *training* split of every fold under the other emotion. They are never
+    /// `neutral`, join the *training* split of a fold under the other emotion, unless their
+    /// session / speaker is the fold's held-out group (`leave_session_out` /
+    /// `leave_speaker_out`) or their id is listed for valid or test (`files`). They are never
     /// tested or used for selection. Applies with `multi_label = "drop"`.
     pub label_transform: bool,
     /// Drop nothing silently: with `strict`, any dropped row is an error before training.

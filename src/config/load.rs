@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 
+use super::applicable::{dotted_keys, inapplicable_fusion_keys};
 use super::error::{ConfigError, Located};
 use super::experiment::Experiment;
 use super::locate::{line_col, locate_key};
@@ -42,23 +43,31 @@ pub fn load_experiment(
     let mut layers = Vec::new();
     collect_extends_chain(path, &mut Vec::new(), &mut layers)?;
 
-    let mut figment = Figment::from(Serialized::defaults(Experiment::default()));
+    // The user's layers alone first: which keys they set (not the defaults) decides what is
+    // refused as not applying to the chosen method.
+    let mut user = Figment::new();
     for layer in &layers {
-        figment = figment.merge(Toml::file_exact(layer));
+        user = user.merge(Toml::file_exact(layer));
     }
-    figment = figment.merge(experiment_env());
+    user = user.merge(experiment_env());
     for assignment in &overrides.set {
-        figment = figment.merge(Toml::string(&set_assignment_as_toml(assignment)?));
+        user = user.merge(Toml::string(&set_assignment_as_toml(assignment)?));
     }
+    let figment = Figment::from(Serialized::defaults(Experiment::default())).merge(user.clone());
 
     let mut experiment: Experiment = figment
         .extract()
         .map_err(|e| ConfigError::from_figment(e, &layers))?;
+    let set_keys = user
+        .extract::<serde_json::Value>()
+        .map(|v| dotted_keys(&v))
+        .unwrap_or_default();
     // `extends` is consumed by layering; keep the file's own list for the record.
     experiment.extends = toml_extends(&source_text, path)?;
-    experiment.dataset.root = absolutize(&experiment.dataset.root);
+    absolutize_paths(&mut experiment);
 
-    let problems = validate(&experiment);
+    let mut problems = validate(&experiment);
+    problems.extend(inapplicable_fusion_keys(&experiment, &set_keys));
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(
             problems
@@ -241,6 +250,25 @@ fn locate_problem(mut problem: Located, layers: &[PathBuf]) -> Located {
         }
     }
     problem
+}
+
+/// Paths are relative to the working directory; the resolved config holds them absolute, so
+/// that `resolved.toml` runs as it is from any folder (the run directory included).
+fn absolutize_paths(exp: &mut Experiment) {
+    exp.dataset.root = absolutize(&exp.dataset.root);
+    for path in [&mut exp.encoders.text.path, &mut exp.encoders.audio.path]
+        .into_iter()
+        .flatten()
+    {
+        *path = absolutize(path);
+    }
+    if let Some(files) = &mut exp.split.files {
+        files.train = absolutize(&files.train);
+        files.test = absolutize(&files.test);
+        if let Some(valid) = &mut files.valid {
+            *valid = absolutize(valid);
+        }
+    }
 }
 
 fn absolutize(path: &Path) -> PathBuf {

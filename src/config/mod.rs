@@ -1,5 +1,6 @@
 //! The experiment file: typed schema, layering, validation, JSON Schema.
 
+pub mod applicable;
 pub mod docs;
 pub mod encoders;
 pub mod error;

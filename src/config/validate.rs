@@ -498,10 +498,19 @@ fn check_train(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             format!("found {}, expected a positive learning rate", opt.lr),
         );
     }
-    if opt.weight_decay < 0.0 {
+    if !(opt.weight_decay >= 0.0 && opt.weight_decay.is_finite()) {
         fail(
             "train.optimizer.weight_decay",
-            format!("found {}, expected >= 0", opt.weight_decay),
+            format!("found {}, expected a finite value >= 0", opt.weight_decay),
+        );
+    }
+    if !(opt.eps > 0.0 && opt.eps.is_finite()) {
+        fail(
+            "train.optimizer.eps",
+            format!(
+                "found {}, expected a small positive value such as 1e-8",
+                opt.eps
+            ),
         );
     }
     for (key, beta) in [

@@ -217,7 +217,10 @@ pub fn apply_label_policy(
                 match neutral_pair_other(&u.emotions) {
                     Some(other) if label_transform => class_of(other).map(|label| Targets {
                         labels: vec![label],
-                        soft: None,
+                        // Under soft votes every example needs a distribution: the row's
+                        // votes did not give one, so its one label is its target.
+                        soft: (policy == MultiLabelPolicy::SoftVotes)
+                            .then(|| one_hot(label, classes.len())),
                         train_only: true,
                     }),
                     _ => Err(reason),
@@ -317,6 +320,12 @@ fn vote_distribution(
     Ok(counts.into_iter().map(|c| c / total).collect())
 }
 
+fn one_hot(label: usize, n_classes: usize) -> Vec<f32> {
+    let mut v = vec![0.0; n_classes];
+    v[label] = 1.0;
+    v
+}
+
 /// Seed 000's label transform: of a two-label tie with `neutral`, the other label.
 fn neutral_pair_other(emotions: &[String]) -> Option<&str> {
     match emotions {
@@ -399,6 +408,20 @@ mod tests {
             3,
             "c (two non-neutral), d (three labels), e (angry)"
         );
+    }
+
+    /// A label-transform row without usable votes gets its one label as an explicit
+    /// distribution, so soft-vote training never falls back to hard targets for the run.
+    #[test]
+    fn label_transform_rows_under_soft_votes_get_one_hot_targets() {
+        let mut raw = raw();
+        raw.utterances
+            .push(row("f", &["neutral", "happy"], &["angry", "angry"]));
+        let c = apply_label_policy(raw, &classes(), MultiLabelPolicy::SoftVotes, true);
+        assert!(c.examples.iter().all(|e| e.soft.is_some()));
+        let f = c.examples.iter().find(|e| e.id == "f").unwrap();
+        assert!(f.train_only);
+        assert_eq!(f.soft.as_deref(), Some(&[0.0, 1.0, 0.0][..]));
     }
 
     #[test]

@@ -12,6 +12,10 @@ pub enum DataError {
     },
     #[error("{}: {reason}", path.display())]
     Format { path: PathBuf, reason: String },
+    /// The corpus and a config key do not fit together (too many folds, a class the corpus
+    /// never contains, ...): the message names the key, what was found and what is needed.
+    #[error("key `{key}`: {reason}")]
+    Key { key: String, reason: String },
 }
 
 impl DataError {
@@ -19,6 +23,13 @@ impl DataError {
         DataError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    pub fn key(key: &str, reason: impl Into<String>) -> Self {
+        DataError::Key {
+            key: key.to_string(),
+            reason: reason.into(),
         }
     }
 

@@ -163,112 +163,52 @@ impl FeatureStats {
     }
 }
 
-/// Read every example's audio and compute its log-mel frames, dropping (and recording, with the
-/// reason) clips that cannot be read; with `strict`, any such clip is an error instead. Clips at
-/// another sample rate are resampled, then shaped to `max_samples` (see `data::audio`) before
-/// the transform.
+/// Read every example's audio and compute its log-mel frames (or keep its samples, for
+/// wav2vec2). Clips at another sample rate are resampled, then shaped to `max_samples` (see
+/// `data::audio`) before the transform.
+///
+/// Which clips are usable was settled before, for every method alike
+/// (`data::audio::screen`), so a clip that fails here is an error, never a silent drop: a drop
+/// here would give this method another corpus than the others.
 pub fn extract_all(
-    corpus: &mut crate::data::Corpus,
+    corpus: &crate::data::Corpus,
     cfg: &crate::config::AudioEncoderConfig,
     quiet: bool,
-    strict: bool,
 ) -> anyhow::Result<AudioData> {
     let extractor = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
-    let bar = if quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(corpus.examples.len() as u64)
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "reading audio [{bar:30}] {pos}/{len} clips {elapsed}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    let paths: Vec<&std::path::Path> = corpus
+    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
+    let bar = super::parallel::progress(corpus.examples.len(), "reading audio", quiet);
+    let results = super::parallel::map_in_order(&corpus.examples, &bar, |e| {
+        clip_features(&extractor, &e.wav_path, cfg, waveforms)
+    });
+    let failures: Vec<String> = corpus
         .examples
         .iter()
-        .map(|e| e.wav_path.as_path())
+        .zip(&results)
+        .filter_map(|(e, r)| {
+            r.as_ref()
+                .err()
+                .map(|reason| format!("  {}: {reason}", e.wav_path.display()))
+        })
         .collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
-    let results: Vec<Result<Clip, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                let (extractor, bar) = (&extractor, &bar);
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|path| {
-                            let out = clip_features(extractor, path, cfg, waveforms);
-                            bar.inc(1);
-                            out
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("feature worker panicked"))
-            .collect()
-    });
-    bar.finish_and_clear();
-    let mut kept_examples = Vec::with_capacity(results.len());
-    let mut features = Vec::with_capacity(results.len());
-    let mut failures = Vec::new();
-    for (example, result) in std::mem::take(&mut corpus.examples)
-        .into_iter()
-        .zip(results)
-    {
-        match result {
-            Ok(feat) => {
-                kept_examples.push(example);
-                features.push(feat);
-            }
-            Err(reason) => failures.push(crate::data::kemdy20::DroppedRow {
-                id: example.id,
-                path: Some(example.wav_path),
-                reason,
-            }),
-        }
-    }
-    if strict && !failures.is_empty() {
-        let listing: Vec<String> = failures
-            .iter()
-            .map(|d| {
-                format!(
-                    "  {}: {}",
-                    d.path
-                        .as_deref()
-                        .map_or("-".into(), |p| p.display().to_string()),
-                    d.reason
-                )
-            })
-            .collect();
+    if !failures.is_empty() {
         anyhow::bail!(
-            "dataset.strict is set and {} audio files could not be used:\n{}",
+            "{} clip(s) decode but cannot be prepared as [encoders.audio] asks (sample_rate, input.channel, max_samples):\n{}",
             failures.len(),
-            listing.join("\n")
+            failures
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     }
-    for failure in &failures {
-        tracing::warn!(id = %failure.id, path = ?failure.path, reason = %failure.reason, "audio dropped");
-    }
-    corpus.examples = kept_examples;
-    corpus.dropped.extend(failures);
-    anyhow::ensure!(
-        !corpus.examples.is_empty(),
-        "no audio file could be read; see the warnings above"
-    );
+    let clips = results
+        .into_iter()
+        .map(|r| r.expect("failures were reported"));
     Ok(if waveforms {
         AudioData::Waveform(
-            features
-                .into_iter()
+            clips
                 .map(|clip| match clip {
                     Clip::Waveform(w) => w,
                     Clip::LogMel(_) => unreachable!("every clip was read as a waveform"),
@@ -277,8 +217,7 @@ pub fn extract_all(
         )
     } else {
         AudioData::LogMel(
-            features
-                .into_iter()
+            clips
                 .map(|clip| match clip {
                     Clip::LogMel(m) => m,
                     Clip::Waveform(_) => unreachable!("every clip was turned into log-mel"),

@@ -22,16 +22,19 @@ pub struct Fold {
     pub test: Vec<usize>,
 }
 
-/// Split the corpus into folds under `split`, deterministically from `seed`. Training-only
-/// examples (`label_transform`) are added to every fold's training part and never tested.
+/// Split the corpus into folds under `split`, deterministically from `seed`.
+///
+/// Training-only examples (`label_transform`) are never validated or tested. One joins a
+/// fold's training part only when nothing of its own is held out there: under
+/// `leave_session_out` / `leave_speaker_out` its session / speaker must not be the fold's test
+/// group, and under `files` its id must not be listed for valid or test. Otherwise the model
+/// would train on an utterance of the very session or speaker it is scored on.
 pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec<Fold>, DataError> {
     let labels = corpus.labels();
     let eligible: Vec<usize> = (0..labels.len())
         .filter(|&i| !corpus.examples[i].train_only)
         .collect();
-    let train_only: Vec<usize> = (0..labels.len())
-        .filter(|&i| corpus.examples[i].train_only)
-        .collect();
+    check_fold_count(corpus, split, &labels, &eligible)?;
     let parts = match split.protocol {
         SplitProtocol::KfoldContiguous => contiguous_blocks(&eligible, split.folds),
         SplitProtocol::KfoldStratified => stratified_parts(&labels, &eligible, split.folds, seed),
@@ -50,10 +53,7 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
         }
         SplitProtocol::Files => {
             let files = split.files.as_ref().ok_or_else(|| {
-                DataError::format(
-                    Path::new("split.files"),
-                    "protocol = \"files\" needs split.files",
-                )
+                DataError::key("split.files", "protocol = \"files\" needs split.files")
             })?;
             return Ok(vec![files_fold(
                 corpus,
@@ -65,8 +65,8 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
         }
     };
     if parts.len() < 2 && split.protocol != SplitProtocol::StratifiedHoldout {
-        return Err(DataError::format(
-            Path::new("split.protocol"),
+        return Err(DataError::key(
+            "split.protocol",
             format!(
                 "{:?} found {} group(s) in the corpus; a fold needs something left to train on",
                 split.protocol,
@@ -83,7 +83,8 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
             let rest: Vec<usize> = eligible.iter().copied().filter(|&i| !in_test[i]).collect();
             let fold_seed = seed.wrapping_add(1 + index as u64);
             let (mut train, valid) = carve_validation(&rest, &labels, split.valid_ratio, fold_seed);
-            add_train_only(&mut train, &train_only);
+            let held_out = HeldOut::of_test(corpus, split.protocol, &test);
+            add_train_only(&mut train, corpus, |i| !held_out.holds(corpus, i));
             Fold {
                 index,
                 train,
@@ -94,13 +95,97 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
         .collect())
 }
 
-fn add_train_only(train: &mut Vec<usize>, train_only: &[usize]) {
-    train.extend_from_slice(train_only);
+/// Refuse a fold count that leaves some fold without test examples: more folds than usable
+/// utterances, or, for the stratified protocol, than the utterances of some class.
+fn check_fold_count(
+    corpus: &Corpus,
+    split: &SplitConfig,
+    labels: &[usize],
+    eligible: &[usize],
+) -> Result<(), DataError> {
+    let k = split.folds;
+    let kfold = matches!(
+        split.protocol,
+        SplitProtocol::KfoldContiguous | SplitProtocol::KfoldStratified | SplitProtocol::Random
+    );
+    if !kfold {
+        return Ok(());
+    }
+    if k > eligible.len() {
+        return Err(DataError::key(
+            "split.folds",
+            format!(
+                "found {k}, but the corpus has {} usable utterances that can be tested; expected at most {}",
+                eligible.len(),
+                eligible.len()
+            ),
+        ));
+    }
+    if split.protocol == SplitProtocol::KfoldStratified {
+        for members in members_by_class(labels, eligible) {
+            if members.len() < k {
+                let class = &corpus.classes[labels[members[0]]];
+                return Err(DataError::key(
+                    "split.folds",
+                    format!(
+                        "found {k}, but class {class:?} has only {} usable utterance(s), so some stratified folds would test none of it; expected at most {} folds, or drop the class from dataset.classes",
+                        members.len(),
+                        members.len()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The session or speaker a grouped protocol holds out in one fold.
+enum HeldOut {
+    Nothing,
+    Sessions(Vec<u32>),
+    Speakers(Vec<String>),
+}
+
+impl HeldOut {
+    fn of_test(corpus: &Corpus, protocol: SplitProtocol, test: &[usize]) -> Self {
+        let mut sessions: Vec<u32> = test.iter().map(|&i| corpus.examples[i].session).collect();
+        let mut speakers: Vec<String> = test
+            .iter()
+            .map(|&i| corpus.examples[i].speaker.clone())
+            .collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        speakers.sort();
+        speakers.dedup();
+        match protocol {
+            SplitProtocol::LeaveSessionOut => Self::Sessions(sessions),
+            SplitProtocol::LeaveSpeakerOut => Self::Speakers(speakers),
+            _ => Self::Nothing,
+        }
+    }
+
+    fn holds(&self, corpus: &Corpus, i: usize) -> bool {
+        let e = &corpus.examples[i];
+        match self {
+            Self::Nothing => false,
+            Self::Sessions(s) => s.contains(&e.session),
+            Self::Speakers(s) => s.contains(&e.speaker),
+        }
+    }
+}
+
+/// Append the corpus' training-only examples that `allowed` admits to `train`.
+fn add_train_only(train: &mut Vec<usize>, corpus: &Corpus, allowed: impl Fn(usize) -> bool) {
+    train.extend(
+        (0..corpus.examples.len()).filter(|&i| corpus.examples[i].train_only && allowed(i)),
+    );
     train.sort_unstable();
 }
 
 /// Seed 001's protocol: the utterance ids listed in each split file. Listed ids that the corpus
-/// lacks (dropped rows) and corpus rows that no list names are logged with their counts.
+/// lacks (dropped rows) and corpus rows that no list names are logged with their counts; an id
+/// listed twice is refused. Training-only examples follow `make_folds`' rule: never validated
+/// or tested, trained on unless their id is listed for valid or test.
 fn files_fold(
     corpus: &Corpus,
     files: &SplitFiles,
@@ -114,15 +199,18 @@ fn files_fold(
         .enumerate()
         .map(|(i, e)| (e.id.as_str(), i))
         .collect();
+    let mut lists: Vec<(&Path, Vec<String>)> = vec![(&files.train, read_id_list(&files.train)?)];
+    if let Some(valid) = &files.valid {
+        lists.push((valid, read_id_list(valid)?));
+    }
+    lists.push((&files.test, read_id_list(&files.test)?));
+    refuse_overlaps(&lists)?;
     let mut listed = vec![false; corpus.examples.len()];
-    let mut read = |path: &Path| -> Result<Vec<usize>, DataError> {
-        let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
-        let ids: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
+    let mut resolve = |path: &Path, ids: &[String]| -> Vec<usize> {
+        let found: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| index.get(id.as_str()).copied())
             .collect();
-        let found: Vec<usize> = ids.iter().filter_map(|id| index.get(id).copied()).collect();
         if found.len() < ids.len() {
             tracing::warn!(
                 file = %path.display(),
@@ -132,19 +220,27 @@ fn files_fold(
             );
         }
         found.iter().for_each(|&i| listed[i] = true);
-        Ok(found)
+        found
     };
-    let mut train = read(&files.train)?;
-    let test = read(&files.test)?;
-    let valid = match &files.valid {
-        Some(path) => read(path)?,
-        None => {
-            let (kept, valid) = carve_validation(&train, labels, valid_ratio, seed);
-            train = kept;
-            valid
-        }
+    let resolved: Vec<Vec<usize>> = lists.iter().map(|(p, ids)| resolve(p, ids)).collect();
+    let is_train_only = |i: &usize| corpus.examples[*i].train_only;
+    let scored =
+        |v: &[usize]| -> Vec<usize> { v.iter().copied().filter(|i| !is_train_only(i)).collect() };
+    let listed_train = &resolved[0];
+    let test = scored(resolved.last().expect("train and test lists"));
+    let (mut train, valid) = match &files.valid {
+        Some(_) => (scored(listed_train), scored(&resolved[1])),
+        None => carve_validation(&scored(listed_train), labels, valid_ratio, seed),
     };
-    let unlisted = listed.iter().filter(|&&l| !l).count();
+    let held_out: Vec<bool> = {
+        let mut held = vec![false; corpus.examples.len()];
+        resolved[1..].iter().flatten().for_each(|&i| held[i] = true);
+        held
+    };
+    add_train_only(&mut train, corpus, |i| !held_out[i]);
+    let unlisted = (0..listed.len())
+        .filter(|&i| !listed[i] && !corpus.examples[i].train_only)
+        .count();
     if unlisted > 0 {
         tracing::warn!(unlisted, "corpus utterances in no split list are not used");
     }
@@ -154,16 +250,57 @@ fn files_fold(
             "the train or test list names no utterance of the corpus; check that the ids match the loader's ids",
         ));
     }
-    let sorted = |mut v: Vec<usize>| {
-        v.sort_unstable();
-        v
-    };
+    let mut test = test;
+    let mut valid = valid;
+    test.sort_unstable();
+    valid.sort_unstable();
     Ok(Fold {
         index: 0,
-        train: sorted(train),
-        valid: sorted(valid),
-        test: sorted(test),
+        train,
+        valid,
+        test,
     })
+}
+
+/// One utterance id per non-empty line.
+fn read_id_list(path: &Path) -> Result<Vec<String>, DataError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect())
+}
+
+/// An id in two split lists (or twice in one) would be trained and scored at once.
+fn refuse_overlaps(lists: &[(&Path, Vec<String>)]) -> Result<(), DataError> {
+    let mut seen: HashMap<&str, &Path> = HashMap::new();
+    let mut clashes: Vec<String> = Vec::new();
+    for (path, ids) in lists {
+        for id in ids {
+            if let Some(first) = seen.insert(id.as_str(), path) {
+                clashes.push(format!("{id} ({} and {})", first.display(), path.display()));
+            }
+        }
+    }
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    let shown = clashes
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(DataError::key(
+        "split.files",
+        format!(
+            "{} utterance id(s) are listed more than once across the split lists: {shown}{}; expected every id in one list only",
+            clashes.len(),
+            if clashes.len() > 10 { ", ..." } else { "" }
+        ),
+    ))
 }
 
 /// Seed 004's protocol: block `j` is `[floor(n*j/k), floor(n*(j+1)/k))` in file order.
@@ -454,6 +591,96 @@ mod tests {
         }
     }
 
+    /// A training-only row of the held-out session or speaker must not be trained on: that
+    /// would train on the very group the fold scores.
+    #[test]
+    fn train_only_rows_of_the_held_out_group_are_not_trained_on() {
+        let mut c = corpus(100); // sessions 1..=5 of 20 rows, speakers s0, s1, s2
+        for i in [5, 25, 45, 65, 85, 86] {
+            c.examples[i].train_only = true;
+        }
+        let folds = make_folds(&c, &split(SplitProtocol::LeaveSessionOut, 0, 0.1), 1).unwrap();
+        for f in &folds {
+            let held: u32 = c.examples[f.test[0]].session;
+            for i in [5, 25, 45, 65, 85, 86] {
+                let same_session = c.examples[i].session == held;
+                assert_eq!(
+                    f.train.contains(&i),
+                    !same_session,
+                    "fold {} (session {held}) and train-only row {i}",
+                    f.index
+                );
+            }
+            assert_covers_once_except_tests(f, &c);
+        }
+        let folds = make_folds(&c, &split(SplitProtocol::LeaveSpeakerOut, 0, 0.1), 1).unwrap();
+        for f in &folds {
+            let held = &c.examples[f.test[0]].speaker;
+            for &i in &f.train {
+                assert!(
+                    !(c.examples[i].train_only && &c.examples[i].speaker == held),
+                    "fold {} trains on train-only row {i} of held-out speaker {held}",
+                    f.index
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_folds_are_refused_with_the_key() {
+        let c = corpus(36);
+        let err = make_folds(&c, &split(SplitProtocol::Random, 100_000, 0.1), 1).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("split.folds") && msg.contains("100000") && msg.contains("36"),
+            "{msg}"
+        );
+        let err = make_folds(&c, &split(SplitProtocol::KfoldStratified, 12, 0.1), 1).unwrap_err();
+        assert!(err.to_string().contains("class"), "{err}");
+        assert!(make_folds(&c, &split(SplitProtocol::KfoldStratified, 5, 0.1), 1).is_ok());
+    }
+
+    #[test]
+    fn split_files_refuse_overlaps_and_keep_train_only_rows_out_of_scoring() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, ids: &[usize]| {
+            let path = dir.path().join(name);
+            let text: String = ids.iter().map(|i| format!("u{i:03}\n")).collect();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let mut c = corpus(50);
+        for i in [2, 35, 45, 49] {
+            c.examples[i].train_only = true;
+        }
+        let mut cfg = split(SplitProtocol::Files, 0, 0.25);
+        cfg.files = Some(SplitFiles {
+            train: write("train.txt", &(0..30).collect::<Vec<_>>()),
+            valid: Some(write("valid.txt", &(30..40).collect::<Vec<_>>())),
+            test: write("test.txt", &(40..48).collect::<Vec<_>>()),
+        });
+        let f = &make_folds(&c, &cfg, 1).unwrap()[0];
+        assert!(f.train.contains(&2), "listed for training");
+        assert!(f.train.contains(&49), "unlisted train-only rows train");
+        assert!(
+            !f.train.contains(&35) && !f.valid.contains(&35),
+            "listed for valid: held out"
+        );
+        assert!(
+            !f.train.contains(&45) && !f.test.contains(&45),
+            "listed for test: held out"
+        );
+        assert_covers_once_except_tests(f, &c);
+
+        cfg.files.as_mut().unwrap().test = write("test.txt", &[40, 41, 12, 33]);
+        let msg = make_folds(&c, &cfg, 1).unwrap_err().to_string();
+        assert!(
+            msg.contains("split.files") && msg.contains("u012") && msg.contains("u033"),
+            "{msg}"
+        );
+        assert!(msg.contains("2 utterance id(s)"), "{msg}");
+    }
+
     fn assert_covers_once_except_tests(f: &Fold, c: &Corpus) {
         assert!(
             f.valid
@@ -469,7 +696,7 @@ mod tests {
         let write = |name: &str, ids: &[usize]| {
             let path = dir.path().join(name);
             let text: String = ids.iter().map(|i| format!("u{i:03}\n")).collect();
-            std::fs::write(&path, text + "missing_id\n").unwrap();
+            std::fs::write(&path, text + &format!("missing_{name}\n")).unwrap();
             path
         };
         let c = corpus(50);

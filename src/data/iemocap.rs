@@ -523,21 +523,6 @@ fn speaker_of(id: &str, session: u32) -> Option<String> {
 pub(crate) mod tests {
     use super::*;
 
-    fn write_wav(path: &Path) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..160 {
-            writer.write_sample(((i % 16) * 100) as i16).unwrap();
-        }
-        writer.finalize().unwrap();
-    }
-
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
@@ -737,7 +722,7 @@ Ses02M_impro03_F001 [009.5000-011.0000]: That's great news.
         for (session, dialog, turns) in wavs {
             for turn in turns {
                 let path = format!("{session}/sentences/wav/{dialog}/{dialog}_{turn}.wav");
-                write_wav(&root.join(path));
+                crate::data::audio::write_test_wav(&root.join(path));
             }
         }
     }

@@ -459,7 +459,7 @@ pub(crate) mod tests {
             .join(&id[..id.len() - 5]);
         std::fs::create_dir_all(&folder).unwrap();
         if wav {
-            std::fs::write(folder.join(format!("{id}.wav")), b"RIFF").unwrap();
+            crate::data::audio::write_test_wav(&folder.join(format!("{id}.wav")));
         }
         if let Some(text) = txt {
             std::fs::write(folder.join(format!("{id}.txt")), text).unwrap();

@@ -377,10 +377,10 @@ pub(crate) mod tests {
     fn write_audio(root: &Path, names: &[&str]) -> PathBuf {
         std::fs::create_dir_all(root.join("audio")).unwrap();
         for name in names {
-            std::fs::write(root.join("audio").join(format!("{name}.wav")), b"RIFF").unwrap();
+            crate::data::audio::write_test_wav(&root.join("audio").join(format!("{name}.wav")));
         }
         let abs = root.join("abs.wav");
-        std::fs::write(&abs, b"RIFF").unwrap();
+        crate::data::audio::write_test_wav(&abs);
         abs
     }
 

@@ -13,6 +13,8 @@ pub mod kemdy19;
 pub mod kemdy20;
 pub mod manifest;
 pub mod mosei;
+pub mod parallel;
+pub mod plan;
 pub mod raw;
 pub mod split_files;
 pub mod synth;

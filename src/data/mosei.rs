@@ -268,20 +268,6 @@ pub(crate) mod tests {
       \x00\x00five labelsq\x19h\x05]q\x1a(K\x00K\x01K\x00K\x00K\x00euX\x06\x00\x00\x00vidF_2q\
       \x1b}q\x1ch\x05]q\x1d(K\x00K\x00K\x00K\x01K\x00K\x00esu.";
 
-    fn write_wav(path: &Path) {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..320 {
-            writer.write_sample(((i % 32) * 50) as i16).unwrap();
-        }
-        writer.finalize().unwrap();
-    }
-
     /// Seed 001's layout: the meta pickle, one folder per clip with `audio.wav` and frames
     /// (vidD_5's folder has frames but no audio), and the three split lists.
     pub(crate) fn write_fixture(root: &Path) {
@@ -297,7 +283,7 @@ pub(crate) mod tests {
                 std::fs::write(clip.join(format!("image_{i}.jpg")), b"\xff\xd8\xff\xd9").unwrap();
             }
             if id != "vidD_5" {
-                write_wav(&clip.join("audio.wav"));
+                crate::data::audio::write_test_wav(&clip.join("audio.wav"));
             }
         }
         let split = root.join(SPLIT_DIR);

@@ -35,6 +35,9 @@ pub struct Extraction<'a> {
     pub batch_size: usize,
     /// Seed of a randomly initialised frozen encoder (part of its cache key).
     pub seed: u64,
+    /// The backend that computes the features (`DeviceChoice::backend_name`), part of the cache
+    /// key: backends round differently, and a cached value must be the one this run computes.
+    pub backend: &'static str,
     pub quiet: bool,
 }
 
@@ -46,7 +49,10 @@ pub fn text_features(
     sequences: bool,
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
-    let cache = FeatureCache::open(ex.cache_root, &text_key(spec, sequences, ex.seed)?)?;
+    let cache = FeatureCache::open(
+        ex.cache_root,
+        &text_key(spec, sequences, ex.seed, ex.backend)?,
+    )?;
     let keys: Vec<blake3::Hash> = encoded.iter().map(|e| ids_key(&e.ids)).collect();
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
@@ -69,7 +75,10 @@ pub fn audio_features(
     sequences: bool,
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
-    let cache = FeatureCache::open(ex.cache_root, &audio_key(spec, sequences, ex.seed)?)?;
+    let cache = FeatureCache::open(
+        ex.cache_root,
+        &audio_key(spec, sequences, ex.seed, ex.backend)?,
+    )?;
     let keys: Vec<blake3::Hash> = clips.iter().map(|c| samples_key(c)).collect();
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
@@ -206,7 +215,9 @@ fn samples_key(samples: &[f32]) -> blake3::Hash {
 /// What identifies an encoder's outputs, hashed into its cache folder's name.
 #[derive(Serialize)]
 struct EncoderIdentity<C: Serialize, A: Serialize> {
-    emo_run: &'static str,
+    /// Digest of the encoder sources and Cargo.lock (build.rs).
+    code: &'static str,
+    backend: &'static str,
     modality: &'static str,
     table: C,
     architecture: A,
@@ -229,7 +240,15 @@ fn weights_identity(dir: &Path, init: EncoderInit, seed: u64) -> anyhow::Result<
     })
 }
 
-fn text_key(spec: &TextEncoderSpec, sequences: bool, seed: u64) -> anyhow::Result<blake3::Hash> {
+/// Changes whenever the encoder code or the dependencies change (computed by build.rs).
+const ENCODER_CODE: &str = env!("EMO_ENCODER_CODE");
+
+fn text_key(
+    spec: &TextEncoderSpec,
+    sequences: bool,
+    seed: u64,
+    backend: &'static str,
+) -> anyhow::Result<blake3::Hash> {
     let TextBackboneSpec::Pretrained { dir, hf } = &spec.backbone else {
         anyhow::bail!("only pretrained text encoders can be frozen");
     };
@@ -238,7 +257,8 @@ fn text_key(spec: &TextEncoderSpec, sequences: bool, seed: u64) -> anyhow::Resul
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
     identity_hash(&EncoderIdentity {
-        emo_run: env!("CARGO_PKG_VERSION"),
+        code: ENCODER_CODE,
+        backend,
         modality: "text",
         table,
         architecture: hf,
@@ -249,7 +269,12 @@ fn text_key(spec: &TextEncoderSpec, sequences: bool, seed: u64) -> anyhow::Resul
     })
 }
 
-fn audio_key(spec: &AudioEncoderSpec, sequences: bool, seed: u64) -> anyhow::Result<blake3::Hash> {
+fn audio_key(
+    spec: &AudioEncoderSpec,
+    sequences: bool,
+    seed: u64,
+    backend: &'static str,
+) -> anyhow::Result<blake3::Hash> {
     let AudioBackboneSpec::Wav2vec2 {
         dir,
         w2v,
@@ -261,7 +286,8 @@ fn audio_key(spec: &AudioEncoderSpec, sequences: bool, seed: u64) -> anyhow::Res
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
     identity_hash(&EncoderIdentity {
-        emo_run: env!("CARGO_PKG_VERSION"),
+        code: ENCODER_CODE,
+        backend,
         modality: "audio",
         table,
         architecture: w2v,
@@ -275,6 +301,28 @@ fn audio_key(spec: &AudioEncoderSpec, sequences: bool, seed: u64) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache key follows the code that computes the features and the backend that runs
+    /// it; the crate version (0.1.0 across every fix) is not part of it.
+    #[test]
+    fn the_cache_key_changes_with_the_backend_and_carries_the_code_digest() {
+        use crate::config::{EncoderInit, EncoderTraining, TextEncoderConfig, TextEncoderKind};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf/roberta");
+        let config = TextEncoderConfig {
+            kind: TextEncoderKind::Roberta,
+            path: Some(dir),
+            init: EncoderInit::Pretrained,
+            train: EncoderTraining::Frozen,
+            max_len: 12,
+            ..Default::default()
+        };
+        let spec = TextEncoderSpec::from_folder(&config).unwrap();
+        let flex = text_key(&spec, false, 1, "flex").unwrap();
+        assert_eq!(flex, text_key(&spec, false, 1, "flex").unwrap());
+        assert_ne!(flex, text_key(&spec, false, 1, "tch-cpu").unwrap());
+        assert_eq!(ENCODER_CODE.len(), 64, "a blake3 digest from build.rs");
+        assert_ne!(ENCODER_CODE, env!("CARGO_PKG_VERSION"));
+    }
 
     fn feature(v: f32) -> CachedFeature {
         CachedFeature::new(vec![1], vec![v])

@@ -4,4 +4,6 @@ pub mod npy;
 pub mod parquet;
 pub mod summary;
 
-pub use parquet::{MetricRow, PredictionRow, RegressionValue, write_metrics, write_predictions};
+pub use parquet::{
+    MetricRow, PredictionRow, RegressionValue, write_folds, write_metrics, write_predictions,
+};

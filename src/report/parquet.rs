@@ -84,6 +84,32 @@ pub fn write_metrics(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
     write_parquet(path, &mut df)
 }
 
+/// `folds.parquet`: `fold, split, utterance_id, train_only`, one row per utterance per fold
+/// it takes part in (docs/ARCHITECTURE.md).
+pub fn write_folds(path: &Path, rows: &[crate::data::plan::FoldMember]) -> anyhow::Result<()> {
+    let mut df = DataFrame::new(vec![
+        Column::new(
+            "fold".into(),
+            rows.iter().map(|r| r.fold).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "split".into(),
+            rows.iter().map(|r| r.split).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "utterance_id".into(),
+            rows.iter()
+                .map(|r| r.utterance_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "train_only".into(),
+            rows.iter().map(|r| r.train_only).collect::<Vec<_>>(),
+        ),
+    ])?;
+    write_parquet(path, &mut df)
+}
+
 pub fn write_predictions(path: &Path, rows: &[PredictionRow]) -> anyhow::Result<()> {
     let scores: Vec<Series> = rows
         .iter()

@@ -1,5 +1,6 @@
-//! Atomic writes: write to a temporary file in the same folder, sync, then rename, so a crash
-//! never leaves a half-written file under the real name.
+//! Atomic writes: write to a temporary file in the same folder, sync it, rename it, then sync
+//! the folder, so a crash never leaves a half-written file under the real name and a file that
+//! a later commit (a checkpoint's `state.json`) points at is on disk before that commit.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,8 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.sync_all()
         .with_context(|| format!("syncing {}", tmp.display()))?;
     drop(file);
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    rename_durably(&tmp, path)
 }
 
 pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -38,12 +38,72 @@ where
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     write(&tmp)?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    // The writer (burn's recorders) closes the file without syncing it.
+    sync_file(&tmp)?;
+    rename_durably(&tmp, path)
+}
+
+fn sync_file(path: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("syncing {}", path.display()))?;
+    #[cfg(test)]
+    tests::record_sync(path);
+    Ok(())
+}
+
+/// Rename, then sync the folder so that the new name itself survives a power loss.
+fn rename_durably(tmp: &Path, path: &Path) -> anyhow::Result<()> {
+    std::fs::rename(tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // Opening a folder to fsync it works on Unix; elsewhere the rename is all we can do.
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing folder {}", dir.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    /// Files synced through `write_with` in this test process, in order.
+    static SYNCED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    pub(super) fn record_sync(path: &Path) {
+        SYNCED.lock().unwrap().push(path.to_path_buf());
+    }
+
+    /// The synced temporary files of `dir`, by their final names.
+    pub(crate) fn synced_in(dir: &Path) -> Vec<String> {
+        SYNCED
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name()?.to_str())
+            .map(|n| {
+                n.trim_start_matches('.')
+                    .split(".tmp-")
+                    .next()
+                    .unwrap_or(n)
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn write_with_syncs_what_the_writer_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weights.bin");
+        super::write_with(&path, |tmp| Ok(std::fs::write(tmp, b"w")?)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"w");
+        assert_eq!(synced_in(dir.path()), ["weights.bin"]);
+    }
+
     #[test]
     fn replaces_content_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();

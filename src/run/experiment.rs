@@ -10,13 +10,14 @@ use serde::Serialize;
 use super::atomic::{write_atomic, write_json_atomic};
 use super::dir::{RunDir, RunState, config_hash};
 use crate::config::{Experiment, LoadedExperiment};
+use crate::data::Corpus;
 use crate::data::features::AudioData;
-use crate::data::{Corpus, Fold, make_folds, prepare_corpus};
+use crate::data::plan::DataPlan;
 use crate::encoders::cache::CachedFeature;
 use crate::encoders::frozen::{self, Extraction};
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::report::summary::{Summary, write_summaries};
-use crate::report::{MetricRow, PredictionRow, write_metrics, write_predictions};
+use crate::report::{MetricRow, PredictionRow, write_folds, write_metrics, write_predictions};
 use crate::train::fold::{FoldJob, FoldResult};
 
 /// The one stage of a single-stage experiment (multi-stage distillation adds named stages).
@@ -41,9 +42,21 @@ pub struct RunOutcome {
     pub dropped: usize,
 }
 
-/// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes.
+/// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes. The
+/// `extends` list is left out: its files are already merged in, and their relative paths would
+/// not resolve from the run directory (`config.toml` keeps the file as given).
 pub fn resolved_toml(exp: &Experiment) -> anyhow::Result<String> {
-    toml::to_string(exp).context("serialising the resolved config")
+    let mut exp = exp.clone();
+    exp.extends.clear();
+    let mut table = toml::Table::try_from(&exp).context("serialising the resolved config")?;
+    // Keys the method does not read are left out: they would be refused when the file is
+    // run again, and they do not describe what ran.
+    if let Some(toml::Value::Table(fusion)) = table.get_mut("fusion") {
+        fusion.retain(|key, _| {
+            crate::config::applicable::reads(exp.fusion.method, exp.fusion.head, key)
+        });
+    }
+    toml::to_string(&table).context("serialising the resolved config")
 }
 
 /// Frozen encoders' outputs for every example of the corpus, through the feature cache.
@@ -67,6 +80,9 @@ fn frozen_features(
         device: device.clone(),
         batch_size: exp.train.eval_batch_size.unwrap_or(exp.train.batch_size),
         seed: exp.seed,
+        backend: crate::device::parse_device(&exp.device)
+            .map_err(anyhow::Error::msg)?
+            .backend_name(),
         quiet: opts.quiet,
     };
     let mut out = FrozenOutputs::default();
@@ -116,9 +132,14 @@ pub fn check_inputs_exist(exp: &Experiment) -> anyhow::Result<()> {
     crate::encoders::folder::check_run_files(exp)
 }
 
-pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+/// Run one experiment on its data plan (corpus and folds, settled and checked by the caller
+/// before anything was written).
+pub fn run_experiment(
+    loaded: &LoadedExperiment,
+    plan: &DataPlan,
+    opts: &RunOptions,
+) -> anyhow::Result<RunOutcome> {
     let exp = &loaded.experiment;
-    check_inputs_exist(exp)?;
     let resolved = resolved_toml(exp)?;
     let run = RunDir::open(
         &opts.runs_dir,
@@ -144,38 +165,36 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
     write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
     write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
     write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
+    let (corpus, folds) = (&plan.corpus, &plan.folds);
+    write_folds(&run.file("folds.parquet"), &plan.members())?;
+    write_json_atomic(&run.file("data.json"), &data_report(plan))?;
 
     let started = Instant::now();
-    let mut corpus = prepare_corpus(&exp.dataset)?;
     let audio = if exp.fusion.method.uses_audio() {
         Some(crate::data::features::extract_all(
-            &mut corpus,
+            corpus,
             &exp.encoders.audio,
             opts.quiet,
-            exp.dataset.strict,
         )?)
     } else {
         None
     };
-    let frozen = frozen_features(exp, &corpus, audio.as_ref(), &device, opts)?;
+    let frozen = frozen_features(exp, corpus, audio.as_ref(), &device, opts)?;
     // A frozen audio encoder's clips are not needed once its features exist.
     let audio = audio.filter(|_| frozen.audio.is_none());
-    let split_seed = exp.split.seed.unwrap_or(exp.seed);
-    let folds = make_folds(&corpus, &exp.split, split_seed)?;
-    write_json_atomic(&run.file("data.json"), &data_report(&corpus, &folds))?;
     tracing::info!(
         utterances = corpus.examples.len(),
         dropped = corpus.dropped.len(),
         folds = folds.len(),
-        "corpus ready in {:.1}s",
+        "inputs ready in {:.1}s",
         started.elapsed().as_secs_f64()
     );
 
     let mut results: Vec<FoldResult> = Vec::new();
-    for fold in &folds {
+    for fold in folds {
         let job = FoldJob {
             exp,
-            corpus: &corpus,
+            corpus,
             audio: audio.as_ref(),
             frozen_text: frozen.text.as_deref(),
             frozen_audio: frozen.audio.as_deref(),
@@ -193,7 +212,7 @@ pub fn run_experiment(loaded: &LoadedExperiment, opts: &RunOptions) -> anyhow::R
         }
     }
     let summary = Summary::from_folds(MAIN_STAGE, &results, &corpus.classes);
-    write_summaries(&run.path, exp, std::slice::from_ref(&summary), &corpus)?;
+    write_summaries(&run.path, exp, std::slice::from_ref(&summary), corpus)?;
     run.mark_done()?;
     tracing::info!(run = %run.path.display(), "done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(RunOutcome {
@@ -237,6 +256,8 @@ fn model_report(result: &FoldResult) -> ModelReport<'_> {
 /// Per fold and split, utterances per class; and every dropped row with its reason.
 #[derive(Serialize)]
 pub struct DataReport {
+    /// blake3 of `folds.parquet`'s rows: two runs share their folds exactly when it is equal.
+    pub folds_fingerprint: String,
     pub utterances: usize,
     /// Examples that only ever train (`dataset.label_transform`).
     pub train_only: usize,
@@ -256,8 +277,10 @@ pub struct FoldCounts {
     pub test: BTreeMap<String, usize>,
 }
 
-pub fn data_report(corpus: &Corpus, folds: &[Fold]) -> DataReport {
+pub fn data_report(plan: &DataPlan) -> DataReport {
+    let (corpus, folds) = (&plan.corpus, &plan.folds);
     DataReport {
+        folds_fingerprint: plan.fingerprint(),
         utterances: corpus.examples.len(),
         train_only: corpus.examples.iter().filter(|e| e.train_only).count(),
         rows_read: corpus.rows_read,

@@ -304,6 +304,24 @@ mod tests {
         assert_eq!(flat(&resumed), flat(&straight));
     }
 
+    /// The weights and optimizer files an epoch's `state.json` commits are synced to disk
+    /// before it is written; otherwise a power loss could leave a commit of empty files.
+    #[test]
+    fn epoch_files_are_synced_before_their_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::default().autodiff();
+        let mut optimizer = AdamWConfig::new().init();
+        let model = step(spec().init(&device).unwrap(), &mut optimizer, &device);
+        save_epoch(dir.path(), &model, &optimizer, &state(1, 1)).unwrap();
+        let synced = crate::run::atomic::tests::synced_in(dir.path());
+        for name in ["epoch-0001.safetensors", "optimizer-0001.bpk"] {
+            assert!(
+                synced.iter().any(|s| s == name),
+                "{name} not synced: {synced:?}"
+            );
+        }
+    }
+
     /// Files of an epoch that `state.json` does not name yet (a crash before the commit) are
     /// ignored: the resume starts from the committed epoch.
     #[test]

@@ -83,7 +83,7 @@ impl FoldJob<'_> {
             None => self.text_inputs()?,
         };
         let stats = self.feature_stats()?;
-        let soft = self.soft_targets();
+        let soft = self.soft_targets()?;
         let text = match (self.frozen_text, &encoded) {
             (Some(cached), _) => Some(TextSource::Cached(cached)),
             (None, Some((tokens, _))) => Some(TextSource::Tokens(tokens)),
@@ -117,13 +117,25 @@ impl FoldJob<'_> {
         self.corpus.labels()
     }
 
-    /// Every example's vote distribution, when the label policy gives them.
-    fn soft_targets(&self) -> Option<Vec<Vec<f32>>> {
+    /// Every example's vote distribution under `multi_label = "soft_votes"`. One missing
+    /// distribution is an error: it must never switch soft targets off for the whole run.
+    fn soft_targets(&self) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
+        if !TaskSpec::from_experiment(self.exp).soft_votes {
+            return Ok(None);
+        }
         self.corpus
             .examples
             .iter()
-            .map(|e| e.soft.clone())
-            .collect()
+            .map(|e| {
+                e.soft.clone().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "utterance {} has no vote distribution under dataset.multi_label = \"soft_votes\"",
+                        e.id
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(Some)
     }
 
     /// Token ids for every example from a tokenizer trained on this fold's training split.
@@ -236,6 +248,9 @@ impl FoldJob<'_> {
         // The parameter ids are final here (restored on resume), so the per-module groups hold.
         let lr = learning_rates(&exp.train.optimizer, &model)?;
         let mut stepper = Stepper::new(optimizer, lr, StepSettings::from_train(&exp.train));
+        // Seconds of the committed epochs before this process, so that wall_s keeps counting
+        // across a resume instead of restarting from zero.
+        let wall_before = state.wall_s;
         let started = Instant::now();
 
         for epoch in state.epochs_done..exp.train.epochs {
@@ -258,7 +273,8 @@ impl FoldJob<'_> {
                 drop_last,
                 &eval_device,
             );
-            let wall = state.wall_s + started.elapsed().as_secs_f64();
+            let wall = wall_before + started.elapsed().as_secs_f64();
+            state.wall_s = wall;
             state
                 .metrics
                 .extend(self.rows(epoch + 1, "train", &train_out.0, train_out.1, wall));
@@ -294,7 +310,6 @@ impl FoldJob<'_> {
             state.epochs_done = epoch + 1;
             checkpoint::save_epoch(&self.dir, &model, &stepper.optimizer, &state)?;
         }
-        state.wall_s += started.elapsed().as_secs_f64();
 
         let best = checkpoint::load_best(&self.dir, &state, spec, &eval_device)?;
         let test = evaluate(

@@ -22,6 +22,26 @@ pub fn tiny_experiment(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// The tiny experiment with `fusion.method = method`. Its `fusion.hidden` (read by the MLP
+/// heads only) is left out for a method that does not read it, since a key the method ignores
+/// is refused.
+pub fn tiny_experiment_with_method(dir: &Path, method: &str, extra: &str) -> PathBuf {
+    let path = tiny_experiment(dir, extra);
+    let reads_hidden = matches!(
+        method,
+        "early_fusion" | "late_fusion" | "text_only" | "audio_only"
+    );
+    let fusion = if reads_hidden {
+        format!("[fusion]\nmethod = \"{method}\"\nhidden = 16")
+    } else {
+        format!("[fusion]\nmethod = \"{method}\"")
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("[fusion]\nhidden = 16"), "tiny.toml changed");
+    std::fs::write(&path, text.replace("[fusion]\nhidden = 16", &fusion)).unwrap();
+    path
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("emo-run starts");
     eprintln!(

@@ -10,6 +10,7 @@ mod channels;
 mod decode;
 mod options;
 mod resample;
+pub mod screen;
 mod shape;
 
 use std::path::Path;
@@ -36,6 +37,23 @@ pub fn load_clip(
     let at_rate = resample(mono, wav.sample_rate, target_rate)
         .map_err(|reason| DataError::format(path, reason))?;
     Ok(shape_clip(at_rate, options, max_samples))
+}
+
+/// A short valid mono 16 kHz PCM-16 clip (a sawtooth) at `path`, for test corpora.
+#[cfg(test)]
+pub(crate) fn write_test_wav(path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("a file path")).unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..320 {
+        writer.write_sample(((i % 32) * 50) as i16).unwrap();
+    }
+    writer.finalize().unwrap();
 }
 
 #[cfg(test)]

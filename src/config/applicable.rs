@@ -1,0 +1,153 @@
+//! Keys that the chosen fusion method does not read.
+//!
+//! A key the method ignores is refused when the user sets it (in a file, an `EMO_*` variable or
+//! `--set`), even to its default value: a config that says `proj_dim = 64` for `early_fusion`
+//! reads as if it mattered, and a comparison would silently run something else than it says.
+//! Defaults that nobody wrote are not keys the user set, so they are never refused.
+
+use std::collections::BTreeSet;
+
+use super::error::Located;
+use super::experiment::{Experiment, FusionHead, FusionMethod};
+
+/// Which `fusion.*` keys `method` (with its `head`) reads.
+pub fn reads(method: FusionMethod, head: FusionHead, key: &str) -> bool {
+    use FusionMethod::*;
+    let headed = matches!(method, EarlyFusion | LateFusion | TextOnly | AudioOnly);
+    let mlp = headed && head == FusionHead::Mlp;
+    let linear = matches!(method, TextOnly | AudioOnly) && head == FusionHead::Linear;
+    match key {
+        "method" => true,
+        "head" => headed,
+        "hidden" => mlp,
+        "dropout" => mlp || linear,
+        "order" => method == EarlyFusion,
+        "proj_dim" => matches!(method, RsaCfn | HybridFusion),
+        "rsa_attention_mean" => method == Rsa,
+        "mixer_dim" | "mixer_audio_tokens" | "mixer_pad_batch" => method == MlpMixer,
+        _ => true, // unknown keys are refused by deserialisation with their own message
+    }
+}
+
+/// What reads `key`, for the message.
+fn readers(key: &str) -> &'static str {
+    match key {
+        "head" => "early_fusion, late_fusion, text_only and audio_only",
+        "hidden" => {
+            "the MLP heads (head = \"mlp\") of early_fusion, late_fusion, text_only and audio_only"
+        }
+        "dropout" => {
+            "the MLP heads (head = \"mlp\") and text_only/audio_only with head = \"linear\""
+        }
+        "order" => "early_fusion",
+        "proj_dim" => "rsa_cfn and hybrid_fusion",
+        "rsa_attention_mean" => "rsa",
+        _ => "mlp_mixer",
+    }
+}
+
+/// A problem for every `fusion.*` key in `set_keys` (dotted keys the user set) that the method
+/// does not read.
+pub fn inapplicable_fusion_keys(exp: &Experiment, set_keys: &BTreeSet<String>) -> Vec<Located> {
+    let (method, head) = (exp.fusion.method, exp.fusion.head);
+    set_keys
+        .iter()
+        .filter_map(|k| k.strip_prefix("fusion."))
+        .filter(|key| !reads(method, head, key))
+        .map(|key| Located {
+            file: None,
+            line: 0,
+            column: 0,
+            key: format!("fusion.{key}"),
+            message: format!(
+                "is not read by method = {}{}; it belongs to {}. Remove it, or move it to the file of the method that reads it",
+                snake(&method),
+                if matches!(key, "hidden" | "dropout") {
+                    format!(" with head = {}", snake(&head))
+                } else {
+                    String::new()
+                },
+                readers(key)
+            ),
+        })
+        .collect()
+}
+
+/// An enum's name as the experiment file writes it (`early_fusion`).
+fn snake(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Every dotted key of a nested JSON object (leaves only): `{"a": {"b": 1}}` gives `a.b`.
+pub fn dotted_keys(value: &serde_json::Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    collect(value, String::new(), &mut out);
+    out
+}
+
+fn collect(value: &serde_json::Value, prefix: String, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                collect(v, key, out);
+            }
+        }
+        _ => {
+            out.insert(prefix);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_key_of_another_method_is_refused_with_the_methods_that_read_it() {
+        let mut exp = Experiment::default();
+        exp.fusion.method = FusionMethod::EarlyFusion;
+        let problems = inapplicable_fusion_keys(
+            &exp,
+            &keys(&[
+                "fusion.method",
+                "fusion.proj_dim",
+                "fusion.hidden",
+                "train.epochs",
+            ]),
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "fusion.proj_dim");
+        assert!(
+            problems[0].message.contains("rsa_cfn"),
+            "{}",
+            problems[0].message
+        );
+
+        exp.fusion.method = FusionMethod::RsaCfn;
+        let problems = inapplicable_fusion_keys(&exp, &keys(&["fusion.proj_dim", "fusion.hidden"]));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key, "fusion.hidden");
+    }
+
+    #[test]
+    fn dotted_keys_name_the_leaves() {
+        let value =
+            serde_json::json!({"fusion": {"method": "x", "proj_dim": 3}, "seed": 1, "e": {}});
+        assert_eq!(
+            dotted_keys(&value),
+            keys(&["e", "fusion.method", "fusion.proj_dim", "seed"])
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! The data a run trains and scores on, settled before any run directory exists: the usable
+//! corpus, its folds, and the checks that refuse a corpus and config that do not fit together.
+//!
+//! Everything here depends on the dataset, the split table and the split seed only, never on
+//! the method or the encoders, so every method of a comparison sees the same corpus and folds;
+//! [`DataPlan::fingerprint`] lets a user (and the report) check that two runs share them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::audio::screen::drop_unusable_audio;
+use super::{Corpus, DataError, Fold, make_folds, prepare_corpus};
+use crate::config::{ClassWeightRule, ClassWeights, DatasetConfig, Experiment, TaskKind};
+
+pub struct DataPlan {
+    pub corpus: Corpus,
+    pub folds: Vec<Fold>,
+}
+
+/// One row of `folds.parquet`: which split of which fold an utterance is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FoldMember {
+    pub fold: u32,
+    pub split: &'static str,
+    pub utterance_id: String,
+    pub train_only: bool,
+}
+
+/// Read the corpus at `dataset` (generating a synthetic one on first use) and keep the
+/// utterances whose audio decodes.
+pub fn usable_corpus(dataset: &DatasetConfig, quiet: bool) -> anyhow::Result<Corpus> {
+    let mut corpus = prepare_corpus(dataset)?;
+    drop_unusable_audio(&mut corpus, quiet, dataset.strict)?;
+    Ok(corpus)
+}
+
+/// Split a usable corpus under `exp.split` and refuse a degenerate outcome.
+pub fn plan_folds(exp: &Experiment, corpus: Corpus) -> anyhow::Result<DataPlan> {
+    let plan = DataPlan::split(exp, corpus)?;
+    plan.check(exp)?;
+    Ok(plan)
+}
+
+/// [`usable_corpus`] then [`plan_folds`].
+pub fn plan_data(
+    exp: &Experiment,
+    dataset: &DatasetConfig,
+    quiet: bool,
+) -> anyhow::Result<DataPlan> {
+    plan_folds(exp, usable_corpus(dataset, quiet)?)
+}
+
+impl DataPlan {
+    /// The folds of `corpus` under `exp.split`, without the checks of [`DataPlan::check`]
+    /// (`inspect` shows a degenerate plan and names its problem; a run refuses it).
+    pub fn split(exp: &Experiment, corpus: Corpus) -> Result<Self, DataError> {
+        let split_seed = exp.split.seed.unwrap_or(exp.seed);
+        let folds = make_folds(&corpus, &exp.split, split_seed)?;
+        Ok(Self { corpus, folds })
+    }
+
+    /// Refuse a plan that cannot give a meaningful result: a class no utterance carries, an
+    /// empty split in some fold, "balanced" weights for a class missing from a fold.
+    pub fn check(&self, exp: &Experiment) -> Result<(), DataError> {
+        check_classes_present(exp, &self.corpus)?;
+        check_folds(exp, &self.corpus, &self.folds)
+    }
+
+    /// Every utterance's place in every fold, folds in order, splits train/valid/test.
+    pub fn members(&self) -> Vec<FoldMember> {
+        let mut rows = Vec::new();
+        for fold in &self.folds {
+            for (split, indices) in [
+                ("train", &fold.train),
+                ("valid", &fold.valid),
+                ("test", &fold.test),
+            ] {
+                rows.extend(indices.iter().map(|&i| FoldMember {
+                    fold: fold.index as u32,
+                    split,
+                    utterance_id: self.corpus.examples[i].id.clone(),
+                    train_only: self.corpus.examples[i].train_only,
+                }));
+            }
+        }
+        rows
+    }
+
+    /// blake3 of the fold membership (`fold, split, utterance_id, train_only` per row, in the
+    /// order of [`DataPlan::members`]): equal for two runs exactly when they share their folds.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for m in self.members() {
+            hasher.update(
+                format!(
+                    "{}\t{}\t{}\t{}\n",
+                    m.fold, m.split, m.utterance_id, m.train_only
+                )
+                .as_bytes(),
+            );
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+}
+
+/// Whether the task reads the class labels at all (pure regression does not).
+fn uses_classes(exp: &Experiment) -> bool {
+    exp.task.kind != TaskKind::Regression
+}
+
+/// A class of `dataset.classes` that no usable utterance carries can never be learned or
+/// scored; it is nearly always a misspelling or the wrong corpus.
+fn check_classes_present(exp: &Experiment, corpus: &Corpus) -> Result<(), DataError> {
+    if !uses_classes(exp) {
+        return Ok(());
+    }
+    let mut counts = vec![0usize; corpus.classes.len()];
+    corpus
+        .examples
+        .iter()
+        .flat_map(|e| &e.labels)
+        .for_each(|&c| counts[c] += 1);
+    let absent: Vec<&str> = corpus
+        .classes
+        .iter()
+        .zip(&counts)
+        .filter(|(_, n)| **n == 0)
+        .map(|(c, _)| c.as_str())
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    let dropped: BTreeMap<String, usize> = corpus.dropped_by_reason();
+    Err(DataError::key(
+        "dataset.classes",
+        format!(
+            "{absent:?} occur(s) in none of the {} usable utterances of {}; expected classes the corpus contains (check the spelling, or remove them). Rows dropped: {dropped:?}",
+            corpus.examples.len(),
+            exp.dataset.root.display(),
+        ),
+    ))
+}
+
+/// Every fold needs a non-empty train, valid and test split, and "balanced" class weights need
+/// every class in every fold's training split.
+fn check_folds(exp: &Experiment, corpus: &Corpus, folds: &[Fold]) -> Result<(), DataError> {
+    for fold in folds {
+        for (split, indices, key) in [
+            ("train", &fold.train, "split.protocol"),
+            ("valid", &fold.valid, "split.valid_ratio"),
+            ("test", &fold.test, "split.protocol"),
+        ] {
+            if indices.is_empty() {
+                return Err(DataError::key(
+                    key,
+                    format!(
+                        "fold {} of {} has an empty {split} split ({} usable utterances, split.protocol = {:?}); expected every fold to train, validate and test on at least one utterance",
+                        fold.index + 1,
+                        folds.len(),
+                        corpus.examples.len(),
+                        exp.split.protocol,
+                    ),
+                ));
+            }
+        }
+    }
+    if exp.task.class_weights == ClassWeights::Named(ClassWeightRule::Balanced) {
+        check_balanced_weights(corpus, folds)?;
+    }
+    Ok(())
+}
+
+/// scikit-learn's "balanced" weight `n / (k * n_c)` is undefined for a class with no training
+/// example (scikit-learn refuses it too); say which class and fold.
+fn check_balanced_weights(corpus: &Corpus, folds: &[Fold]) -> Result<(), DataError> {
+    for fold in folds {
+        let counts = corpus.class_counts(fold.train.iter().copied());
+        if let Some((class, _)) = counts.iter().find(|(_, n)| **n == 0) {
+            return Err(DataError::key(
+                "task.class_weights",
+                format!(
+                    "found \"balanced\", but class {class:?} has no training example in fold {} of {}, so its weight n / (classes * count) is undefined; expected explicit weights, \"none\", or dataset.classes without {class:?}",
+                    fold.index + 1,
+                    folds.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
