@@ -272,6 +272,10 @@ fn run_files(
     for exp in &loaded {
         crate::run::experiment::check_inputs_exist(&exp.experiment)
             .with_context(|| format!("{} cannot run here", exp.path.display()))?;
+        crate::device::parse_device(&exp.experiment.device)
+            .map_err(anyhow::Error::msg)
+            .and_then(|d| d.device())
+            .with_context(|| format!("{}: key `device`", exp.path.display()))?;
     }
     // Then each file's corpus and folds: a degenerate combination (too many folds, a class the
     // corpus lacks, an empty split) stops here, before any run directory exists.

@@ -212,3 +212,45 @@ fn resolved_toml_runs_as_is_from_the_run_directory() {
     assert!(stdout.contains("already finished"), "{stdout}");
     assert_eq!(run_dirs(&runs, "tiny").len(), 1);
 }
+
+/// Beyond the named cases: zero or negative class weights (burn's cross-entropy would panic)
+/// and a device this binary was not built with are refused before any run directory.
+#[test]
+fn weights_and_devices_that_cannot_work_are_refused_up_front() {
+    refused(
+        "",
+        &["task.class_weights=[1, 1, 1, 0, 1, 1, 1]"],
+        &["task.class_weights", "positive"],
+    );
+    refused(
+        "",
+        &["task.class_weights=[1, -1, 1, 1, 1, 1, 1]"],
+        &["task.class_weights", "-1"],
+    );
+    refused(
+        "",
+        &["device=cuda:0"],
+        &["device", "not built into this binary"],
+    );
+}
+
+/// A diverging run stops with the reason instead of finishing with the metrics of a model
+/// whose weights are NaN.
+#[test]
+fn a_nan_loss_stops_the_run_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = tiny_on_fixed_corpus(dir.path(), "");
+    let out = run(bin()
+        .arg(&exp)
+        .arg("--runs-dir")
+        .arg(dir.path().join("runs"))
+        .arg("--quiet")
+        .args(["--set", "train.optimizer.lr=1e30"]));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("training diverged") && err.contains("train.optimizer.lr"),
+        "{err}"
+    );
+}

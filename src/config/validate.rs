@@ -159,17 +159,25 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 }
 
 fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    if let ClassWeights::List(weights) = &exp.task.class_weights
-        && weights.len() != exp.dataset.classes.len()
-    {
-        fail(
-            "task.class_weights",
-            format!(
-                "found {} weights, expected one per class ({}), \"balanced\" or \"none\"",
-                weights.len(),
-                exp.dataset.classes.len()
-            ),
-        );
+    if let ClassWeights::List(weights) = &exp.task.class_weights {
+        if weights.len() != exp.dataset.classes.len() {
+            fail(
+                "task.class_weights",
+                format!(
+                    "found {} weights, expected one per class ({}), \"balanced\" or \"none\"",
+                    weights.len(),
+                    exp.dataset.classes.len()
+                ),
+            );
+        }
+        if let Some(bad) = weights.iter().find(|w| !(**w > 0.0 && w.is_finite())) {
+            fail(
+                "task.class_weights",
+                format!(
+                    "found the weight {bad}, expected positive finite weights (the weighted cross-entropy needs every weight > 0; to leave a class out, remove it from dataset.classes)"
+                ),
+            );
+        }
     }
     check_task_kind(exp, fail);
     if exp.dataset.multi_label == MultiLabelPolicy::SoftVotes

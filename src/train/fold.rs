@@ -262,7 +262,7 @@ impl FoldJob<'_> {
                 &loss_train,
                 epoch,
                 &train_device,
-            );
+            )?;
             model = trained;
             let valid = evaluate(
                 &model.valid(),
@@ -398,7 +398,7 @@ impl FoldJob<'_> {
         objective: &Objective,
         epoch: usize,
         device: &Device,
-    ) -> (EmotionModel, (TaskReport, f64)) {
+    ) -> anyhow::Result<(EmotionModel, (TaskReport, f64))> {
         let order = self.training_order(epoch);
         let batches: Vec<&[usize]> = order.chunks(self.exp.train.batch_size).collect();
         let bar = self.progress_bar(batches.len(), epoch);
@@ -409,6 +409,7 @@ impl FoldJob<'_> {
             let output = model.forward(&batch);
             let loss = objective.loss(output.clone(), &batch);
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
+            self.refuse_divergence(loss_value, epoch)?;
             model = stepper.backward(model, loss);
             objective.task().collect(output, &mut outputs);
             loss_sum += loss_value as f64 * chunk.len() as f64;
@@ -421,7 +422,20 @@ impl FoldJob<'_> {
         let report = objective
             .task()
             .report(&order, &outputs, inputs.labels, objective.targets());
-        (model, (report, mean_loss))
+        Ok((model, (report, mean_loss)))
+    }
+
+    /// A NaN or infinite loss poisons every weight it touches: stop with the reason rather
+    /// than finish with metrics of a model that predicts one class.
+    fn refuse_divergence(&self, loss: f32, epoch: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            loss.is_finite(),
+            "fold {}, epoch {}: the training loss is {loss}; training diverged (train.optimizer.lr = {:?}). Lower train.optimizer.lr or set train.clip_grad_norm",
+            self.fold.index + 1,
+            epoch + 1,
+            self.exp.train.optimizer.lr
+        );
+        Ok(())
     }
 
     fn progress_bar(&self, batches: usize, epoch: usize) -> ProgressBar {
