@@ -145,7 +145,7 @@ fn fusion_spec(
         config: FusionConfig {
             method,
             head,
-            proj_dim: 2,           // rsa_cfn, hybrid_fusion: seed 128
+            proj_dim: 3,           // rsa_cfn, hybrid_fusion: seed 128
             mixer_dim: 5,          // seed 256
             mixer_audio_tokens: 4, // seed 299
             ..Default::default()

@@ -20,7 +20,7 @@ same layout.
 
 Widths. The feature widths are reduced so that the fixtures stay small (the seeds' are too big
 for a fixture): seed 000's 1024-d audio / 768-d text become 6 / 4, rsa_cfn's projection 128
-becomes 2 (the outer product 129 x 129 becomes 3 x 3), mlp_mixer's 256 text tokens + 299 audio
+becomes 3 (the outer product 129 x 129 becomes 4 x 4), mlp_mixer's 256 text tokens + 299 audio
 frames become 3 + 4 and its width 256 becomes 5; seed 004's 768-d text / 512-d audio become
 5 / 4. The hidden widths that emo-run fixes to the seed's values are kept: residual blocks 512,
 rsa's SelfAttention 256, rsa_cfn's SelfAttention 96 and hidden 1024, the mixer head's 512.
@@ -56,7 +56,9 @@ RES_HIDDEN = 512
 RSA_ATTN = 256
 CFN_ATTN = 96
 CFN_HIDDEN = 1024
-CFN_PROJ = 2  # seed: 128
+# seed: 128. Not 2: LayerNorm over 2 features keeps only the sign of their difference, which
+# would hide rsa_cfn's SelfAttention (a query/key swap changed the logits by 4e-7 at 2).
+CFN_PROJ = 3
 MIXER_DIM = 5  # seed: 256
 MIXER_TEXT_TOKENS = 3  # seed: 256
 MIXER_AUDIO_TOKENS = 4  # seed: 299
