@@ -176,6 +176,7 @@ fn load_head(name: &str, spec: &FusionSpec, device: &Device) -> Fusion {
     eval_mode(fusion)
 }
 
+/// Logits on the fixture's inputs: the pooled vectors, or mlp_mixer's token sequences.
 fn head_logits(
     fusion: &Fusion,
     expected: &BTreeMap<String, TensorData>,
@@ -213,11 +214,7 @@ fn check_head(name: &str, spec: FusionSpec) -> Measured {
         ),
         ..Default::default()
     };
-    let labels = Tensor::from_data(expected["labels"].clone(), &device);
-    let loss = CrossEntropyLossConfig::new()
-        .init(&device)
-        .forward(logits, labels);
-    let grads = GradientsParams::from_grads(loss.backward(), &fusion);
+    let grads = cross_entropy_gradients(&fusion, logits, &expected["labels"], &device);
     measured.gradients = compare_gradients(name, &fusion, &grads, &expected);
     if let Some(attention) = expected.get("attention") {
         measured.attention = Some(compare_attention(
@@ -229,6 +226,20 @@ fn check_head(name: &str, spec: FusionSpec) -> Measured {
         measured.logits, measured.gradients, measured.attention
     );
     measured
+}
+
+/// Gradients of the mean cross-entropy (`nn.functional.cross_entropy` in the reference).
+fn cross_entropy_gradients(
+    fusion: &Fusion,
+    logits: Tensor<2>,
+    labels: &TensorData,
+    device: &Device,
+) -> GradientsParams {
+    let labels = Tensor::from_data(labels.clone(), device);
+    let loss = CrossEntropyLossConfig::new()
+        .init(device)
+        .forward(logits, labels);
+    GradientsParams::from_grads(loss.backward(), fusion)
 }
 
 /// Every parameter's gradient against `grad.<key>`; every `grad.*` entry must be a parameter.
@@ -434,7 +445,8 @@ struct OptimizerSettings {
     eps: f64,
     accumulate: usize,
     clip_norm: f32,
-    steps: usize,
+    /// One entry per step (the gradients' scale, used by the fixture script only).
+    grad_scales: Vec<f64>,
 }
 
 /// The model the fixture's parameter names come from: a log-mel encoder with one conv layer
@@ -545,7 +557,7 @@ fn check_optimizer(kind: OptimizerKind, name: &str) -> f32 {
     };
     let lr = learning_rates(&cfg, &model).unwrap();
     let mut stepper = Stepper::new(build_optimizer(&cfg), lr, step_settings);
-    for step in 0..settings.steps {
+    for step in 0..settings.grad_scales.len() {
         for batch in 0..settings.accumulate {
             let loss = linear_loss(&model, &batch_gradients(&expected, step, batch, &device));
             model = stepper.backward(model, loss);
