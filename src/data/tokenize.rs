@@ -275,7 +275,10 @@ mod tests {
     #[test]
     fn same_texts_give_the_same_tokenizer_json_across_processes() {
         let digests: Vec<String> = (0..2).map(|_| digest_from_child_process()).collect();
-        assert_eq!(digests[0], digests[1], "tokenizer.json differs between processes");
+        assert_eq!(
+            digests[0], digests[1],
+            "tokenizer.json differs between processes"
+        );
     }
 
     fn digest_from_child_process() -> String {
@@ -309,7 +312,11 @@ mod tests {
             assert_eq!(tok.token_to_id(special), Some(id), "{special}");
         }
         let size = tok.get_vocab_size(true);
-        assert!(size <= cfg.vocab, "{size} pieces, at most {} asked", cfg.vocab);
+        assert!(
+            size <= cfg.vocab,
+            "{size} pieces, at most {} asked",
+            cfg.vocab
+        );
         assert!(size > 60, "merges were learned: {size} pieces");
     }
 

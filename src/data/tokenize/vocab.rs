@@ -83,7 +83,10 @@ fn add_alphabet<'a>(words: impl Iterator<Item = &'a String>, pieces: &mut Pieces
 
 /// `left` followed by `right` without its `##`: "가" + "##나" = "가나", "##가" + "##나" = "##가나".
 fn join_pieces(left: &str, right: &str) -> String {
-    format!("{left}{}", right.strip_prefix(CONTINUATION).unwrap_or(right))
+    format!(
+        "{left}{}",
+        right.strip_prefix(CONTINUATION).unwrap_or(right)
+    )
 }
 
 /// The vocabulary so far: piece texts by id, and ids by text.
