@@ -30,9 +30,10 @@ pub struct Encoded {
 
 /// Train a BERT-style WordPiece tokenizer on `texts` with fixed-length padding and truncation.
 ///
-/// A pure function of `texts` and `cfg`: the vocabulary comes from [`vocab::learn_vocabulary`]
-/// rather than the `tokenizers` crate's `WordPieceTrainer`, which breaks ties between equally
-/// frequent pieces in hash-map order, i.e. differently in every process (see `vocab`).
+/// A pure function of its arguments, so a rerun gets a byte-identical `tokenizer.json`: the
+/// vocabulary comes from `vocab::learn_vocabulary`, not the `tokenizers` crate's
+/// `WordPieceTrainer`, which breaks ties between equally frequent pieces in hash-map order,
+/// i.e. differently in every process (see `vocab`).
 pub fn train_wordpiece<'a>(
     texts: impl Iterator<Item = &'a str>,
     cfg: &TokenizerConfig,
@@ -261,8 +262,8 @@ mod tests {
     const DIGEST_CHILD: &str = "EMO_RUN_TOKENIZER_DIGEST_CHILD";
     const DIGEST_LINE: &str = "tokenizer-json-blake3=";
 
-    /// Not a check of its own: the child half of the cross-process test, which prints the digest
-    /// of the tie corpus's tokenizer.json files when `DIGEST_CHILD` is set and does nothing otherwise.
+    /// Not a check of its own: the child half of the cross-process test. Prints the digest of
+    /// the tie corpus's tokenizer.json files when `DIGEST_CHILD` is set, does nothing otherwise.
     #[test]
     fn tokenizer_json_digest_for_parent_process() {
         if std::env::var_os(DIGEST_CHILD).is_some() {
