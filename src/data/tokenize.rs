@@ -1,19 +1,22 @@
 //! WordPiece tokenizer trained on a fold's training transcripts (no pretrained vocabulary is
 //! available offline), saved as a Hugging Face `tokenizer.json` so the run can be reloaded.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use tokenizers::models::TrainerWrapper;
-use tokenizers::models::wordpiece::{WordPiece, WordPieceTrainerBuilder};
+use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::{
-    AddedToken, PaddingDirection, PaddingParams, PaddingStrategy, Tokenizer, TruncationDirection,
+    AddedToken, Normalizer, OffsetReferential, OffsetType, PaddingDirection, PaddingParams,
+    PaddingStrategy, PreTokenizedString, PreTokenizer, Tokenizer, TruncationDirection,
     TruncationParams, TruncationStrategy,
 };
 
 use crate::config::TokenizerConfig;
+
+mod vocab;
 
 const SPECIAL: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 pub const PAD_ID: u32 = 0;
@@ -26,32 +29,33 @@ pub struct Encoded {
 }
 
 /// Train a BERT-style WordPiece tokenizer on `texts` with fixed-length padding and truncation.
+///
+/// A pure function of its arguments, so a rerun gets a byte-identical `tokenizer.json`: the
+/// vocabulary comes from `vocab::learn_vocabulary`, not the `tokenizers` crate's
+/// `WordPieceTrainer`, which breaks ties between equally frequent pieces in hash-map order,
+/// i.e. differently in every process (see `vocab`).
 pub fn train_wordpiece<'a>(
-    texts: impl Iterator<Item = &'a str> + Send,
+    texts: impl Iterator<Item = &'a str>,
     cfg: &TokenizerConfig,
     max_len: usize,
 ) -> anyhow::Result<Tokenizer> {
-    let special: Vec<AddedToken> = SPECIAL.iter().map(|t| AddedToken::from(*t, true)).collect();
-    let mut trainer: TrainerWrapper = WordPieceTrainerBuilder::new()
-        .vocab_size(cfg.vocab)
-        .min_frequency(cfg.min_frequency)
-        .special_tokens(special)
-        .show_progress(false)
-        .build()
-        .into();
-    let model = WordPiece::builder()
-        .unk_token("[UNK]".into())
-        .build()
-        .map_err(|e| anyhow::anyhow!("building WordPiece: {e}"))?;
-    let mut tokenizer = Tokenizer::new(model);
+    let mut tokenizer = Tokenizer::new(wordpiece_with_vocab(Default::default())?);
     // strip_accents = false: NFD would split Hangul syllables into jamo.
     tokenizer.with_normalizer(Some(BertNormalizer::new(true, true, Some(false), true)));
     tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
-    tokenizer
-        .train(&mut trainer, texts)
-        .map_err(|e| anyhow::anyhow!("training the WordPiece tokenizer: {e}"))?;
-    let canonical = canonical_ids(&tokenizer)?;
-    tokenizer.with_model(canonical);
+    let word_counts = count_words(&tokenizer, texts)?;
+    let pieces = vocab::learn_vocabulary(
+        &word_counts,
+        &vocab::VocabTarget {
+            special: &SPECIAL,
+            size: cfg.vocab,
+            min_frequency: cfg.min_frequency,
+        },
+    );
+    tokenizer.with_model(canonical_ids(pieces)?);
+    // As `Tokenizer::train` does: special tokens in a text are matched whole, never split.
+    let special: Vec<AddedToken> = SPECIAL.iter().map(|t| AddedToken::from(*t, true)).collect();
+    tokenizer.add_special_tokens(&special);
     let id = |t: &str| {
         tokenizer
             .token_to_id(t)
@@ -81,24 +85,60 @@ pub fn train_wordpiece<'a>(
     Ok(tokenizer)
 }
 
-/// The trainer assigns ids in hash-map order, which changes from process to process; renumber
-/// the learned pieces (special tokens first, then by text) so that the same training split
-/// always gives the same ids, and a resumed run the same model.
-fn canonical_ids(tokenizer: &Tokenizer) -> anyhow::Result<WordPiece> {
-    let mut tokens: Vec<String> = tokenizer.get_vocab(false).into_keys().collect();
-    tokens.sort_by(|a, b| {
-        let rank = |t: &str| {
-            SPECIAL
-                .iter()
-                .position(|s| *s == t)
-                .unwrap_or(SPECIAL.len())
-        };
-        rank(a).cmp(&rank(b)).then_with(|| a.cmp(b))
-    });
-    let vocab: ahash::AHashMap<String, u32> = tokens.into_iter().zip(0u32..).collect();
+/// How often each word occurs in `texts`, the words cut by `tokenizer`'s own normalizer and
+/// pre-tokenizer so that they are exactly those the encoder will look up (the same steps
+/// `Tokenizer::train` feeds its trainer with).
+fn count_words<'a>(
+    tokenizer: &Tokenizer,
+    texts: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut counts = BTreeMap::new();
+    for text in texts {
+        for word in pre_tokenized_words(tokenizer, text)? {
+            *counts.entry(word).or_default() += 1;
+        }
+    }
+    Ok(counts)
+}
+
+fn pre_tokenized_words(tokenizer: &Tokenizer, text: &str) -> anyhow::Result<Vec<String>> {
+    let mut words = PreTokenizedString::from(text);
+    if let Some(normalizer) = tokenizer.get_normalizer() {
+        words
+            .normalize(|n| normalizer.normalize(n))
+            .map_err(|e| anyhow::anyhow!("normalizing {text:?}: {e}"))?;
+    }
+    if let Some(pre_tokenizer) = tokenizer.get_pre_tokenizer() {
+        pre_tokenizer
+            .pre_tokenize(&mut words)
+            .map_err(|e| anyhow::anyhow!("pre-tokenizing {text:?}: {e}"))?;
+    }
+    Ok(words
+        .get_splits(OffsetReferential::Original, OffsetType::Byte)
+        .into_iter()
+        .map(|(word, _, _)| word.to_owned())
+        .collect())
+}
+
+/// Number the learned pieces special tokens first, then by text, so that the ids depend on
+/// the vocabulary alone (not on the order the pieces were learned in), and a resumed run gets
+/// the same model.
+fn canonical_ids(mut pieces: Vec<String>) -> anyhow::Result<WordPiece> {
+    let rank = |t: &str| {
+        SPECIAL
+            .iter()
+            .position(|s| *s == t)
+            .unwrap_or(SPECIAL.len())
+    };
+    pieces.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    wordpiece_with_vocab(pieces.into_iter().zip(0u32..).collect())
+}
+
+fn wordpiece_with_vocab(vocab: ahash::AHashMap<String, u32>) -> anyhow::Result<WordPiece> {
     WordPiece::builder()
         .vocab(vocab)
         .unk_token("[UNK]".into())
+        .continuing_subword_prefix(vocab::CONTINUATION.into())
         .build()
         .map_err(|e| anyhow::anyhow!("building WordPiece: {e}"))
 }
@@ -161,5 +201,134 @@ mod tests {
         let long = encode(&tok, &"좋아요 ".repeat(50)).unwrap();
         assert_eq!(long.ids.len(), 8);
         assert_eq!(long.ids[7], tok.token_to_id("[SEP]").unwrap());
+    }
+
+    /// A few hundred short sentences from eight syllables: many subwords occur equally often, so
+    /// every tie between merges and at the vocabulary cut is exercised.
+    fn hangul_tie_corpus() -> Vec<String> {
+        use rand::seq::IndexedRandom;
+        use rand::{Rng, SeedableRng};
+        const SYLLABLES: [&str; 8] = ["가", "나", "다", "라", "마", "바", "사", "아"];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        (0..300)
+            .map(|_| {
+                let words: Vec<String> = (0..rng.random_range(2..=5))
+                    .map(|_| {
+                        (0..rng.random_range(1..=4))
+                            .map(|_| *SYLLABLES.choose(&mut rng).expect("syllable"))
+                            .collect()
+                    })
+                    .collect();
+                words.join(" ")
+            })
+            .collect()
+    }
+
+    /// Small enough that the cut at `vocab` falls among equally frequent pieces.
+    fn tie_config() -> TokenizerConfig {
+        TokenizerConfig {
+            vocab: 120,
+            min_frequency: 2,
+            ..Default::default()
+        }
+    }
+
+    /// blake3 of the tokenizer.json of the tie corpus, for several vocabulary sizes: each cut
+    /// lands among other equally frequent pieces, so a tie broken by chance shows up for sure.
+    fn tie_corpus_digest() -> String {
+        let texts = hangul_tie_corpus();
+        let mut hasher = blake3::Hasher::new();
+        for vocab in (80..=400).step_by(20) {
+            let cfg = TokenizerConfig {
+                vocab,
+                min_frequency: 1,
+                ..Default::default()
+            };
+            let tok = train_wordpiece(texts.iter().map(String::as_str), &cfg, 16).unwrap();
+            hasher.update(tok.to_string(true).unwrap().as_bytes());
+        }
+        hasher.finalize().to_hex().to_string()
+    }
+
+    #[test]
+    fn same_texts_give_the_same_tokenizer_json_within_a_process() {
+        let first = tie_corpus_digest();
+        for _ in 0..3 {
+            assert_eq!(first, tie_corpus_digest(), "tokenizer.json changed");
+        }
+    }
+
+    /// Set in the child processes of `same_texts_give_the_same_tokenizer_json_across_processes`.
+    const DIGEST_CHILD: &str = "EMO_RUN_TOKENIZER_DIGEST_CHILD";
+    const DIGEST_LINE: &str = "tokenizer-json-blake3=";
+
+    /// Not a check of its own: the child half of the cross-process test. Prints the digest of
+    /// the tie corpus's tokenizer.json files when `DIGEST_CHILD` is set, does nothing otherwise.
+    #[test]
+    fn tokenizer_json_digest_for_parent_process() {
+        if std::env::var_os(DIGEST_CHILD).is_some() {
+            println!("{DIGEST_LINE}{}", tie_corpus_digest());
+        }
+    }
+
+    /// Hash maps are seeded per process (ahash's runtime RNG), so only separate processes show
+    /// an order dependence for sure: train in two fresh copies of this test binary and compare.
+    #[test]
+    fn same_texts_give_the_same_tokenizer_json_across_processes() {
+        let digests: Vec<String> = (0..2).map(|_| digest_from_child_process()).collect();
+        assert_eq!(
+            digests[0], digests[1],
+            "tokenizer.json differs between processes"
+        );
+    }
+
+    fn digest_from_child_process() -> String {
+        let module = module_path!()
+            .split_once("::")
+            .expect("crate::module path")
+            .1;
+        let test = format!("{module}::tokenizer_json_digest_for_parent_process");
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &test, "--nocapture", "--test-threads=1"])
+            .env(DIGEST_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}");
+        // libtest prints the test's name on the same line, before the digest.
+        let digest = stdout
+            .split_once(DIGEST_LINE)
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        digest
+            .unwrap_or_else(|| panic!("no digest in the child's output: {stdout}"))
+            .to_string()
+    }
+
+    #[test]
+    fn vocabulary_has_special_tokens_first_and_stays_within_its_size() {
+        let texts = hangul_tie_corpus();
+        let cfg = tie_config();
+        let tok = train_wordpiece(texts.iter().map(String::as_str), &cfg, 16).unwrap();
+        for (id, special) in (0u32..).zip(SPECIAL) {
+            assert_eq!(tok.token_to_id(special), Some(id), "{special}");
+        }
+        let size = tok.get_vocab_size(true);
+        assert!(
+            size <= cfg.vocab,
+            "{size} pieces, at most {} asked",
+            cfg.vocab
+        );
+        assert!(size > 60, "merges were learned: {size} pieces");
+    }
+
+    #[test]
+    fn hangul_text_encodes_without_unknown_tokens() {
+        let texts = hangul_tie_corpus();
+        let tok = train_wordpiece(texts.iter().map(String::as_str), &tie_config(), 16).unwrap();
+        let unk = tok.token_to_id("[UNK]").unwrap();
+        for text in texts.iter().take(50) {
+            let enc = encode(&tok, text).unwrap();
+            assert!(!enc.ids.contains(&unk), "{text:?} -> {:?}", enc.ids);
+        }
     }
 }
