@@ -343,5 +343,19 @@ fn reruns_from_scratch_train_identical_tokenizers_and_predict_the_same() {
             predictions(&first).equals_missing(&predictions(&again)),
             "the {rerun} run predicts differently"
         );
+        assert!(
+            std::fs::read(first.join("predictions.parquet")).unwrap()
+                == std::fs::read(again.join("predictions.parquet")).unwrap(),
+            "predictions.parquet is byte-identical in the {rerun} run"
+        );
+        let metrics_without_time = |dir: &Path| {
+            read_parquet(&dir.join("metrics.parquet"))
+                .drop("wall_s")
+                .unwrap()
+        };
+        assert!(
+            metrics_without_time(&first).equals_missing(&metrics_without_time(&again)),
+            "metrics.parquet equals the first run's but for wall_s in the {rerun} run"
+        );
     }
 }
