@@ -4,7 +4,7 @@
 Dev-only: the Rust tests read the committed output; nothing runs this script at build or test
 time. Run it from the repository root with any Python 3 that has numpy:
 
-    /work/venv-torch/bin/python scripts/dev/make_cmu_pickle_fixture.py
+    python scripts/dev/make_cmu_pickle_fixture.py
 
 Layout (seed-002-003 spec §A.2): {emotion: {split: {covarep [N,74], facet [N,35],
 glove [N,20,300], label [N,2]}}}, every key a byte string, every array a numpy float32 array.
