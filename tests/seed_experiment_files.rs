@@ -7,7 +7,7 @@
 //!   row, resolves to `experiments/kemdy20/rsa_cfn.toml`, and on a machine without the corpus
 //!   and the checkpoints stops before writing anything, saying what is missing and where to get it.
 //! * `inspect --json` reports each fusion head's exact parameter count, computed here from the
-//!   layer lists of spec A.4/A.5 (seed 000) and B.5 (seed 004).
+//!   layer lists of docs/methods/seed-000-rsa-cfn.md (encoders, heads) and docs/methods/seed-004-etri.md (models).
 //!
 //! Cost: `inspect` builds the encoders' skeletons, and counting their trainable parameters makes
 //! burn initialise them (burn 0.22 has no public lazy `require_grad` query). The biggest file,
@@ -37,7 +37,7 @@ const fn layer_norm(n: usize) -> usize {
     2 * n
 }
 
-/// `SelfAttention(1, h)` of seed 000 (spec A.5): two `Lin(1, h)` and a `Lin(1, 1)`.
+/// `SelfAttention(1, h)` of seed 000 (docs/methods/seed-000-rsa-cfn.md#heads): two `Lin(1, h)` and a `Lin(1, 1)`.
 const fn scalar_attention(h: usize) -> usize {
     2 * linear(1, h) + linear(1, 1)
 }
@@ -183,7 +183,7 @@ fn kemdy20_residual_heads_and_the_mixer() {
         "rsa",
         RESIDUAL + scalar_attention(256),
     );
-    // 256 text tokens then 299 audio frames, projected to 256 (spec A.5).
+    // 256 text tokens then 299 audio frames, projected to 256 (docs/methods/seed-000-rsa-cfn.md#heads).
     let tokens = 256 + 299;
     let mixer = linear(A0, 256)
         + linear(T0, 256)
@@ -194,7 +194,10 @@ fn kemdy20_residual_heads_and_the_mixer() {
         + linear(256, 512)
         + linear(512, C);
     assert_fusion(&format!("{dir}/mlp_mixer.toml"), "mlp_mixer", mixer);
-    assert_eq!(mixer, 1_344_207, "spec A.5: 1.34 M");
+    assert_eq!(
+        mixer, 1_344_207,
+        "docs/methods/seed-000-rsa-cfn.md#heads: 1.34 M"
+    );
 }
 
 /// The ~330 M heads in one test, so that their processes (1.5 GB each) never overlap.
@@ -204,7 +207,7 @@ fn kemdy20_rsa_cfn_and_hybrid_fusion() {
     let ins = inspect("experiments/kemdy20/rsa_cfn.toml", true);
     assert_eq!(ins["fusion"], "rsa_cfn");
     assert_eq!(module(&ins, "fusion"), (RSA_CFN, RSA_CFN));
-    // freeze_feature_encoder: only wav2vec2's CNN is frozen (spec A.4).
+    // freeze_feature_encoder: only wav2vec2's CNN is frozen (docs/methods/seed-000-rsa-cfn.md#encoders).
     let (total, trainable) = module(&ins, "encoders.audio");
     assert_eq!(total - trainable, LV60_CNN);
     assert_eq!(LV60_CNN, 4_210_176);

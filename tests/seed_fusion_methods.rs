@@ -28,7 +28,7 @@ const fn layer_norm(n: usize) -> usize {
 }
 
 /// The fusion head's parameters at the tiny dims (A = T = 16, D = 32, C = 7), from the layer
-/// lists of spec A.5 / B.5.
+/// lists of docs/METHODS.md (seed heads).
 fn expected_fusion_params(method: &str) -> usize {
     let (a, t, d, c) = (16, 16, 32, 7);
     let scalar_attention = |h: usize| 2 * linear(1, h) + linear(1, 1);

@@ -83,7 +83,8 @@ def fixture():
     happy_train[b"facet"][0, 0] = np.nan
     happy_train[b"glove"][0, 19, 299] = np.nan
     sad_test = split(1, positive=False, offset=5)
-    # A fork that reads the original by position implies its key order angry, sad, neutral, happy: sad before happy.
+    # A fork that reads the original by position implies its key order angry, sad, neutral,
+    # happy: sad before happy.
     return {
         b"sad": {b"train": split(0, False, 0), b"valid": split(0, False, 0), b"test": sad_test},
         b"happy": {b"train": happy_train, b"valid": split(0, True, 0), b"test": split(0, True, 0)},
