@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of emo-run (burn flex and tch) against PyTorch, in one run.
 
-  /work/venv-torch/bin/python bench/run.py                      # everything, 3 rounds
-  /work/venv-torch/bin/python bench/run.py --workloads rsa_cfn,bert_forward --rounds 5
+  python bench/run.py                                          # everything, 3 rounds
+  python bench/run.py --workloads rsa_cfn,bert_forward --rounds 5
+
+`python` is whichever interpreter has torch and transformers (a virtual environment's, or
+`$PYTHON`); the PyTorch reference runs under the same interpreter (`sys.executable`).
 
 Builds `benches/compare.rs` for flex and for tch (dev profile: dependencies at opt-level 3,
 emo-run at 1), then runs every workload once per round in each implementation, one process per

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch half of the side-by-side benchmark (issue 6; forward rows: issue 4).
 
-Implements the workloads of `benches/compare.rs` to the same spec and prints one JSON line with
+Implements the workloads of `benches/compare.rs` to the same definitions and prints one JSON line with
 the same fields. One workload per process, so that the peak RSS (ru_maxrss) is that workload's.
 
   python bench/torch_reference.py --workload rsa_cfn --threads 2
 
-* rsa_cfn, mlp_mixer: one training step of the head exactly as spec A.5 (seed 000), on cached
+* rsa_cfn, mlp_mixer: one training step of the head exactly as docs/methods/seed-000-rsa-cfn.md#heads (seed 000), on cached
   features held as host arrays; each step gathers its batch on the host, moves it to a tensor,
   runs forward, cross-entropy, backward and AdamW (lr 1e-5, weight decay 0.01).
 * bert_*, w2v2_*: transformers' BertModel(BertConfig()) and Wav2Vec2Model(Wav2Vec2Config())
@@ -35,7 +35,7 @@ from torch.nn import functional as F
 AUDIO_DIM, TEXT_DIM, TEXT_TOKENS, CLASSES = 1024, 768, 256, 7
 
 
-# ---------------------------------------------------------------- spec A.5 heads
+# ---------------------------------------------------------------- seed 000 heads (docs/methods/seed-000-rsa-cfn.md#heads)
 
 
 class ScalarSelfAttention(nn.Module):
@@ -100,7 +100,7 @@ class MlpMixer(nn.Module):
 
     def forward(self, t, a):
         ha = self.audio_proj(a)[:, : self.audio_tokens]
-        if ha.shape[1] < self.audio_tokens:  # pad to the actual batch (spec A.5's bug fixed)
+        if ha.shape[1] < self.audio_tokens:  # pad to the actual batch (seed 000's bug fixed: it pads for a fixed batch of 6)
             ha = F.pad(ha, (0, 0, 0, self.audio_tokens - ha.shape[1]))
         x = torch.cat([self.text_proj(t), ha], 1)
         y = self.token(self.norm(x).transpose(1, 2)).transpose(1, 2)

@@ -6,7 +6,7 @@
 //! `cargo bench --profile dev --bench compare -- --workload rsa_cfn --device flex`
 //!
 //! Workloads (sizes are flags; defaults are the ones `bench/run.py` uses):
-//! * `rsa_cfn`, `mlp_mixer`: a training step of the head on cached features (spec A.5), through
+//! * `rsa_cfn`, `mlp_mixer`: a training step of the head on cached features (docs/methods/seed-000-rsa-cfn.md#heads), through
 //!   the real path: `FoldInputs::batch` from `CachedFeature`s, `EmotionModel::forward`,
 //!   cross-entropy, `Stepper` (AdamW).
 //! * `bert_train`, `w2v2_train`: forward + backward of a BERT-base / wav2vec2-base encoder with
@@ -43,7 +43,7 @@ struct Args {
     /// flex | tch
     #[arg(long, default_value = "flex")]
     device: String,
-    /// Batch size; 0 = the workload's default (rsa_cfn 4, mlp_mixer 6: seed 000, spec A.5; bert 4, w2v2 2).
+    /// Batch size; 0 = the workload's default (rsa_cfn 4, mlp_mixer 6: seed 000, docs/methods/seed-000-rsa-cfn.md#heads; bert 4, w2v2 2).
     #[arg(long, default_value_t = 0)]
     batch: usize,
     /// Timed steps, after `warmup` untimed ones.
@@ -138,7 +138,7 @@ fn batch_or(args: &Args, default: usize) -> usize {
     if args.batch == 0 { default } else { args.batch }
 }
 
-/// Spec A.5 widths: wav2vec2-large (1024) audio, BERT-base (768) text, 256 text tokens.
+/// Seed 000's widths (docs/methods/seed-000-rsa-cfn.md#encoders): wav2vec2-large (1024) audio, BERT-base (768) text, 256 text tokens.
 const AUDIO_DIM: usize = 1024;
 const TEXT_DIM: usize = 768;
 const TEXT_TOKENS: usize = 256;

@@ -3,8 +3,11 @@
 //! which hold only config.json.
 //!
 //! * Every `experiments/**/*.toml` validates (one `validate` process for all of them).
+//! * `experiments/rsa_cfn_label_transform.toml`, the command the README gives for seed 000's best
+//!   row, resolves to `experiments/kemdy20/rsa_cfn.toml`, and on a machine without the corpus
+//!   and the checkpoints stops before writing anything, saying what is missing and where to get it.
 //! * `inspect --json` reports each fusion head's exact parameter count, computed here from the
-//!   layer lists of spec A.4/A.5 (seed 000) and B.5 (seed 004).
+//!   layer lists of docs/methods/seed-000-rsa-cfn.md (encoders, heads) and docs/methods/seed-004-etri.md (models).
 //!
 //! Cost: `inspect` builds the encoders' skeletons, and counting their trainable parameters makes
 //! burn initialise them (burn 0.22 has no public lazy `require_grad` query). The biggest file,
@@ -34,10 +37,13 @@ const fn layer_norm(n: usize) -> usize {
     2 * n
 }
 
-/// `SelfAttention(1, h)` of seed 000 (spec A.5): two `Lin(1, h)` and a `Lin(1, 1)`.
+/// `SelfAttention(1, h)` of seed 000 (docs/methods/seed-000-rsa-cfn.md#heads): two `Lin(1, h)` and a `Lin(1, 1)`.
 const fn scalar_attention(h: usize) -> usize {
     2 * linear(1, h) + linear(1, 1)
 }
+
+/// The file researchers are told to run for seed 000's best row.
+const MISSION: &str = "experiments/rsa_cfn_label_transform.toml";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -74,6 +80,10 @@ fn every_experiment_file_validates() {
     // base + 12 rows; shared base, 3 task fragments, 2 corpus bases, 12 scripts x 2 corpora.
     assert_eq!(count("kemdy20"), 13);
     assert_eq!(count("etri"), 1 + 3 + 2 + 24);
+    assert!(
+        files.contains(&repo().join(MISSION)),
+        "{MISSION} is missing"
+    );
     let out = run(emo_run().arg("validate").args(&files));
     assert!(
         out.status.success(),
@@ -173,7 +183,7 @@ fn kemdy20_residual_heads_and_the_mixer() {
         "rsa",
         RESIDUAL + scalar_attention(256),
     );
-    // 256 text tokens then 299 audio frames, projected to 256 (spec A.5).
+    // 256 text tokens then 299 audio frames, projected to 256 (docs/methods/seed-000-rsa-cfn.md#heads).
     let tokens = 256 + 299;
     let mixer = linear(A0, 256)
         + linear(T0, 256)
@@ -184,20 +194,24 @@ fn kemdy20_residual_heads_and_the_mixer() {
         + linear(256, 512)
         + linear(512, C);
     assert_fusion(&format!("{dir}/mlp_mixer.toml"), "mlp_mixer", mixer);
-    assert_eq!(mixer, 1_344_207, "spec A.5: 1.34 M");
+    assert_eq!(
+        mixer, 1_344_207,
+        "docs/methods/seed-000-rsa-cfn.md#heads: 1.34 M"
+    );
 }
 
-/// The two ~330 M heads in one test, so that their processes (1.5 GB each) never overlap.
+/// The ~330 M heads in one test, so that their processes (1.5 GB each) never overlap.
 #[test]
 fn kemdy20_rsa_cfn_and_hybrid_fusion() {
     assert_eq!(RSA_CFN, 328_300_813);
     let ins = inspect("experiments/kemdy20/rsa_cfn.toml", true);
     assert_eq!(ins["fusion"], "rsa_cfn");
     assert_eq!(module(&ins, "fusion"), (RSA_CFN, RSA_CFN));
-    // freeze_feature_encoder: only wav2vec2's CNN is frozen (spec A.4).
+    // freeze_feature_encoder: only wav2vec2's CNN is frozen (docs/methods/seed-000-rsa-cfn.md#encoders).
     let (total, trainable) = module(&ins, "encoders.audio");
     assert_eq!(total - trainable, LV60_CNN);
     assert_eq!(LV60_CNN, 4_210_176);
+    assert_fusion(MISSION, "rsa_cfn", RSA_CFN);
 
     let hybrid = EARLY + LATE + RESIDUAL + RSA_CFN + layer_norm(C);
     assert_eq!(hybrid, 333_394_245);
@@ -353,4 +367,79 @@ fn seed_switches_refuse_what_they_cannot_honour() {
         ],
         &["key `encoders.text.mask_swap`", "bert"],
     );
+}
+
+/// `validate`'s resolved config of `file`, without the lines that name the file itself.
+fn resolved(file: &str) -> String {
+    let out = run(emo_run().args(["validate", file]));
+    assert!(out.status.success(), "validate {file} failed");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("name =") && !l.starts_with("extends ="))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn mission_file_is_the_rsa_cfn_row() {
+    assert_eq!(
+        resolved(MISSION),
+        resolved("experiments/kemdy20/rsa_cfn.toml")
+    );
+    // `inspect` of it runs in kemdy20_rsa_cfn_and_hybrid_fusion, after the other big heads.
+}
+
+/// Without the licensed corpus and the downloaded checkpoints (this repository ships only each
+/// model folder's config.json), the mission command fails at once: every missing input in one
+/// message, with the key, the folder, what it lacks and how to obtain it, and no run directory.
+#[test]
+fn mission_file_without_corpus_or_checkpoints_stops_before_any_work() {
+    let corpus = repo().join("data/KEMDy20_v1_1");
+    let text = repo().join("models/klue-roberta-base");
+    let audio = repo().join("models/wav2vec2-large-960h-lv60-self");
+    let weights = |dir: &Path| {
+        ["model.safetensors", "pytorch_model.bin"]
+            .iter()
+            .any(|w| dir.join(w).exists())
+    };
+    if corpus.exists() || weights(&text) || weights(&audio) {
+        eprintln!("skipped: this checkout has the corpus or a checkpoint, so the run would start");
+        return;
+    }
+    let runs = tempfile::tempdir().unwrap();
+    let out = run(emo_run()
+        .arg(MISSION)
+        .arg("--runs-dir")
+        .arg(runs.path())
+        .arg("--quiet"));
+    assert!(!out.status.success());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error exit, not a panic or a signal"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    for piece in [
+        "3 inputs are missing",
+        // the corpus: key, folder, what is missing, where it comes from, the offline fallback
+        "dataset.root: ",
+        "data/KEMDy20_v1_1",
+        "no such path",
+        "licensed by ETRI",
+        "docs/DATASETS.md",
+        "[dataset.synthetic]",
+        // the checkpoints: key, folder, the missing files, the download command
+        "encoders.text.path: models/klue-roberta-base holds only config.json",
+        "tokenizer.json and the weights (model.safetensors or pytorch_model.bin)",
+        "huggingface-cli download klue/roberta-base --local-dir models/klue-roberta-base",
+        "encoders.audio.path: models/wav2vec2-large-960h-lv60-self holds only config.json",
+        "huggingface-cli download facebook/wav2vec2-large-960h-lv60-self \
+         --local-dir models/wav2vec2-large-960h-lv60-self",
+    ] {
+        assert!(err.contains(piece), "the message lacks {piece:?}:\n{err}");
+    }
+    let written: Vec<_> = std::fs::read_dir(runs.path()).unwrap().collect();
+    assert!(written.is_empty(), "the failed start wrote {written:?}");
 }

@@ -4,9 +4,9 @@
 Dev-only: the Rust tests read the committed output; nothing runs this script at build or test
 time. Run it from the repository root with any Python 3 that has numpy:
 
-    /work/venv-torch/bin/python scripts/dev/make_cmu_pickle_fixture.py
+    python scripts/dev/make_cmu_pickle_fixture.py
 
-Layout (seed-002-003 spec §A.2): {emotion: {split: {covarep [N,74], facet [N,35],
+Layout (docs/methods/seed-002-lmf.md): {emotion: {split: {covarep [N,74], facet [N,35],
 glove [N,20,300], label [N,2]}}}, every key a byte string, every array a numpy float32 array.
 The real dimensions are kept; only the utterance count is tiny. One GloVe utterance alone is
 20*300*4 = 24,000 bytes, so the fixture holds two utterances (happy/train: label column 1,
@@ -83,7 +83,8 @@ def fixture():
     happy_train[b"facet"][0, 0] = np.nan
     happy_train[b"glove"][0, 19, 299] = np.nan
     sad_test = split(1, positive=False, offset=5)
-    # The spec infers the original's key order as angry, sad, neutral, happy: sad before happy.
+    # A fork that reads the original by position implies its key order angry, sad, neutral,
+    # happy: sad before happy.
     return {
         b"sad": {b"train": split(0, False, 0), b"valid": split(0, False, 0), b"test": sad_test},
         b"happy": {b"train": happy_train, b"valid": split(0, True, 0), b"test": split(0, True, 0)},

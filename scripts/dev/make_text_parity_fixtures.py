@@ -11,7 +11,8 @@ ids and masks the Python tokenizer gives, and every hidden state and the pooler 
 model in eval mode. `tests/hf_text_parity.rs` compares emo-run's burn encoders with these
 numbers, so neither CI nor `cargo test` needs Python.
 
-With `--minilm DIR` (default /work/models/all-MiniLM-L6-v2 when it exists) it also writes
+With `--minilm DIR` (default: $EMO_MINILM_DIR, else target/models/all-MiniLM-L6-v2, where
+scripts/fetch_minilm.sh puts it; skipped when that is not a folder) it also writes
 `tests/fixtures/hf/minilm_reference.json` from the real sentence-transformers model, which
 `tests/minilm_reference.rs` checks when that model folder is available.
 
@@ -24,6 +25,7 @@ import argparse
 import collections
 import json
 import math
+import os
 import pathlib
 import re
 import shutil
@@ -352,7 +354,11 @@ def write_minilm(model_dir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minilm", default="/work/models/all-MiniLM-L6-v2")
+    # Same lookup as tests/minilm_reference.rs, so one download serves both.
+    parser.add_argument(
+        "--minilm",
+        default=os.environ.get("EMO_MINILM_DIR", str(ROOT / "target/models/all-MiniLM-L6-v2")),
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     for name in TOKENIZERS:

@@ -60,7 +60,7 @@ pub struct TextEncoderConfig {
     /// the pretrained kinds; set: replaces every dropout probability of the encoder.
     pub dropout: Option<f64>,
     pub pooling: Pooling,
-    /// Seed 004's argument-order bug (spec B.4, `bert_mask_swap`): the scripts call
+    /// Seed 004's argument-order bug (docs/methods/seed-004-etri.md#input-pipeline, `bert_mask_swap`): the scripts call
     /// `forward(input_ids, token_type_ids, mask)` on `forward(input_ids, attention_mask,
     /// token_type_ids)`, so BERT gets an all-zero attention mask (a uniform -10000 shift, i.e.
     /// every position, `[PAD]` included, is attended) and the padding mask as token types (type 1
@@ -224,7 +224,7 @@ pub enum Pooling {
     /// The last real (unpadded) position.
     Last,
     /// The last position of the PADDED batch, whatever each row's length (seed 004's quirk,
-    /// spec B.5: `F[:, -1]` of a dynamically padded batch, so every clip but the longest gets a
+    /// docs/methods/seed-004-etri.md#models: `F[:, -1]` of a dynamically padded batch, so every clip but the longest gets a
     /// padding frame). Depends on the batch, so a frozen (cached) encoder cannot use it.
     LastPadded,
     /// The model's own pooler (BERT and ALBERT: tanh(Linear(h[CLS])) of the last layer).

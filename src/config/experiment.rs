@@ -225,13 +225,13 @@ pub struct FusionConfig {
     pub method: FusionMethod,
     /// Which head early_fusion, late_fusion, text_only and audio_only end in: `mlp` (this
     /// crate's two-layer MLP, sized by `hidden` and `dropout`), `seed000` (seed 000's heads,
-    /// spec A.4/A.5) or `linear` (text_only and audio_only: seed 004's `Drop -> Linear`, spec
-    /// B.5). The other methods have one head each and ignore this key.
+    /// docs/methods/seed-000-rsa-cfn.md, encoders and heads) or `linear` (text_only and audio_only: seed 004's `Drop -> Linear`,
+    /// docs/methods/seed-004-etri.md#models). The other methods have one head each and ignore this key.
     pub head: FusionHead,
     /// Width of the hidden layer of the MLP heads of early_fusion, late_fusion, text_only and
-    /// audio_only (`head = "mlp"`). The seed heads (stack .. mlp_mixer) use their spec's widths.
+    /// audio_only (`head = "mlp"`). The seed heads (stack .. mlp_mixer) use their seed's widths.
     pub hidden: usize,
-    /// Dropout of those MLP heads; the seed heads use their spec's rates.
+    /// Dropout of those MLP heads; the seed heads use their seed's rates.
     pub dropout: f64,
     /// early_fusion: order of the concatenation (`audio_text` is seed 000's order).
     pub order: ConcatOrder,
@@ -242,8 +242,8 @@ pub struct FusionConfig {
     /// rsa: keep a running mean of the [D, D] feature-attention map over the samples of every
     /// evaluation pass (training passes are not counted), readable through
     /// `Rsa::attention_mean`. Seed 000 saves that mean (`attn_weights.npy`) but keeps every
-    /// per-sample map first (tens of GB of host RAM, spec A.5); the running mean gives the same
-    /// array in 4·D² bytes. `false` skips the bookkeeping.
+    /// per-sample map first (tens of GB of host RAM; docs/methods/seed-000-rsa-cfn.md#heads);
+    /// the running mean gives the same array in 4·D² bytes. `false` skips the bookkeeping.
     pub rsa_attention_mean: bool,
     /// mlp_mixer: width both token sequences are projected to (seed 000: 256).
     pub mixer_dim: usize,
@@ -251,10 +251,10 @@ pub struct FusionConfig {
     /// audio is zero-padded AFTER the projection, as the seed does; longer audio is truncated.
     /// The text contributes `encoders.text.max_len` tokens.
     pub mixer_audio_tokens: usize,
-    /// mlp_mixer quirk (seed 000, spec A.8 #10): the seed builds the audio padding for a
-    /// hard-coded batch of 6 rows, so a batch of any other size whose audio is all shorter than
+    /// mlp_mixer quirk (seed 000, docs/methods/seed-000-rsa-cfn.md, quirk 10): the seed builds
+    /// the audio padding for a hard-coded batch of 6 rows, so a batch of any other size whose audio is all shorter than
     /// `mixer_audio_tokens` fails. `6` reproduces that failure (an error naming the quirk);
-    /// unset (the default, as the spec advises) pads to the actual batch. Only the failure
+    /// unset (the default, what the seed meant) pads to the actual batch. Only the failure
     /// differs: whenever the seed runs, both give the same numbers.
     pub mixer_pad_batch: Option<usize>,
 }
@@ -335,13 +335,13 @@ pub enum FusionHead {
     /// `Linear(in, hidden) -> ReLU -> Dropout -> Linear(hidden, classes)`; late_fusion has one
     /// per modality and averages their logits.
     Mlp,
-    /// Seed 000's single-Linear heads (spec A.4/A.5). early_fusion: `Lin(D, C)(LN_D(cat))`.
+    /// Seed 000's single-Linear heads (docs/methods/seed-000-rsa-cfn.md, encoders and heads). early_fusion: `Lin(D, C)(LN_D(cat))`.
     /// late_fusion: `Lin(A, C)(a)` and `Lin(T, C)(t)`, both rows layer-normed by ONE shared
     /// `LN_C`, then averaged. text_only: `Lin(T, C)(LN_T(t))`. audio_only:
     /// `Drop(0.1) -> Lin(A, A) -> tanh -> Drop(0.1) -> Lin(A, C)` (Wav2Vec2ForSpeechClassification).
     Seed000,
     /// text_only and audio_only only: `Lin(in, C)(Drop(fusion.dropout)(x))`, seed 004's
-    /// `text_*` and `speech_*` heads (spec B.5). Seed 004's two-modality heads are the methods
+    /// `text_*` and `speech_*` heads (docs/methods/seed-004-etri.md#models). Seed 004's two-modality heads are the methods
     /// `concat` and `element_wise_add`.
     Linear,
 }
@@ -507,7 +507,7 @@ pub struct TrainConfig {
     /// Floating-point precision of training. Only `f32` runs: burn 0.22 has no autocast or
     /// loss scaling, so `bf16`/`f16` are refused with an explanation (docs/METHODS.md).
     pub precision: Precision,
-    /// Seed 000's quirk (spec A.6/A.8 #7): the evaluation loaders use `drop_last`, so the last
+    /// Seed 000's quirk (docs/methods/seed-000-rsa-cfn.md, quirk 7): the evaluation loaders use `drop_last`, so the last
     /// partial batch of the valid and test splits is never scored (nor predicted).
     pub eval_drop_last: bool,
 }

@@ -1,4 +1,4 @@
-//! LMF's IEMOCAP feature pickle, `iemocap.pkl` (seed-002-003 spec §A.2): one independent
+//! LMF's IEMOCAP feature pickle, `iemocap.pkl` (docs/methods/seed-002-lmf.md): one independent
 //! binary sub-dataset per emotion, `{emotion: {train|valid|test: {covarep [N,74], facet [N,35],
 //! glove [N,20,300], label [N,2]}}}`, written by Python 2 (every key a byte string) with numpy
 //! arrays as values. The features are already per utterance (time-averaged audio and video,
@@ -6,7 +6,7 @@
 //!
 //! As LMF's loader does, NaNs in covarep and facet become 0 and GloVe is left as it is (the
 //! summary counts the NaNs it keeps). The label is the argmax of the 2-column one-hot row;
-//! which column means "is this emotion" is not recorded anywhere (§A.2), and the binary metrics
+//! which column means "is this emotion" is not recorded anywhere (docs/methods/seed-002-lmf.md), and the binary metrics
 //! do not depend on it. A malformed pickle is a fatal error: the file is one precomputed
 //! table, there are no rows to drop one by one.
 
@@ -148,7 +148,7 @@ fn lookup<'a>(value: &'a Value, key: &str) -> Result<&'a Value, String> {
         .ok_or_else(|| format!("no {key:?} key (keys: {keys:?})"))
 }
 
-/// One split's four arrays, checked against the dimensions of §A.2, cut into utterances.
+/// One split's four arrays, checked against the dimensions of docs/methods/seed-002-lmf.md, cut into utterances.
 fn read_split(table: &Value) -> Result<(Vec<CmuUtterance>, SplitSummary), String> {
     let array = |key: &str, dims: &[usize]| -> Result<NdArray, String> {
         let array = decode_ndarray(lookup(table, key)?).map_err(|e| format!("{key}: {e}"))?;

@@ -170,6 +170,55 @@ pub fn layout_problem(ds: &DatasetConfig) -> Option<String> {
     (!ok).then(|| format!("{} does not hold {expected}", root.display()))
 }
 
+/// Before a run: the corpus problem as a message that says which key, which folder, what is
+/// missing in it, and where the corpus comes from, or `None` when the layout's entry point is
+/// there. Where to obtain each corpus is documented once, in docs/DATASETS.md; the message
+/// names the corpus and its distributor and points there.
+pub fn missing_corpus(ds: &DatasetConfig) -> Option<String> {
+    let problem = layout_problem(ds)?;
+    let root = &ds.root;
+    let what = if !root.exists() {
+        "there is no such path".to_string()
+    } else {
+        match ds.kind {
+            DatasetKind::Kemdy20 | DatasetKind::Kemdy19 => {
+                "the folder has no annotation/ subfolder".to_string()
+            }
+            DatasetKind::Iemocap => "the folder has no Session1..Session5".to_string(),
+            DatasetKind::Mosei => format!("{}/meta.pkl is missing", super::mosei::RAW_DIR),
+            DatasetKind::Manifest | DatasetKind::IemocapCmuPickle => "it is not a file".to_string(),
+        }
+    };
+    let source = match ds.kind {
+        DatasetKind::Kemdy20 => {
+            "KEMDy20 is licensed by ETRI: request it on ETRI's data-sharing site \
+             (nanum.etri.re.kr, KEMDy20) and unpack it there"
+        }
+        DatasetKind::Kemdy19 => {
+            "KEMDy19 is licensed by ETRI: request it on ETRI's data-sharing site \
+             (nanum.etri.re.kr, KEMDy19) and unpack it there"
+        }
+        DatasetKind::Iemocap => {
+            "IEMOCAP is licensed by USC's SAIL lab: request IEMOCAP_full_release with its \
+             release form and point dataset.root at it"
+        }
+        DatasetKind::Mosei => {
+            "CMU-MOSEI comes from CMU's MultiComp lab; seed 001's preprocessing turns it into \
+             this layout"
+        }
+        DatasetKind::IemocapCmuPickle => {
+            "LMF's iemocap.pkl is the IEMOCAP feature pickle that LMF's authors distribute; \
+             IEMOCAP's own licence applies"
+        }
+        DatasetKind::Manifest => "a manifest lists your own clips and transcripts",
+    };
+    Some(format!(
+        "dataset.root: {problem}: {what}. {source}; docs/DATASETS.md says how to obtain it \
+         (\"Obtaining the corpora\"). To try the pipeline without it, add [dataset.synthetic] \
+         to generate a corpus of the KEMDy20 layout"
+    ))
+}
+
 /// Generate the synthetic corpus unless a complete one with the same settings is there.
 fn ensure_synthetic(root: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
     match super::synth::existing_config(root)? {

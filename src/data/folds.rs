@@ -476,7 +476,7 @@ mod tests {
 
     #[test]
     fn contiguous_blocks_match_seed_004_sizes() {
-        // KEMDy20: 13,462 rows give test sizes 2692, 2692, 2693, 2692, 2693 (seed 004 §B.3).
+        // KEMDy20: 13,462 rows give test sizes 2692, 2692, 2693, 2692, 2693 (seed 004: docs/methods/seed-004-etri.md#data).
         let sizes = |n: usize| -> Vec<usize> {
             let pool: Vec<usize> = (0..n).collect();
             contiguous_blocks(&pool, 5).iter().map(Vec::len).collect()

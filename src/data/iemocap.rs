@@ -1,5 +1,5 @@
 //! IEMOCAP as released (`IEMOCAP_full_release/`, Busso et al. 2008), the raw corpus that seed 001
-//! (spec §4.2) preprocesses:
+//! (docs/DATASETS.md, IEMOCAP) preprocesses:
 //!
 //! * `SessionN/dialog/EmoEvaluation/<dialog>.txt`: one block per utterance, a header line
 //!   `[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]` (times, id, the
@@ -10,7 +10,7 @@
 //! * `SessionN/dialog/transcriptions/<dialog>.txt`: `Ses01F_impro01_F000 [006.2901-008.2357]:
 //!   Excuse me.`, plus lines that are not annotated utterances (`M: ...`, `..._MXX0`), skipped.
 //!
-//! The seed's committed split lists (§4.4, `IEMOCAP_SPLIT/`) are read by [`iemocap_split_files`].
+//! The seed's committed split lists (docs/DATASETS.md, IEMOCAP; `IEMOCAP_SPLIT/`) are read by [`iemocap_split_files`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -58,7 +58,7 @@ pub enum ClassMapPreset {
     /// The standard 4-class IEMOCAP set: neutral, happy (happy and excited merged), angry, sad.
     #[default]
     FourClass,
-    /// Seed 001's 6 classes (spec §4.2): angry, excited, frustrated, happy, neutral, sad;
+    /// Seed 001's 6 classes (docs/DATASETS.md, IEMOCAP): angry, excited, frustrated, happy, neutral, sad;
     /// excited is kept apart from happy.
     SixClass,
     /// Keep every corpus label under its name (neutral, happy, excited, angry, sad, frustrated,
@@ -141,7 +141,7 @@ pub struct IemocapOptions {
     /// Read only the improvised dialogs (`*_impro*`), as some works do; scripted dialogs are
     /// skipped, not listed as dropped.
     pub improvised_only: bool,
-    /// Seed 001's text quirk (spec §4.2): take the transcript after the line's last `:` instead
+    /// Seed 001's text quirk (docs/DATASETS.md, IEMOCAP): take the transcript after the line's last `:` instead
     /// of after the `[start-end]:` stamp, which cuts sentences that contain a colon.
     pub text_after_last_colon: bool,
 }

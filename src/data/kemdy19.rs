@@ -1,4 +1,4 @@
-//! KEMDy19 on disk (seed spec §B.3 and §C): `annotation/SessionNN_F_res.csv` and
+//! KEMDy19 on disk (docs/DATASETS.md, KEMDy19; docs/methods/seed-004-etri.md#data): `annotation/SessionNN_F_res.csv` and
 //! `SessionNN_M_res.csv`, two header rows and 43 columns (9 Segment ID, 10 Emotion, 11 Valence,
 //! 12 Arousal of the "Total Evaluation", 13–42 ten evaluators × (Emotion, Valence, Arousal)),
 //! and `wav/SessionNN/<SegID minus its last 5 chars>/<SegID>.wav` + `.txt`, the transcript in

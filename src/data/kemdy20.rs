@@ -1,4 +1,4 @@
-//! KEMDy20 on disk (seed spec §C): `annotation/SessNN_eval.csv` with two header rows and 37
+//! KEMDy20 on disk (docs/DATASETS.md, KEMDy20): `annotation/SessNN_eval.csv` with two header rows and 37
 //! columns (3 Segment ID, 4 Emotion, 5 Valence, 6 Arousal, 7–36 ten evaluators × 3), and
 //! `wav/SessionNN/<SegID>.wav` + `.txt`, the transcript in CP949 (the corpus was made on Korean
 //! Windows). The same code reads the real corpus and the synthetic one.

@@ -1,4 +1,4 @@
-//! CMU-MOSEI as seed 001 reorganised it (spec §4.1, §4.3), under the seed's `--datapath`:
+//! CMU-MOSEI as seed 001 reorganised it (docs/DATASETS.md, CMU-MOSEI), under the seed's `--datapath`:
 //!
 //! * `MOSEI_RAW_PROCESSED/meta.pkl`: a Python pickle `{clip_id: {'text': str, 'label': [6]}}`,
 //!   the labels being the MTurk annotations summed per clip in the order anger, disgust, fear,
@@ -6,7 +6,7 @@
 //! * `MOSEI_RAW_PROCESSED/<video>_<clip>/audio.wav` (16 kHz, cut from `Audio/WAV_16000`) and
 //!   `image_{i}.jpg` frames; [`RawUtterance`] has no frames field, so frames are not read here.
 //! * `MOSEI_SPLIT/{train,valid,test}_split.txt`: the video-disjoint standard folds restricted to
-//!   clips with raw data (§4.4), read by [`mosei_splits`].
+//!   clips with raw data (docs/DATASETS.md, CMU-MOSEI), read by [`mosei_splits`].
 //!
 //! The task is multi-label: `emotions` holds every emotion whose summed annotation exceeds the
 //! threshold, and clips with none are kept (with empty `emotions`) as the seed does.

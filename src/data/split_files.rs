@@ -1,4 +1,4 @@
-//! Committed split lists (seed 001 §4.4): a folder of `<split>_split.txt` files, one utterance id
+//! Committed split lists (seed 001's; docs/DATASETS.md, IEMOCAP and CMU-MOSEI): a folder of `<split>_split.txt` files, one utterance id
 //! per line (`IEMOCAP_SPLIT/`, `MOSEI_SPLIT/`, or the repository copy under `data split/`). The
 //! `files` fold protocol reads them through the corpus loaders' wrappers.
 

@@ -86,6 +86,24 @@ pub fn hash_file(path: &Path) -> anyhow::Result<blake3::Hash> {
 /// weights unless `init = "random"`, and a text encoder's tokenizer.json). `validate` and
 /// `inspect` need only config.json, so these are checked here instead.
 pub fn check_run_files(exp: &crate::config::Experiment) -> anyhow::Result<()> {
+    ensure_none_missing(run_file_problems(exp))
+}
+
+/// One error listing every problem, one per line, or `Ok` when there is none.
+pub fn ensure_none_missing(problems: Vec<String>) -> anyhow::Result<()> {
+    match problems.len() {
+        0 => Ok(()),
+        1 => anyhow::bail!("{} (nothing was written)", problems[0]),
+        n => anyhow::bail!(
+            "{n} inputs are missing (nothing was written):\n- {}",
+            problems.join("\n- ")
+        ),
+    }
+}
+
+/// What [`check_run_files`] reports: one message per model folder that lacks a file the run
+/// reads, naming the key, the folder, the missing files and how to download them.
+pub fn run_file_problems(exp: &crate::config::Experiment) -> Vec<String> {
     use crate::config::EncoderInit;
     let method = exp.fusion.method;
     let text = &exp.encoders.text;
@@ -94,16 +112,15 @@ pub fn check_run_files(exp: &crate::config::Experiment) -> anyhow::Result<()> {
     if method.uses_text()
         && let Some(dir) = text.path.as_deref().filter(|_| text.kind.is_pretrained())
     {
+        let mut missing = Vec::new();
         if !dir.join("tokenizer.json").is_file() {
-            problems.push(format!(
-                "encoders.text.path: {} has no tokenizer.json; the pretrained text encoders \
-                 tokenize with the folder's own tokenizer",
-                dir.display()
-            ));
+            // The pretrained text encoders tokenize with the folder's own tokenizer.
+            missing.push("tokenizer.json".to_string());
         }
         if text.init == EncoderInit::Pretrained && weights_file(dir).is_err() {
-            problems.push(missing_weights("encoders.text.path", dir));
+            missing.push(weights_wanted());
         }
+        problems.extend(missing_in_folder("encoders.text.path", dir, &missing));
     }
     let audio = &exp.encoders.audio;
     if method.uses_audio()
@@ -111,19 +128,75 @@ pub fn check_run_files(exp: &crate::config::Experiment) -> anyhow::Result<()> {
         && let Some(dir) = audio.path.as_deref()
         && weights_file(dir).is_err()
     {
-        problems.push(missing_weights("encoders.audio.path", dir));
+        problems.extend(missing_in_folder(
+            "encoders.audio.path",
+            dir,
+            &[weights_wanted()],
+        ));
     }
-    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
-    Ok(())
+    problems
 }
 
-fn missing_weights(key: &str, dir: &Path) -> String {
-    format!(
-        "{key}: {} has neither {}; download the model's weights into it, or set init = \
-         \"random\" to train from scratch",
-        dir.display(),
-        WEIGHT_FILES.join(" nor ")
-    )
+fn weights_wanted() -> String {
+    format!("the weights ({})", WEIGHT_FILES.join(" or "))
+}
+
+/// `key: <dir> lacks ...; download ...`, or `None` when nothing is missing. The Hugging Face
+/// id comes from the folder's config.json (`_name_or_path`, which the committed config.json
+/// files of models/ carry and `save_pretrained` writes); without it the message points at
+/// models/README.md, which lists the id of every folder.
+fn missing_in_folder(key: &str, dir: &Path, missing: &[String]) -> Option<String> {
+    if missing.is_empty() {
+        return None;
+    }
+    let state = if !dir.exists() {
+        "does not exist".to_string()
+    } else if dir.join("config.json").is_file() && folder_holds_only_config(dir) {
+        format!("holds only config.json; it lacks {}", missing.join(" and "))
+    } else {
+        format!("lacks {}", missing.join(" and "))
+    };
+    let download = match hub_id(dir) {
+        Some(id) => format!(
+            "it mirrors the Hugging Face model {id}: `huggingface-cli download {id} \
+             --local-dir {}` fetches the full folder (models/README.md)",
+            dir.display()
+        ),
+        None => "download the full Hugging Face model folder into it (models/README.md lists \
+                 which model each folder of models/ mirrors)"
+            .to_string(),
+    };
+    let random = if missing.iter().any(|m| m.starts_with("the weights")) {
+        let table = key.trim_end_matches(".path");
+        format!(", or set {table}.init = \"random\" to train without the weights")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{key}: {} {state}; {download}{random}",
+        dir.display()
+    ))
+}
+
+fn folder_holds_only_config(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .all(|e| e.file_name() == "config.json")
+    })
+}
+
+/// `_name_or_path` of `<dir>/config.json` when it is a Hub id (`owner/name` or `name`), not a
+/// local path.
+fn hub_id(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let id = json.get("_name_or_path")?.as_str()?;
+    let is_hub_id = !id.is_empty()
+        && !id.starts_with(['/', '.', '~'])
+        && id.split('/').count() <= 2
+        && !id.contains('\\');
+    is_hub_id.then(|| id.to_string())
 }
 
 /// Resolve a Hugging Face `hidden_states` index: `0..=layers`, or negative from the end.

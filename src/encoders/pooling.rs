@@ -18,7 +18,7 @@ pub fn pool(hidden: Tensor<3>, lengths: &[usize], pooling: Pooling) -> Tensor<2>
     let [batch, time, dim] = hidden.dims();
     match pooling {
         Pooling::Cls | Pooling::First => hidden.narrow(1, 0, 1).reshape([batch, dim]),
-        // Seed 004 (spec B.5): `F[:, -1]`, the batch's last frame for every row.
+        // Seed 004 (docs/methods/seed-004-etri.md#models): `F[:, -1]`, the batch's last frame for every row.
         Pooling::LastPadded => hidden.narrow(1, time - 1, 1).reshape([batch, dim]),
         Pooling::Last => {
             let rows: Vec<Tensor<2>> = lengths

@@ -214,7 +214,7 @@ impl TextEncoder {
 }
 
 /// Hugging Face's inputs: the attention mask is 1 on the first `lengths[row]` positions.
-/// `mask_swap` (seed 004, spec B.4): BERT got the all-zero token types as its attention mask,
+/// `mask_swap` (seed 004, docs/methods/seed-004-etri.md#input-pipeline): BERT got the all-zero token types as its attention mask,
 /// which adds the same -10000 to every score and so masks nothing (here: all ones), and the
 /// padding mask as token types.
 fn hf_input(ids: Tensor<2, Int>, lengths: &[usize], mask_swap: bool) -> TextInput {

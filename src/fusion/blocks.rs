@@ -1,13 +1,13 @@
-//! Building blocks shared by seed 000's fusion heads (spec A.5): the normed `[audio, text]`
+//! Building blocks shared by seed 000's fusion heads (docs/methods/seed-000-rsa-cfn.md#heads): the normed `[audio, text]`
 //! concatenation, the two residual ReLU blocks, and the test for "is dropout active".
 
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
-/// Dropout of the residual blocks and of rsa_cfn's classifier (`Drop(0.3)` in spec A.5).
+/// Dropout of the residual blocks and of rsa_cfn's classifier (`Drop(0.3)` in docs/methods/seed-000-rsa-cfn.md#heads).
 pub const RESIDUAL_DROPOUT: f64 = 0.3;
 
-/// `LN_D(cat[a, t])`: seed 000 concatenates audio FIRST (spec A.5: the diagrams draw text first,
+/// `LN_D(cat[a, t])`: seed 000 concatenates audio FIRST (docs/methods/seed-000-rsa-cfn.md#heads: the diagrams draw text first,
 /// the attention plot shows audio in dims 0..1023). LayerNorm eps 1e-5, affine (burn's default).
 #[derive(Module, Debug)]
 pub struct NormedConcat {
@@ -26,7 +26,7 @@ impl NormedConcat {
     }
 }
 
-/// `res_block` and `res_block2` of seed 000 (spec A.5):
+/// `res_block` and `res_block2` of seed 000 (docs/methods/seed-000-rsa-cfn.md#heads):
 /// `r1 = Drop(ReLU(Lin(d, h)(x)))`, `r2 = Drop(ReLU(Lin(d + h, d)(cat[x, r1])))`.
 /// The caller adds the skip connection, because rsa adds a different tensor than it feeds in.
 #[derive(Module, Debug)]
@@ -90,7 +90,7 @@ pub mod test_support {
     use crate::config::{FusionConfig, FusionMethod};
     use burn::prelude::*;
 
-    /// Seed 000's widths (spec A.4): wav2vec2-large 1024, RoBERTa-base 768, 7 classes.
+    /// Seed 000's widths (docs/methods/seed-000-rsa-cfn.md#encoders): wav2vec2-large 1024, RoBERTa-base 768, 7 classes.
     pub const SEED000_AUDIO: usize = 1024;
     pub const SEED000_TEXT: usize = 768;
     pub const CLASSES: usize = 7;

@@ -1,8 +1,8 @@
-//! `concat` (seed 004, `multimodal_classification_concat.py`, spec B.5): one Linear on the
+//! `concat` (seed 004, `multimodal_classification_concat.py`, docs/methods/seed-004-etri.md#models): one Linear on the
 //! dropped-out `[text, audio]`.
 //!
 //! ```text
-//! e = cat[Drop(0.1)(t), Drop(0.1)(a)]      TEXT first (`cat[pooled, wav]`, spec D)
+//! e = cat[Drop(0.1)(t), Drop(0.1)(a)]      TEXT first (`cat[pooled, wav]`, docs/methods/seed-004-etri.md#models)
 //! logits = Lin(T + A, C)(e)
 //! ```
 //!
@@ -17,7 +17,7 @@ use burn::prelude::*;
 
 use super::FusionSpec;
 
-/// The seed's dropout on both inputs (spec B.5).
+/// The seed's dropout on both inputs (docs/methods/seed-004-etri.md#models).
 pub const ETRI_DROPOUT: f64 = 0.1;
 
 #[derive(Module, Debug)]

@@ -3,7 +3,7 @@
 //!
 //! Two heads, chosen by `fusion.head`:
 //! * `mlp` (the default): this crate's two-layer MLP (`fusion.hidden`, `fusion.dropout`).
-//! * `seed000`: seed 000's `early_fusion` (spec A.5, `base_norm` + `base_classifier`):
+//! * `seed000`: seed 000's `early_fusion` (docs/methods/seed-000-rsa-cfn.md#heads, `base_norm` + `base_classifier`):
 //!   `logits = Lin(D, C)(LN_D(cat[a, t]))`, a single Linear on the layer-normed concatenation.
 
 use burn::nn::{Linear, LinearConfig};

@@ -1,4 +1,4 @@
-//! `element_wise_add` (seed 004, `multimodal_classification_element_wise_add.py`, spec B.5):
+//! `element_wise_add` (seed 004, `multimodal_classification_element_wise_add.py`, docs/methods/seed-004-etri.md#models):
 //! the audio vector projected to the text width and added to the text vector.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! `hybrid_fusion` (seed 000's "Cross-Modality", the table's "Hybrid (③+④+⑦+⑩)", spec A.5): an
+//! `hybrid_fusion` (seed 000's "Cross-Modality", the table's "Hybrid (③+④+⑦+⑩)", docs/methods/seed-000-rsa-cfn.md#heads): an
 //! end-to-end soft-voting ensemble of four heads, each with its OWN parameters, trained by one
 //! loss on the averaged logits.
 //!

@@ -3,7 +3,7 @@
 //!
 //! Two heads, chosen by `fusion.head`:
 //! * `mlp` (the default): one two-layer MLP per modality, logits averaged.
-//! * `seed000`: seed 000's `late_fusion` (spec A.5, `wave_classifier`, `text_classifier`,
+//! * `seed000`: seed 000's `late_fusion` (docs/methods/seed-000-rsa-cfn.md#heads, `wave_classifier`, `text_classifier`,
 //!   `lf_norm`): `s = stack[Lin(A, C)(a), Lin(T, C)(t)]`, `logits = mean(LN_C(s), dim=1)` with ONE
 //!   LayerNorm shared by both rows (the diagram draws two) and no LayerNorm on the inputs.
 
@@ -59,7 +59,7 @@ impl SeedLateFusion {
 }
 
 /// `mean(LN(s), dim=1)` of `s [B, K, C]`: one LayerNorm over each row of logits, then the mean
-/// over the K rows. Used by the seed late fusion and by hybrid_fusion's vote (spec A.5).
+/// over the K rows. Used by the seed late fusion and by hybrid_fusion's vote (docs/methods/seed-000-rsa-cfn.md#heads).
 pub fn mean_of_normed_rows(norm: &LayerNorm, stacked: Tensor<3>) -> Tensor<2> {
     let [batch, _, classes] = stacked.dims();
     norm.forward(stacked).mean_dim(1).reshape([batch, classes])

@@ -1,4 +1,4 @@
-//! `mlp_mixer` (seed 000's `MultiModalMixer`, spec A.5): token-level fusion. Unlike every other
+//! `mlp_mixer` (seed 000's `MultiModalMixer`, docs/methods/seed-000-rsa-cfn.md#heads): token-level fusion. Unlike every other
 //! method it consumes the encoders' SEQUENCES, so the token count is part of the architecture
 //! (the token-mixing Linear is `N x N`).
 //!
@@ -21,9 +21,9 @@ use burn::prelude::*;
 
 use super::FusionSpec;
 
-/// Dropout everywhere in the mixer and its head (`dropout=0.1`, spec A.5).
+/// Dropout everywhere in the mixer and its head (`dropout=0.1`, docs/methods/seed-000-rsa-cfn.md#heads).
 pub const MIXER_DROPOUT: f64 = 0.1;
-/// Hidden width of the classification head (`output_dim=512`, spec A.5).
+/// Hidden width of the classification head (`output_dim=512`, docs/methods/seed-000-rsa-cfn.md#heads).
 pub const MIXER_HEAD_HIDDEN: usize = 512;
 
 #[derive(Module, Debug)]
@@ -74,7 +74,7 @@ impl MlpMixer {
         assert_eq!(
             rows, batch,
             "fusion.mixer_pad_batch = {rows}: the seed pads with a {rows}-row tensor, which \
-             cannot be concatenated to a batch of {batch} (spec A.8 #10)"
+             cannot be concatenated to a batch of {batch} (docs/methods/seed-000-rsa-cfn.md, quirk 10)"
         );
         let zeros = Tensor::zeros([batch, self.audio_tokens - time, dim], &audio.device());
         Tensor::cat(vec![audio, zeros], 1)
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn parameter_count_at_seed_000_dims() {
-        // 256 text tokens (spec: text_tokens in test_support) + 299 audio tokens = 555.
+        // 256 text tokens (text_tokens in test_support) + 299 audio tokens = 555.
         let spec = spec(FusionMethod::MlpMixer, SEED000_AUDIO, SEED000_TEXT);
         assert_eq!(spec.text_tokens + spec.config.mixer_audio_tokens, 555);
         let head = MlpMixer::new(&spec, &Device::default());
@@ -220,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "spec A.8 #10")]
+    #[should_panic(expected = "docs/methods/seed-000-rsa-cfn.md, quirk 10")]
     fn pad_batch_quirk_fails_like_the_seed_on_other_batch_sizes() {
         let device = Device::default();
         let mixer = small_mixer(Some(6), &device);

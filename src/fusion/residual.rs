@@ -1,4 +1,4 @@
-//! `residual` (seed 000, spec A.5): two residual ReLU blocks on the normed concatenation, a skip
+//! `residual` (seed 000, docs/methods/seed-000-rsa-cfn.md#heads): two residual ReLU blocks on the normed concatenation, a skip
 //! connection around them, one Linear to the classes.
 //!
 //! ```text
@@ -14,7 +14,7 @@ use burn::prelude::*;
 use super::FusionSpec;
 use super::blocks::{NormedConcat, ResidualBlocks};
 
-/// Width of `res_block` in residual and rsa (spec A.5).
+/// Width of `res_block` in residual and rsa (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const RESIDUAL_HIDDEN: usize = 512;
 
 #[derive(Module, Debug)]

@@ -1,4 +1,4 @@
-//! `rsa`, Residual Self-Attention (seed 000, spec A.5): `residual` whose blocks read a
+//! `rsa`, Residual Self-Attention (seed 000, docs/methods/seed-000-rsa-cfn.md#heads): `residual` whose blocks read a
 //! self-attention over the scalar features of the normed concatenation.
 //!
 //! ```text
@@ -22,7 +22,7 @@ use super::blocks::{NormedConcat, ResidualBlocks};
 use super::residual::RESIDUAL_HIDDEN;
 use super::scalar_attention::ScalarSelfAttention;
 
-/// Hidden width of rsa's SelfAttention over the concatenation (spec A.5).
+/// Hidden width of rsa's SelfAttention over the concatenation (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const RSA_ATTENTION_HIDDEN: usize = 256;
 
 #[derive(Module, Debug)]

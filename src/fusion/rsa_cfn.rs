@@ -1,4 +1,4 @@
-//! `rsa_cfn`, Residual Self-Attention Cross Fusion Network (seed 000's headline head, spec A.5).
+//! `rsa_cfn`, Residual Self-Attention Cross Fusion Network (seed 000's headline head, docs/methods/seed-000-rsa-cfn.md#heads).
 //!
 //! ```text
 //! pa = Lin(A, p)(a);  pt = Lin(T, p)(t)                      p = fusion.proj_dim (128); no activation
@@ -21,9 +21,9 @@ use super::FusionSpec;
 use super::blocks::{RESIDUAL_DROPOUT, ResidualBlocks};
 use super::scalar_attention::ScalarSelfAttention;
 
-/// Hidden width of each modality's SelfAttention (spec A.5).
+/// Hidden width of each modality's SelfAttention (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const CFN_ATTENTION_HIDDEN: usize = 96;
-/// Width of rsa_cfn's residual block and of its classifier's hidden layer (spec A.5).
+/// Width of rsa_cfn's residual block and of its classifier's hidden layer (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const CFN_HIDDEN: usize = 1024;
 
 #[derive(Module, Debug)]

@@ -1,4 +1,4 @@
-//! `SelfAttention(input_size=1, hidden=h)` of seed 000 (`src/layer.py`, spec A.5): self-attention
+//! `SelfAttention(input_size=1, hidden=h)` of seed 000 (`src/layer.py`, docs/methods/seed-000-rsa-cfn.md#heads): self-attention
 //! over the SCALAR FEATURES of a vector. Every feature of `v [B, D]` is a token of width 1, so the
 //! attention map is `[B, D, D]` and grows with the square of the vector width.
 //!

@@ -2,10 +2,10 @@
 //!
 //! Heads, chosen by `fusion.head`:
 //! * `mlp` (the default): this crate's two-layer MLP, the same for both modalities.
-//! * `seed000`: seed 000's uni-modal heads (spec A.4). Text (`xlm_RoBertaBase`):
+//! * `seed000`: seed 000's uni-modal heads (docs/methods/seed-000-rsa-cfn.md#encoders). Text (`xlm_RoBertaBase`):
 //!   `Lin(T, C)(LN_T(t))`. Audio (`Wav2Vec2ForSpeechClassification`):
 //!   `Drop(0.1) -> Lin(A, A) -> tanh -> Drop(0.1) -> Lin(A, C)`.
-//! * `linear`: seed 004's `text_*` and `speech_*` heads (spec B.5): `Lin(in, C)(Drop(p)(x))`
+//! * `linear`: seed 004's `text_*` and `speech_*` heads (docs/methods/seed-004-etri.md#models): `Lin(in, C)(Drop(p)(x))`
 //!   with `p = fusion.dropout` (the seed: 0.1).
 
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Tanh};
@@ -14,7 +14,7 @@ use burn::prelude::*;
 use super::FusionSpec;
 use super::mlp::MlpHead;
 
-/// Dropout of seed 000's wav classification head (`final_dropout` 0.1, spec A.4).
+/// Dropout of seed 000's wav classification head (`final_dropout` 0.1, docs/methods/seed-000-rsa-cfn.md#encoders).
 pub const SEED_AUDIO_HEAD_DROPOUT: f64 = 0.1;
 
 /// `fusion.head = "mlp"`.

@@ -1,4 +1,4 @@
-//! `stack` (seed 000, spec A.5): multi-sample dropout. The diagram's "5 Dense" is ONE shared
+//! `stack` (seed 000, docs/methods/seed-000-rsa-cfn.md#heads): multi-sample dropout. The diagram's "5 Dense" is ONE shared
 //! Linear applied to five independent dropout(0.5) samples of the normed concatenation; the five
 //! logits are averaged. In evaluation dropout is the identity, so one pass gives the same result
 //! at a fifth of the cost.
@@ -13,9 +13,9 @@ use burn::prelude::*;
 use super::FusionSpec;
 use super::blocks::{NormedConcat, dropout_active};
 
-/// Dropout samples averaged per training step (spec A.5).
+/// Dropout samples averaged per training step (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const STACK_SAMPLES: usize = 5;
-/// Dropout probability of each sample (spec A.5).
+/// Dropout probability of each sample (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const STACK_DROPOUT: f64 = 0.5;
 
 #[derive(Module, Debug)]

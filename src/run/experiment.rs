@@ -120,16 +120,15 @@ fn frozen_features(
 /// What a run reads but `validate` and `inspect` do not need: the corpus at `dataset.root`
 /// and the encoders' weights and tokenizers. Checked before the run directory is made, so a
 /// machine without them gets an error naming the key and the path, and nothing is written.
+/// Every missing input is reported at once, with how to obtain it, so one read of the
+/// message is enough to set the machine up.
 pub fn check_inputs_exist(exp: &Experiment) -> anyhow::Result<()> {
-    if exp.dataset.synthetic.is_none()
-        && let Some(problem) = crate::data::corpus::layout_problem(&exp.dataset)
-    {
-        anyhow::bail!(
-            "dataset.root: {problem}; fix the path, or set [dataset.synthetic] to generate a \
-             KEMDy20-layout corpus"
-        );
+    let mut problems = Vec::new();
+    if exp.dataset.synthetic.is_none() {
+        problems.extend(crate::data::corpus::missing_corpus(&exp.dataset));
     }
-    crate::encoders::folder::check_run_files(exp)
+    problems.extend(crate::encoders::folder::run_file_problems(exp));
+    crate::encoders::folder::ensure_none_missing(problems)
 }
 
 /// Run one experiment on its data plan (corpus and folds, settled and checked by the caller

@@ -372,7 +372,7 @@ impl FoldJob<'_> {
 
     /// rsa: the selected weights' mean attention map over the valid split, as
     /// `rsa_attention_mean.npy` next to the fold's checkpoints (seed 000's `attn_weights.npy`,
-    /// spec A.5). Nothing for other methods or with `fusion.rsa_attention_mean = false`.
+    /// docs/methods/seed-000-rsa-cfn.md#heads). Nothing for other methods or with `fusion.rsa_attention_mean = false`.
     fn save_attention_mean(&self, model: &EmotionModel) -> anyhow::Result<()> {
         let Some(mean) = model.fusion.attention_mean() else {
             return Ok(());

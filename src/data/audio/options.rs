@@ -23,7 +23,7 @@ pub struct AudioInputOptions {
     /// HF leaves it with an attention mask; `repeat` padding repeats the normalised samples.
     pub normalize: bool,
     /// With `normalize`: compute the statistics over the WHOLE decoded clip and normalise it
-    /// before truncating (seed 000, spec A.3/A.8 #4: `Wav2Vec2FeatureExtractor` runs on the
+    /// before truncating (seed 000, docs/methods/seed-000-rsa-cfn.md, quirk 4: `Wav2Vec2FeatureExtractor` runs on the
     /// full clips in the dataset, the collator cuts them to 6 s afterwards). `false`: truncate
     /// first, normalise the kept samples (Hugging Face's order when it truncates itself).
     pub normalize_before_truncate: bool,
