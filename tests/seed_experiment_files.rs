@@ -431,12 +431,16 @@ fn mission_file_without_corpus_or_checkpoints_stops_before_any_work() {
         "docs/DATASETS.md",
         "[dataset.synthetic]",
         // the checkpoints: key, folder, the missing files, the download command
-        "encoders.text.path: models/klue-roberta-base holds only config.json",
+        // (paths are resolved against the working directory, so they print absolute)
+        "encoders.text.path: ",
+        "models/klue-roberta-base holds only config.json",
         "tokenizer.json and the weights (model.safetensors or pytorch_model.bin)",
-        "huggingface-cli download klue/roberta-base --local-dir models/klue-roberta-base",
-        "encoders.audio.path: models/wav2vec2-large-960h-lv60-self holds only config.json",
-        "huggingface-cli download facebook/wav2vec2-large-960h-lv60-self \
-         --local-dir models/wav2vec2-large-960h-lv60-self",
+        "huggingface-cli download klue/roberta-base --local-dir ",
+        "models/klue-roberta-base`",
+        "encoders.audio.path: ",
+        "models/wav2vec2-large-960h-lv60-self holds only config.json",
+        "huggingface-cli download facebook/wav2vec2-large-960h-lv60-self --local-dir ",
+        "models/wav2vec2-large-960h-lv60-self`",
     ] {
         assert!(err.contains(piece), "the message lacks {piece:?}:\n{err}");
     }

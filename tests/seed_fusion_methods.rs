@@ -9,15 +9,18 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, run, run_dirs, tiny_experiment};
+use common::{bin, run, run_dirs, tiny_experiment_with_method};
 use polars::prelude::*;
 
-/// `--set` overrides that keep the heads whose size does not follow the encoders small.
-const SMALL: [&str; 3] = [
-    "fusion.proj_dim=4",
-    "fusion.mixer_dim=8",
-    "fusion.mixer_audio_tokens=32",
-];
+/// `--set` overrides that keep the heads whose size does not follow the encoders small, each
+/// for the methods that read it (a key the method ignores is refused).
+fn small_sets(method: &str) -> &'static [&'static str] {
+    match method {
+        "rsa_cfn" | "hybrid_fusion" => &["fusion.proj_dim=4"],
+        "mlp_mixer" => &["fusion.mixer_dim=8", "fusion.mixer_audio_tokens=32"],
+        _ => &[],
+    }
+}
 
 const fn linear(i: usize, o: usize) -> usize {
     i * o + o
@@ -68,15 +71,14 @@ fn expected_fusion_params(method: &str) -> usize {
 }
 
 fn with_method(cmd: &mut std::process::Command, method: &str) {
-    cmd.args(["--set", &format!("fusion.method={method}")]);
-    for set in SMALL {
+    for set in small_sets(method) {
         cmd.args(["--set", set]);
     }
 }
 
 fn inspect_reports_the_fusion_head(method: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), method, "");
     let mut cmd = bin();
     cmd.arg("inspect").arg(&exp).arg("--json");
     with_method(&mut cmd, method);
@@ -168,7 +170,7 @@ fn train_curves(metrics: &Path) -> Vec<TrainCurve> {
 /// training accuracy must beat always answering the most frequent class.
 fn trains_and_learns(method: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let exp = tiny_experiment(dir.path(), "");
+    let exp = tiny_experiment_with_method(dir.path(), method, "");
     let runs = dir.path().join("runs");
     let mut cmd = bin();
     cmd.arg(&exp).arg("--runs-dir").arg(&runs).arg("--quiet");

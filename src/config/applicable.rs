@@ -21,7 +21,8 @@ pub fn reads(method: FusionMethod, head: FusionHead, key: &str) -> bool {
         "head" => headed,
         "hidden" => mlp,
         "dropout" => mlp || linear,
-        "order" => method == EarlyFusion,
+        // hybrid_fusion's early branch is seed 000's early head, which reads the order.
+        "order" => matches!(method, EarlyFusion | HybridFusion),
         "proj_dim" => matches!(method, RsaCfn | HybridFusion),
         "rsa_attention_mean" => method == Rsa,
         "mixer_dim" | "mixer_audio_tokens" | "mixer_pad_batch" => method == MlpMixer,
@@ -39,7 +40,7 @@ fn readers(key: &str) -> &'static str {
         "dropout" => {
             "the MLP heads (head = \"mlp\") and text_only/audio_only with head = \"linear\""
         }
-        "order" => "early_fusion",
+        "order" => "early_fusion and hybrid_fusion",
         "proj_dim" => "rsa_cfn and hybrid_fusion",
         "rsa_attention_mean" => "rsa",
         _ => "mlp_mixer",

@@ -218,7 +218,8 @@ pub struct SplitFiles {
     pub test: PathBuf,
 }
 
-/// How the pooled text and audio vectors are combined.
+/// How the pooled text and audio vectors are combined. Each key below says which methods read
+/// it; setting a key that the chosen method does not read is an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FusionConfig {
@@ -233,7 +234,8 @@ pub struct FusionConfig {
     pub hidden: usize,
     /// Dropout of those MLP heads; the seed heads use their seed's rates.
     pub dropout: f64,
-    /// early_fusion: order of the concatenation (`audio_text` is seed 000's order).
+    /// early_fusion and hybrid_fusion's early branch: order of the concatenation (`audio_text` is
+    /// seed 000's order).
     pub order: ConcatOrder,
     /// rsa_cfn and hybrid_fusion: width each modality is projected to before the outer product
     /// (seed 000: 128, so the outer product has 129 x 129 = 16,641 features). The head grows

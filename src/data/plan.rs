@@ -189,3 +189,76 @@ fn check_balanced_weights(corpus: &Corpus, folds: &[Fold]) -> Result<(), DataErr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Example;
+
+    fn corpus() -> Corpus {
+        let example = |i: usize, label: usize| Example {
+            id: format!("u{i}"),
+            session: 1,
+            speaker: "s".into(),
+            text: String::new(),
+            wav_path: Default::default(),
+            label,
+            labels: vec![label],
+            soft: None,
+            valence: None,
+            arousal: None,
+            train_only: false,
+        };
+        Corpus {
+            classes: vec!["a".into(), "b".into()],
+            examples: (0..6).map(|i| example(i, i % 2)).collect(),
+            dropped: vec![],
+            rows_read: 6,
+        }
+    }
+
+    /// An empty validation split must be refused: selecting on it would silently keep epoch 1.
+    #[test]
+    fn an_empty_split_in_any_fold_is_refused_with_the_fold_named() {
+        let exp = Experiment::default();
+        let fold = |valid: Vec<usize>| Fold {
+            index: 1,
+            train: vec![0, 1],
+            valid,
+            test: vec![4, 5],
+        };
+        let plan = DataPlan {
+            corpus: corpus(),
+            folds: vec![fold(vec![2, 3]), fold(vec![])],
+        };
+        let err = plan.check(&exp).unwrap_err().to_string();
+        assert!(
+            err.contains("split.valid_ratio")
+                && err.contains("fold 2 of 2")
+                && err.contains("empty valid"),
+            "{err}"
+        );
+        let plan = DataPlan {
+            corpus: corpus(),
+            folds: vec![fold(vec![2, 3])],
+        };
+        assert!(plan.check(&exp).is_ok());
+    }
+
+    /// The fingerprint changes when one utterance moves to another split.
+    #[test]
+    fn the_fingerprint_follows_the_membership() {
+        let plan = |valid: Vec<usize>, train: Vec<usize>| DataPlan {
+            corpus: corpus(),
+            folds: vec![Fold {
+                index: 0,
+                train,
+                valid,
+                test: vec![4, 5],
+            }],
+        };
+        let a = plan(vec![2, 3], vec![0, 1]).fingerprint();
+        assert_eq!(a, plan(vec![2, 3], vec![0, 1]).fingerprint());
+        assert_ne!(a, plan(vec![1, 3], vec![0, 2]).fingerprint());
+    }
+}
