@@ -245,7 +245,7 @@ pub fn low_rank_fusion_broadcast(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fusion::subnet::tests::{autodiff, trainable};
+    use crate::fusion::subnet::test_support::{autodiff, trainable};
 
     /// (emotion, total trainable, fusion part), from the original checkpoints' shapes.
     const COUNTS: [(IemocapEmotion, usize, usize); 4] = [

@@ -97,21 +97,30 @@ impl TextSubNet {
     }
 }
 
+/// Parameter counting shared by the LMF and TFN tests.
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::fusion::blocks::linear_params;
+pub(crate) mod test_support {
+    use burn::prelude::*;
+
     use crate::model::ModuleParams;
 
-    /// Trainable parameters: on an autodiff device, so BatchNorm's running statistics (buffers,
-    /// which `num_params` counts) are told apart.
-    pub(crate) fn trainable(module: &impl Module) -> usize {
+    /// Trainable parameters, of a module built on `autodiff()`: BatchNorm's running statistics
+    /// are buffers, which `num_params` counts too.
+    pub fn trainable(module: &impl Module) -> usize {
         ModuleParams::of("", module).trainable
     }
 
-    pub(crate) fn autodiff() -> Device {
+    /// Parameters carry their trainable flag only on an autodiff device.
+    pub fn autodiff() -> Device {
         Device::default().autodiff()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{autodiff, trainable};
+    use super::*;
+    use crate::fusion::blocks::linear_params;
 
     #[test]
     fn subnet_parameter_count() {

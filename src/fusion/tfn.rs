@@ -148,7 +148,7 @@ pub fn tensor_fusion(audio_h: Tensor<2>, video_h: Tensor<2>, text_h: Tensor<2>) 
 mod tests {
     use super::*;
     use crate::fusion::blocks::linear_params;
-    use crate::fusion::subnet::tests::{autodiff, trainable};
+    use crate::fusion::subnet::test_support::{autodiff, trainable};
 
     fn config(output: TfnOutput) -> TfnConfig {
         // The source's train.py defaults: (4, 16, 128), text_out 64, dropouts 0.3, pf 32.
