@@ -7,6 +7,7 @@ pub mod early_fusion;
 pub mod element_wise_add;
 pub mod hybrid_fusion;
 pub mod late_fusion;
+pub mod lmf;
 pub mod mlp;
 pub mod mlp_mixer;
 pub mod residual;
@@ -15,6 +16,9 @@ pub mod rsa_cfn;
 pub mod scalar_attention;
 pub mod single_modality;
 pub mod stack;
+pub mod subnet;
+pub mod tfn;
+pub mod torch_lstm;
 
 use burn::prelude::*;
 
