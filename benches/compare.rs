@@ -25,8 +25,8 @@ use burn::tensor::Distribution;
 use clap::Parser;
 use serde::Serialize;
 
+use emo_run::batch::{AudioSource, FoldInputs, TextSource};
 use emo_run::config::{FusionConfig, FusionMethod, OptimizerConfig};
-use emo_run::data::batch::{AudioSource, FoldInputs, TextSource};
 use emo_run::data::features::AudioData;
 use emo_run::encoders::cache::CachedFeature;
 use emo_run::encoders::hf::{HfTextConfig, TextInput};

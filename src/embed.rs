@@ -173,7 +173,7 @@ fn sequence(t: Tensor<3>, keep: usize) -> CachedFeature {
 
 /// Write `feature` as a float32 `.npy`.
 pub fn write_npy(feature: &CachedFeature, out: &Path) -> anyhow::Result<()> {
-    crate::run::atomic::write_atomic(
+    crate::atomic::write_atomic(
         out,
         &crate::report::npy::f32_npy(&feature.values, &feature.shape),
     )

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::config::{DatasetKind, Experiment, LoadedExperiment};
 use crate::data::cmu_pickle::{CmuPickleSummary, load_cmu_pickle};
 use crate::encoders::TextEncoderSpec;
-use crate::model::ModuleParams;
-use crate::run::experiment::{DataReport, data_report};
+use crate::params::ModuleParams;
+use crate::report::data::{DataReport, data_report};
 
 #[derive(Serialize)]
 pub struct Inspection {

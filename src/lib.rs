@@ -4,6 +4,8 @@
 //! See docs/ARCHITECTURE.md for the modules and docs/CONFIG.md for every key.
 
 pub mod alloc;
+pub mod atomic;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -16,6 +18,7 @@ pub mod inspect;
 pub mod logging;
 pub mod metrics;
 pub mod model;
+pub mod params;
 pub mod report;
 pub mod run;
 pub mod task;

@@ -1,12 +1,11 @@
 //! The whole model: the encoders a fusion method needs, and the fusion method with its head.
 
-use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::data::batch::{AudioBatch, Batch, TextBatch};
+use crate::batch::{AudioBatch, Batch, TextBatch};
 use crate::encoders::{AudioEncoder, AudioEncoderSpec, TextEncoder, TextEncoderSpec};
 use crate::fusion::{Fusion, FusionSpec, TokenSequences};
+pub use crate::params::ModuleParams;
 
 /// Everything needed to build the model for one fold.
 #[derive(Debug, Clone)]
@@ -138,42 +137,6 @@ impl EmotionModel {
             text_lengths,
             audio,
             audio_lengths,
-        }
-    }
-}
-
-/// Total and trainable parameter counts of one module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModuleParams {
-    pub module: String,
-    pub total: usize,
-    pub trainable: usize,
-}
-
-impl ModuleParams {
-    pub fn of(name: &str, module: &impl Module) -> Self {
-        let mut counter = ParamCounter::default();
-        module.visit(&mut counter);
-        Self {
-            module: name.to_string(),
-            total: counter.total,
-            trainable: counter.trainable,
-        }
-    }
-}
-
-#[derive(Default)]
-struct ParamCounter {
-    total: usize,
-    trainable: usize,
-}
-
-impl ModuleVisitor for ParamCounter {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let n = param.shape().num_elements();
-        self.total += n;
-        if param.is_require_grad() {
-            self.trainable += n;
         }
     }
 }

@@ -85,7 +85,7 @@ fn walk(root: &Value, node: &Value, defaults: &Value, prefix: &str, rows: &mut V
 fn optional_table_defaults(key: &str) -> Value {
     match key {
         "dataset.synthetic" => {
-            serde_json::to_value(crate::data::synth::SynthConfig::default()).expect("JSON")
+            serde_json::to_value(super::dataset_options::SynthConfig::default()).expect("JSON")
         }
         _ => Value::Null,
     }

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::data::audio::AudioInputOptions;
+use super::audio_input::AudioInputOptions;
 
 /// The encoders, one per modality. A fusion method that uses one modality ignores the other.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]

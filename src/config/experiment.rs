@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::dataset_options::SynthConfig;
 pub use super::encoders::*;
-use crate::data::synth::SynthConfig;
 
 /// One experiment: dataset, split protocol, encoders, fusion, task and training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -72,17 +72,17 @@ pub struct DatasetConfig {
     pub multi_label: MultiLabelPolicy,
     /// How the transcript file is read: `full_line` (seed 004) or `csv_first_field` (seed 000's
     /// quirk: pandas reads the line as a CSV header, so the text stops at the first comma).
-    pub text_read: crate::data::kemdy20::TextRead,
+    pub text_read: super::dataset_options::TextRead,
     /// Remove KEMDy's inline transcript tags (`n/`, `l/`, ...). Neither seed does.
     pub strip_tags: bool,
     /// Options of `kind = "kemdy19"`.
-    pub kemdy19: crate::data::kemdy19::Kemdy19Options,
+    pub kemdy19: super::dataset_options::Kemdy19Options,
     /// Options of `kind = "manifest"`.
-    pub manifest: crate::data::manifest::ManifestOptions,
+    pub manifest: super::dataset_options::ManifestOptions,
     /// Options of `kind = "iemocap"`.
-    pub iemocap: crate::data::iemocap::IemocapOptions,
+    pub iemocap: super::dataset_options::IemocapOptions,
     /// Options of `kind = "mosei"`.
-    pub mosei: crate::data::mosei::MoseiOptions,
+    pub mosei: super::dataset_options::MoseiOptions,
     /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
     /// `neutral`, join the *training* split of a fold under the other emotion, unless their
     /// session / speaker is the fold's held-out group (`leave_session_out` /
@@ -105,7 +105,7 @@ impl Default for DatasetConfig {
             .map(String::from)
             .to_vec(),
             multi_label: MultiLabelPolicy::Drop,
-            text_read: crate::data::kemdy20::TextRead::FullLine,
+            text_read: super::dataset_options::TextRead::FullLine,
             strip_tags: false,
             kemdy19: Default::default(),
             manifest: Default::default(),

@@ -1,12 +1,15 @@
 //! The experiment file: typed schema, layering, validation, JSON Schema.
 
 pub mod applicable;
+pub mod audio_input;
+pub mod dataset_options;
 pub mod docs;
 pub mod encoders;
 pub mod error;
 pub mod experiment;
 pub mod load;
 pub mod locate;
+pub mod names;
 pub mod schema;
 pub mod validate;
 pub mod validate_encoders;

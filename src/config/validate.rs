@@ -8,8 +8,8 @@ use super::experiment::{
     ClassWeights, DatasetKind, Experiment, FusionMethod, MultiLabelPolicy, Precision, Sampler,
     SplitProtocol, TaskKind,
 };
+use super::names::{MODULE_NAMES, selectable_metrics};
 use crate::device::parse_device;
-use crate::metrics::selectable_metrics;
 
 /// Every problem found, each with its dotted key; the caller adds file and line.
 pub fn validate(exp: &Experiment) -> Vec<Located> {
@@ -558,7 +558,7 @@ fn check_select_by(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 /// `optimizer.module_lr` names modules this model has, with usable rates.
 fn check_module_lr(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let method = exp.fusion.method;
-    let present: Vec<&str> = crate::train::optim::MODULE_NAMES
+    let present: Vec<&str> = MODULE_NAMES
         .into_iter()
         .filter(|&name| match name {
             "encoders.text" => method.uses_text(),

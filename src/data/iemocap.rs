@@ -12,10 +12,10 @@
 //!
 //! The seed's committed split lists (docs/DATASETS.md, IEMOCAP; `IEMOCAP_SPLIT/`) are read by [`iemocap_split_files`].
 
+pub use crate::config::dataset_options::IemocapOptions;
+pub use crate::config::dataset_options::{ClassMap, ClassMapPreset};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
@@ -48,41 +48,6 @@ const VOTE_NAMES: [(&str, &str); 10] = [
     ("disgust", "disgust"),
     ("other", "other"),
 ];
-
-/// A named label set (see [`ClassMap`]).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ClassMapPreset {
-    /// The standard 4-class IEMOCAP set: neutral, happy (happy and excited merged), angry, sad.
-    #[default]
-    FourClass,
-    /// Seed 001's 6 classes (docs/DATASETS.md, IEMOCAP): angry, excited, frustrated, happy, neutral, sad;
-    /// excited is kept apart from happy.
-    SixClass,
-    /// Keep every corpus label under its name (neutral, happy, excited, angry, sad, frustrated,
-    /// fear, surprise, disgust, other, xxx).
-    None,
-}
-
-/// Which IEMOCAP labels become which classes: a preset name, or a table from corpus label to
-/// class name. Table keys may be the 3-letter codes (`exc`) or their names (`excited`). An
-/// utterance whose label is not in the table is dropped (listed with its reason).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum ClassMap {
-    /// `"four_class"`, `"six_class"` or `"none"`.
-    Preset(ClassMapPreset),
-    /// E.g. `{ neu = "neutral", hap = "happy", exc = "happy", ang = "angry", sad = "sad" }`.
-    Table(BTreeMap<String, String>),
-}
-
-impl Default for ClassMap {
-    fn default() -> Self {
-        ClassMap::Preset(ClassMapPreset::default())
-    }
-}
 
 impl ClassMap {
     pub fn four_class() -> Self {
@@ -124,26 +89,6 @@ impl ClassMap {
                 .collect(),
         )
     }
-}
-
-/// What to read from an IEMOCAP release.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, Default)]
-#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
-pub struct IemocapOptions {
-    /// Label set: `"four_class"` (default: neutral, happy+excited → happy, angry, sad),
-    /// `"six_class"` (seed 001: angry, excited, frustrated, happy, neutral, sad), `"none"` (every
-    /// corpus label), or a table from corpus label (code such as `exc`, or name such as
-    /// `excited`) to class name. Utterances with other labels (`xxx`, `oth`, ...) are dropped
-    /// and listed; the annotators' votes are mapped the same way and unmapped votes left out.
-    pub class_map: ClassMap,
-    /// Read only these sessions (1–5); all sessions when absent.
-    pub sessions: Option<Vec<u32>>,
-    /// Read only the improvised dialogs (`*_impro*`), as some works do; scripted dialogs are
-    /// skipped, not listed as dropped.
-    pub improvised_only: bool,
-    /// Seed 001's text quirk (docs/DATASETS.md, IEMOCAP): take the transcript after the line's last `:` instead
-    /// of after the `[start-end]:` stamp, which cuts sentences that contain a colon.
-    pub text_after_last_colon: bool,
 }
 
 /// Read the IEMOCAP release under `root` (the folder holding `Session1` … `Session5`), session by

@@ -8,10 +8,10 @@
 //! differ in the wearer of the bio-signal sensors), with labels that agree on only about half
 //! the segments. [`AnnotationRows`] chooses which rows become utterances.
 
+pub use crate::config::dataset_options::AnnotationRows;
+pub use crate::config::dataset_options::Kemdy19Options;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 use super::kemdy20::{split_labels, strip_transcript_tags};
@@ -27,40 +27,6 @@ const COLUMNS: usize = 43;
 const HEADER_ROWS: usize = 2;
 /// `_F001`: what `SegID[:-5]` strips to name the dialogue folder.
 const SEGMENT_SUFFIX_LEN: usize = 5;
-
-/// Which annotation rows become utterances.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum AnnotationRows {
-    /// Only the row from the file whose gender letter (`_F_res` / `_M_res`) matches the
-    /// speaker letter in the segment id (`Sess01_impro01_F001` → the F file), as whkwls2653's
-    /// `preprocess.py` does: one utterance per segment. A segment that only the other file
-    /// lists is reported as dropped.
-    #[default]
-    SpeakerOnly,
-    /// Both rows, as etri_multimodal (seed 004) does: every segment appears twice, usually
-    /// with different labels. The row from the speaker's own file keeps the segment id; the
-    /// row from the other file gets `@` and that file's letter appended
-    /// (`Sess01_impro01_F001@M`), so ids stay unique.
-    Both,
-}
-
-/// How KEMDy19 is read.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
-pub struct Kemdy19Options {
-    /// Which of the two annotation rows of each segment to keep: `speaker_only` (default, one
-    /// utterance per segment) or `both` (seed 004: each segment twice, the second id suffixed
-    /// `@F`/`@M`).
-    pub annotation_rows: AnnotationRows,
-    /// Remove the inline transcript tags (`b/ c/ l/ n/ u/ o/ s/`, `+`, `*`). Neither seed does.
-    /// Set from `dataset.strip_tags`, the key both KEMDy corpora share.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub strip_tags: bool,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gender {

@@ -3,10 +3,9 @@
 //! `wav/SessionNN/<SegID>.wav` + `.txt`, the transcript in CP949 (the corpus was made on Korean
 //! Windows). The same code reads the real corpus and the synthetic one.
 
+pub use crate::config::dataset_options::TextRead;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
@@ -18,17 +17,6 @@ const COL_AROUSAL: usize = 6;
 const COL_FIRST_EVALUATOR: usize = 7;
 const EVALUATORS: usize = 10;
 const HEADER_ROWS: usize = 2;
-
-/// How the transcript is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TextRead {
-    /// The whole first line (seed 004).
-    FullLine,
-    /// Seed 000's quirk: pandas parses the line as a CSV header, so the text stops at the first
-    /// comma.
-    CsvFirstField,
-}
 
 /// Read every `annotation/Sess*_eval.csv` under `root`, in file-name order.
 pub fn load_kemdy20(

@@ -7,10 +7,9 @@
 //! path is relative to the manifest's folder. A CSV header without a required column is a fatal
 //! error; every unusable row goes to `dropped` with the manifest's path and the line number.
 
+pub use crate::config::dataset_options::ManifestOptions;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
@@ -22,33 +21,6 @@ const SPEAKER: &str = "speaker";
 const SESSION: &str = "session";
 /// The speaker of rows that name none: they all share one speaker group.
 const UNKNOWN_SPEAKER: &str = "unknown";
-
-/// How a manifest is read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
-pub struct ManifestOptions {
-    /// What separates several labels in one `label` cell (CSV) or string (JSONL), e.g.
-    /// `happy;neutral`. A JSONL array of labels is never split further.
-    pub labels_separator: String,
-    /// Name of the column/key holding the audio path (relative to the manifest's folder, or
-    /// absolute).
-    pub audio_column: String,
-    /// Name of the column/key holding the transcript (may be empty, not absent).
-    pub text_column: String,
-    /// Name of the column/key holding the label(s).
-    pub label_column: String,
-}
-
-impl Default for ManifestOptions {
-    fn default() -> Self {
-        ManifestOptions {
-            labels_separator: ";".into(),
-            audio_column: "audio".into(),
-            text_column: "text".into(),
-            label_column: "label".into(),
-        }
-    }
-}
 
 /// One manifest row's fields as text, whichever format it came from; `None` = absent/blank.
 #[derive(Debug, Default)]

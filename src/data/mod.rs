@@ -2,7 +2,6 @@
 //! tensors the model sees.
 
 pub mod audio;
-pub mod batch;
 pub mod cmu_pickle;
 pub mod corpus;
 pub mod error;
@@ -16,6 +15,7 @@ pub mod mosei;
 pub mod parallel;
 pub mod plan;
 pub mod raw;
+pub mod sampler;
 pub mod split_files;
 pub mod synth;
 pub mod tokenize;

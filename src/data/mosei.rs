@@ -11,10 +11,10 @@
 //! The task is multi-label: `emotions` holds every emotion whose summed annotation exceeds the
 //! threshold, and clips with none are kept (with empty `emotions`) as the seed does.
 
+pub use crate::config::dataset_options::MoseiOptions;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use serde_pickle::{HashableValue, Value};
 
 use super::cmu_pickle::ndarray::kind_of;
@@ -29,18 +29,6 @@ pub const RAW_DIR: &str = "MOSEI_RAW_PROCESSED";
 /// The folder of split lists, under the data root.
 pub const SPLIT_DIR: &str = "MOSEI_SPLIT";
 const META_FILE: &str = "meta.pkl";
-
-/// How MOSEI's summed annotations become labels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, Default)]
-#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
-pub struct MoseiOptions {
-    /// An emotion is present when its summed annotation is strictly greater than this. Seed 001
-    /// binarises by `> 0` (the default); raise it to count only emotions more annotators saw.
-    pub threshold: f32,
-    /// Drop clips with no emotion above the threshold (listed with their reason). Seed 001 keeps
-    /// them as all-zero targets (default false).
-    pub drop_unlabelled: bool,
-}
 
 /// Read `<root>/MOSEI_RAW_PROCESSED/meta.pkl` and the clips it lists, in clip-id order. `root`
 /// is the seed's `--datapath` (the folder holding `MOSEI_RAW_PROCESSED/` and `MOSEI_SPLIT/`).

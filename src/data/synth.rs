@@ -17,13 +17,14 @@
 //! within the class's range. So a regression head can learn them beyond the class means, and
 //! the random draws are exactly those of the classification corpus (same classes, audio, text).
 
+pub use crate::config::dataset_options::SynthConfig;
 use std::io::Write;
 use std::path::Path;
 
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use schemars::JsonSchema;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::DataError;
@@ -37,37 +38,6 @@ const IN_PROGRESS: &str = ".synth_in_progress";
 const EVALUATORS: usize = 10;
 /// Share of rows whose evaluators split evenly between two classes (real KEMDy20: ~5%).
 const TIE_SHARE: f64 = 0.05;
-
-/// Size and seed of the synthetic corpus.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct SynthConfig {
-    /// Sessions (SessNN), two speakers each.
-    pub sessions: u32,
-    /// Utterances per session, alternating between its two speakers.
-    pub utterances_per_session: u32,
-    /// Shortest clip; clip length is uniform in [min_seconds, max_seconds].
-    pub min_seconds: f32,
-    /// Longest clip.
-    pub max_seconds: f32,
-    /// Sample rate of the written WAV files (must match `encoders.audio.sample_rate`).
-    pub sample_rate: u32,
-    /// The corpus is a pure function of its settings: the same seed writes the same bytes.
-    pub seed: u64,
-}
-
-impl Default for SynthConfig {
-    fn default() -> Self {
-        Self {
-            sessions: 10,
-            utterances_per_session: 40,
-            min_seconds: 1.0,
-            max_seconds: 2.5,
-            sample_rate: 16_000,
-            seed: 42,
-        }
-    }
-}
 
 /// What was written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -157,7 +157,26 @@ pub fn save(tokenizer: &Tokenizer, path: &Path) -> anyhow::Result<()> {
     let json = tokenizer
         .to_string(true)
         .map_err(|e| anyhow::anyhow!("serialising tokenizer: {e}"))?;
-    crate::run::atomic::write_atomic(path, json.as_bytes())
+    crate::atomic::write_atomic(path, json.as_bytes())
+}
+
+/// Ids `[rows, max_len]` of `indices` and their real token counts (also what frozen text
+/// extraction feeds the encoder).
+pub fn text_arrays(
+    encoded: &[Encoded],
+    indices: &[usize],
+) -> (burn::tensor::TensorData, Vec<usize>) {
+    let len = encoded[indices[0]].ids.len();
+    let mut ids = Vec::with_capacity(indices.len() * len);
+    let mut lengths = Vec::with_capacity(indices.len());
+    for &i in indices {
+        ids.extend(encoded[i].ids.iter().map(|&id| id as i64));
+        lengths.push(encoded[i].mask.iter().filter(|&&m| m).count());
+    }
+    (
+        burn::tensor::TensorData::new(ids, [indices.len(), len]),
+        lengths,
+    )
 }
 
 #[cfg(test)]

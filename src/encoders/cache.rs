@@ -168,7 +168,7 @@ impl FeatureCache {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        crate::run::atomic::write_atomic(&path, &feature.to_bytes())
+        crate::atomic::write_atomic(&path, &feature.to_bytes())
     }
 }
 

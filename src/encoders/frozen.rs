@@ -23,8 +23,8 @@ use super::cache::{CachedFeature, FeatureCache};
 use super::folder;
 use super::text::{TextBackboneSpec, TextEncoderSpec};
 use crate::config::EncoderInit;
-use crate::data::batch::text_arrays;
 use crate::data::tokenize::Encoded;
+use crate::data::tokenize::text_arrays;
 
 /// Where and how frozen features are computed.
 #[derive(Debug, Clone)]

@@ -121,7 +121,7 @@ mod tests {
     use burn::nn::{Linear, LinearConfig};
 
     use super::*;
-    use crate::model::ModuleParams;
+    use crate::params::ModuleParams;
 
     #[derive(Module, Debug)]
     struct Toy {

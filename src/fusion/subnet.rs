@@ -102,7 +102,7 @@ impl TextSubNet {
 pub(crate) mod test_support {
     use burn::prelude::*;
 
-    use crate::model::ModuleParams;
+    use crate::params::ModuleParams;
 
     /// Trainable parameters, of a module built on `autodiff()`: BatchNorm's running statistics
     /// are buffers, which `num_params` counts too.

@@ -10,19 +10,7 @@ pub use regression::{RegressionReport, TargetStats, regression_report};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{RegressionTarget, TaskKind};
-
-/// Names of the single-label metrics accepted after `valid.` in `train.select_by`.
-pub const CLASSIFICATION_METRICS: [&str; 8] = [
-    "accuracy",
-    "ua",
-    "weighted_f1",
-    "macro_f1",
-    "weighted_precision",
-    "weighted_recall",
-    "macro_precision",
-    "macro_recall",
-];
+pub use crate::config::names::{CLASSIFICATION_METRICS, selectable_metrics};
 
 /// The metrics of one evaluation: the parts the task has.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -80,28 +68,14 @@ impl TaskReport {
     }
 }
 
-/// Every metric a task reports that `train.select_by = "valid.<metric>"` may name; `multi_hot`
-/// says whether the classification part is multi-label (`dataset.multi_label = "all"`).
-pub fn selectable_metrics(
-    kind: TaskKind,
-    multi_hot: bool,
-    targets: &[RegressionTarget],
-) -> Vec<String> {
-    let mut out = vec!["loss".to_string()];
-    let classifies = matches!(kind, TaskKind::Classification | TaskKind::Multitask);
-    let multilabel = kind == TaskKind::Multilabel || (kind == TaskKind::Multitask && multi_hot);
-    if multilabel {
-        out.extend(multilabel::MULTILABEL_METRICS.map(String::from));
-    } else if classifies {
-        out.extend(CLASSIFICATION_METRICS.map(String::from));
-    }
-    if matches!(kind, TaskKind::Regression | TaskKind::Multitask) {
-        out.extend(regression::REGRESSION_METRICS.map(String::from));
-        for t in targets {
-            out.extend(regression::REGRESSION_METRICS.map(|m| format!("{m}/{}", t.name())));
-        }
-    }
-    out
+/// Index of the largest value; the first one on ties, as numpy's argmax.
+pub fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+            if v > best.1 { (i, v) } else { best }
+        })
+        .0
 }
 
 /// Whether a smaller value of `metric` is better (losses and errors).
@@ -113,6 +87,7 @@ pub fn lower_is_better(metric: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{RegressionTarget, TaskKind};
 
     #[test]
     fn selectable_metrics_follow_the_task() {

@@ -4,6 +4,7 @@
 //! per-slot (Hamming) accuracy over every (utterance, class) cell; `subset_accuracy` is
 //! `accuracy_score` on multi-hot rows (every slot right).
 
+pub use crate::config::names::MULTILABEL_METRICS;
 use serde::{Deserialize, Serialize};
 
 /// Every metric of one multi-label evaluation.
@@ -127,16 +128,6 @@ impl MultilabelReport {
         out
     }
 }
-
-/// Names `named_values` gives for any class list (per-class rows aside).
-pub const MULTILABEL_METRICS: [&str; 6] = [
-    "micro_f1",
-    "macro_f1",
-    "micro_precision",
-    "micro_recall",
-    "hamming_accuracy",
-    "subset_accuracy",
-];
 
 fn ratio(num: u64, den: u64) -> f64 {
     if den == 0 {

@@ -7,6 +7,7 @@
 //! A correlation whose variance is zero is undefined (scipy returns NaN); it is 0 here, so that
 //! a constant prediction scores as uninformative instead of poisoning every average.
 
+pub use crate::config::names::REGRESSION_METRICS;
 use serde::{Deserialize, Serialize};
 
 /// Metrics of one regression target.
@@ -28,9 +29,6 @@ pub struct RegressionReport {
     pub mae: f64,
     pub mse: f64,
 }
-
-/// Names of the per-target and averaged metrics.
-pub const REGRESSION_METRICS: [&str; 4] = ["pearson", "ccc", "mae", "mse"];
 
 /// `truth[k]` and `predicted[k]` hold target `names[k]` over the same utterances.
 ///

@@ -179,7 +179,7 @@ fn regression_columns(rows: &[PredictionRow]) -> Vec<Column> {
 }
 
 fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
-    crate::run::atomic::write_with(path, |tmp| {
+    crate::atomic::write_with(path, |tmp| {
         let file =
             std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
         ParquetWriter::new(file)

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::FoldResult;
+use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::Experiment;
 use crate::data::Corpus;
-use crate::run::atomic::{write_atomic, write_json_atomic};
-use crate::train::fold::FoldResult;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricSummary {

@@ -72,7 +72,7 @@ impl RunDir {
     }
 
     pub fn mark_done(&self) -> anyhow::Result<()> {
-        super::atomic::write_atomic(&self.file(DONE), chrono::Utc::now().to_rfc3339().as_bytes())
+        crate::atomic::write_atomic(&self.file(DONE), chrono::Utc::now().to_rfc3339().as_bytes())
     }
 }
 

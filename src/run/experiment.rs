@@ -1,14 +1,13 @@
 //! One experiment from resolved config to finished run directory.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use serde::Serialize;
 
-use super::atomic::{write_atomic, write_json_atomic};
 use super::dir::{RunDir, RunState, config_hash};
+use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::{Experiment, LoadedExperiment};
 use crate::data::Corpus;
 use crate::data::features::AudioData;
@@ -16,9 +15,11 @@ use crate::data::plan::DataPlan;
 use crate::encoders::cache::CachedFeature;
 use crate::encoders::frozen::{self, Extraction};
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
+use crate::report::FoldResult;
+use crate::report::data::data_report;
 use crate::report::summary::{Summary, write_summaries};
 use crate::report::{MetricRow, PredictionRow, write_folds, write_metrics, write_predictions};
-use crate::train::fold::{FoldJob, FoldResult};
+use crate::train::fold::FoldJob;
 
 /// The one stage of a single-stage experiment (multi-stage distillation adds named stages).
 pub const MAIN_STAGE: &str = "main";
@@ -237,7 +238,7 @@ fn write_tables(run: &RunDir, results: &[FoldResult]) -> anyhow::Result<()> {
 
 #[derive(Serialize)]
 struct ModelReport<'a> {
-    modules: &'a [crate::model::ModuleParams],
+    modules: &'a [crate::params::ModuleParams],
     total: usize,
     trainable: usize,
     note: &'static str,
@@ -249,52 +250,5 @@ fn model_report(result: &FoldResult) -> ModelReport<'_> {
         total: result.parameters.iter().map(|m| m.total).sum(),
         trainable: result.parameters.iter().map(|m| m.trainable).sum(),
         note: "counts of fold 1's model; the text embedding size follows each fold's trained vocabulary",
-    }
-}
-
-/// Per fold and split, utterances per class; and every dropped row with its reason.
-#[derive(Serialize)]
-pub struct DataReport {
-    /// blake3 of `folds.parquet`'s rows: two runs share their folds exactly when it is equal.
-    pub folds_fingerprint: String,
-    pub utterances: usize,
-    /// Examples that only ever train (`dataset.label_transform`).
-    pub train_only: usize,
-    pub rows_read: usize,
-    pub classes: Vec<String>,
-    pub class_counts: BTreeMap<String, usize>,
-    pub folds: Vec<FoldCounts>,
-    pub dropped_by_reason: BTreeMap<String, usize>,
-    pub dropped: Vec<crate::data::DroppedRow>,
-}
-
-#[derive(Serialize)]
-pub struct FoldCounts {
-    pub fold: usize,
-    pub train: BTreeMap<String, usize>,
-    pub valid: BTreeMap<String, usize>,
-    pub test: BTreeMap<String, usize>,
-}
-
-pub fn data_report(plan: &DataPlan) -> DataReport {
-    let (corpus, folds) = (&plan.corpus, &plan.folds);
-    DataReport {
-        folds_fingerprint: plan.fingerprint(),
-        utterances: corpus.examples.len(),
-        train_only: corpus.examples.iter().filter(|e| e.train_only).count(),
-        rows_read: corpus.rows_read,
-        classes: corpus.classes.clone(),
-        class_counts: corpus.class_counts(0..corpus.examples.len()),
-        folds: folds
-            .iter()
-            .map(|f| FoldCounts {
-                fold: f.index,
-                train: corpus.class_counts(f.train.iter().copied()),
-                valid: corpus.class_counts(f.valid.iter().copied()),
-                test: corpus.class_counts(f.test.iter().copied()),
-            })
-            .collect(),
-        dropped_by_reason: corpus.dropped_by_reason(),
-        dropped: corpus.dropped.clone(),
     }
 }

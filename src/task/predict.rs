@@ -52,7 +52,7 @@ impl TaskSpec {
 
     /// The single predicted class (argmax, first on ties).
     pub fn predict_label(&self, scores: &[f32]) -> usize {
-        crate::train::evaluate::argmax(scores)
+        crate::metrics::argmax(scores)
     }
 
     /// The predicted label set: every class whose score exceeds the threshold. With the seed's

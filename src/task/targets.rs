@@ -1,5 +1,5 @@
 //! Host-side targets of every example, and their device tensors for one batch. The batch
-//! builder (`data::batch`) carries the single label and the vote distribution; the multi-hot
+//! builder (`batch`) carries the single label and the vote distribution; the multi-hot
 //! rows and regression values are built here from the batch's corpus indices, so the data
 //! layer does not need to know about tasks.
 

@@ -56,14 +56,14 @@ pub fn save_epoch(
     let epoch = state.epochs_done;
     save_weights(model, &weights_file(dir, epoch))?;
     let opt_path = optimizer_file(dir, epoch);
-    crate::run::atomic::write_with(&opt_path, |tmp| {
+    crate::atomic::write_with(&opt_path, |tmp| {
         optimizer
             .save(tmp)
             .map_err(|e| anyhow::anyhow!("saving optimizer state to {}: {e:?}", tmp.display()))
     })?;
     // The ids never change during training; writing them every epoch keeps the commit simple.
-    crate::run::atomic::write_json_atomic(&dir.join(PARAM_IDS), &param_ids(model))?;
-    crate::run::atomic::write_json_atomic(&dir.join(STATE), state)?;
+    crate::atomic::write_json_atomic(&dir.join(PARAM_IDS), &param_ids(model))?;
+    crate::atomic::write_json_atomic(&dir.join(STATE), state)?;
     remove_stale_epochs(dir, &[epoch, state.best_epoch])
 }
 
@@ -142,7 +142,7 @@ pub fn publish(dir: &Path, state: &TrainState) -> anyhow::Result<()> {
     ];
     for (from, to) in copies {
         let to = dir.join(to);
-        crate::run::atomic::write_with(&to, |tmp| {
+        crate::atomic::write_with(&to, |tmp| {
             std::fs::copy(&from, tmp)
                 .map(drop)
                 .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))
@@ -190,7 +190,7 @@ fn with_param_ids(model: EmotionModel, ids: &[u64]) -> anyhow::Result<EmotionMod
 }
 
 fn save_weights(model: &EmotionModel, path: &Path) -> anyhow::Result<()> {
-    crate::run::atomic::write_with(path, |tmp| {
+    crate::atomic::write_with(path, |tmp| {
         let mut store = SafetensorsStore::from_file(tmp);
         model
             .save_into(&mut store)
@@ -224,12 +224,12 @@ mod tests {
         crate::train::tiny_audio_spec()
     }
 
-    use crate::data::batch::AudioBatch;
+    use crate::batch::AudioBatch;
     use crate::encoders::AudioInput;
 
     fn step(model: EmotionModel, optimizer: &mut ModuleOptimizer, device: &Device) -> EmotionModel {
         let features = Tensor::<3>::ones([2, 6, 8], device);
-        let batch = crate::data::batch::Batch {
+        let batch = crate::batch::Batch {
             indices: vec![0, 1],
             text: None,
             audio: Some(AudioBatch::Input(AudioInput::LogMel {
@@ -313,7 +313,7 @@ mod tests {
         let mut optimizer = AdamWConfig::new().init();
         let model = step(spec().init(&device).unwrap(), &mut optimizer, &device);
         save_epoch(dir.path(), &model, &optimizer, &state(1, 1)).unwrap();
-        let synced = crate::run::atomic::tests::synced_in(dir.path());
+        let synced = crate::atomic::tests::synced_in(dir.path());
         for name in ["epoch-0001.safetensors", "optimizer-0001.bpk"] {
             assert!(
                 synced.iter().any(|s| s == name),

@@ -1,10 +1,11 @@
 //! Evaluation of a model on a list of examples: loss, scores, regression values and the task's
 //! metrics.
 
+pub use crate::metrics::argmax;
 use burn::prelude::*;
 
 use super::objective::Objective;
-use crate::data::batch::FoldInputs;
+use crate::batch::FoldInputs;
 use crate::metrics::TaskReport;
 use crate::model::EmotionModel;
 use crate::task::predict::HostOutputs;
@@ -59,16 +60,6 @@ pub fn evaluate(
         mean_loss,
         report,
     }
-}
-
-/// Index of the largest value; the first one on ties, as numpy's argmax.
-pub fn argmax(row: &[f32]) -> usize {
-    row.iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-            if v > best.1 { (i, v) } else { best }
-        })
-        .0
 }
 
 #[cfg(test)]

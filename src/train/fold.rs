@@ -8,23 +8,25 @@ use std::time::Instant;
 use anyhow::Context;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
+
 use tokenizers::Tokenizer;
 
 use super::checkpoint::{self, TrainState};
 use super::evaluate::{EvalOutput, evaluate};
 use super::objective::{Objective, class_weights};
 use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
+use crate::batch::{AudioSource, FoldInputs, TextSource};
 use crate::config::{Experiment, Sampler};
-use crate::data::batch::{AudioSource, FoldInputs, TextSource, class_balanced, shuffled};
 use crate::data::features::{AudioData, FeatureStats};
+use crate::data::sampler::{class_balanced, shuffled};
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
 use crate::encoders::cache::CachedFeature;
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::fusion::FusionSpec;
 use crate::metrics::TaskReport;
-use crate::model::{EmotionModel, ModelSpec, ModuleParams};
+use crate::model::{EmotionModel, ModelSpec};
+pub use crate::report::FoldResult;
 use crate::report::{MetricRow, PredictionRow, RegressionValue};
 use crate::task::predict::HostOutputs;
 use crate::task::{TaskSpec, TaskTargets};
@@ -47,18 +49,6 @@ pub struct FoldJob<'a> {
     pub dir: PathBuf,
     pub device: Device,
     pub quiet: bool,
-}
-
-/// What a finished fold contributes to the run's tables; stored as `result.json` so that a
-/// resumed run does not retrain it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct FoldResult {
-    pub fold: usize,
-    pub best_epoch: usize,
-    pub metrics: Vec<MetricRow>,
-    pub predictions: Vec<PredictionRow>,
-    pub test: TaskReport,
-    pub parameters: Vec<ModuleParams>,
 }
 
 const RESULT: &str = "result.json";
@@ -108,7 +98,7 @@ impl FoldJob<'_> {
         };
         let spec = self.model_spec(encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
         let result = self.train_and_test(&spec, &inputs)?;
-        crate::run::atomic::write_json_atomic(&result_path, &result)?;
+        crate::atomic::write_json_atomic(&result_path, &result)?;
         checkpoint::clean_epochs(&self.dir)?;
         Ok(result)
     }
@@ -183,7 +173,7 @@ impl FoldJob<'_> {
             self.fold.train.iter().map(|&i| &features[i]),
             self.exp.encoders.audio.n_mels,
         );
-        crate::run::atomic::write_json_atomic(&self.dir.join("feature_stats.json"), &stats)?;
+        crate::atomic::write_json_atomic(&self.dir.join("feature_stats.json"), &stats)?;
         Ok(Some(stats))
     }
 
@@ -382,7 +372,7 @@ impl FoldJob<'_> {
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| anyhow::anyhow!("attention map to f32: {e:?}"))?;
-        crate::run::atomic::write_atomic(
+        crate::atomic::write_atomic(
             &self.dir.join("rsa_attention_mean.npy"),
             &crate::report::npy::f32_npy(&values, &shape),
         )

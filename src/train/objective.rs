@@ -6,8 +6,8 @@ use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
+use crate::batch::Batch;
 use crate::config::{ClassWeightRule, ClassWeights, MultilabelLoss};
-use crate::data::batch::Batch;
 use crate::task::{TaskSpec, TaskTargets, loss};
 
 pub struct Objective {

@@ -19,11 +19,9 @@ use burn::optim::{
 };
 use burn::prelude::*;
 
+pub use crate::config::names::MODULE_NAMES;
 use crate::config::{OptimizerConfig, OptimizerKind, TrainConfig};
 use crate::model::EmotionModel;
-
-/// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
-pub const MODULE_NAMES: [&str; 3] = ["encoders.text", "encoders.audio", "fusion"];
 
 /// A fresh optimizer of the configured kind.
 pub fn build_optimizer(cfg: &OptimizerConfig) -> ModuleOptimizer {
@@ -226,12 +224,12 @@ fn map_grads<M: Module>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::batch::Batch;
+    use crate::batch::Batch;
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::SgdConfig;
 
-    use crate::data::batch::AudioBatch;
+    use crate::batch::AudioBatch;
     use crate::encoders::AudioInput;
 
     /// A tiny audio-only model without dropout, so that a pass is a pure function.

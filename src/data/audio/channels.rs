@@ -1,6 +1,6 @@
 //! Interleaved frames to one channel: the mean of the channels, or one chosen channel.
 
-use super::options::ChannelSelect;
+use crate::config::audio_input::ChannelSelect;
 
 /// One sample per frame. A trailing partial frame (a file cut mid-frame) is dropped. The error
 /// says which channel was asked for and how many the file has.

@@ -8,16 +8,17 @@
 
 mod channels;
 mod decode;
-mod options;
 mod resample;
 pub mod screen;
 mod shape;
 
 use std::path::Path;
 
+pub use crate::config::audio_input::{
+    AudioInputOptions, ChannelMix, ChannelSelect, PadMode, TruncateMode,
+};
 pub use channels::to_mono;
 pub use decode::{DecodedWav, decode_wav};
-pub use options::{AudioInputOptions, ChannelMix, ChannelSelect, PadMode, TruncateMode};
 pub use resample::{resample, resampled_len};
 pub use shape::{pad, shape_clip, truncate, zero_mean_unit_var};
 

@@ -1,6 +1,6 @@
 //! A clip at the encoder's rate cut, normalised and padded to `max_samples`.
 
-use super::options::{AudioInputOptions, PadMode, TruncateMode};
+use crate::config::audio_input::{AudioInputOptions, PadMode, TruncateMode};
 
 /// Truncate, then normalise the kept samples, then pad: the order of Hugging Face's
 /// Wav2Vec2FeatureExtractor, whose statistics cover only the unpadded part. With

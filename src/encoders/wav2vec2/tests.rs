@@ -8,7 +8,7 @@ use burn::prelude::*;
 use burn::store::{BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, SafetensorsStore, bridge};
 
 use super::*;
-use crate::model::ModuleParams;
+use crate::params::ModuleParams;
 
 fn tiny(stable: bool) -> Wav2Vec2Config {
     Wav2Vec2Config {

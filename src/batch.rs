@@ -1,16 +1,10 @@
-//! Batches: padded host arrays turned into device tensors.
+//! Batches: a fold's inputs (token ids, log-mel frames, waveforms or cached encoder outputs)
+//! turned into padded device tensors. It sits above `data` and `encoders`, whose types it joins.
 
 use burn::prelude::*;
-use std::collections::HashMap;
 
-use rand::SeedableRng;
-use rand::distr::Distribution;
-use rand::distr::weighted::WeightedIndex;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-
-use super::features::{FeatureStats, LogMel};
-use super::tokenize::Encoded;
+use crate::data::features::{FeatureStats, LogMel};
+use crate::data::tokenize::{Encoded, text_arrays};
 use crate::encoders::AudioInput;
 use crate::encoders::cache::CachedFeature;
 
@@ -154,19 +148,6 @@ impl FoldInputs<'_> {
     }
 }
 
-/// Ids `[rows, max_len]` of `indices` and their real token counts (also what frozen text
-/// extraction feeds the encoder).
-pub(crate) fn text_arrays(encoded: &[Encoded], indices: &[usize]) -> (TensorData, Vec<usize>) {
-    let len = encoded[indices[0]].ids.len();
-    let mut ids = Vec::with_capacity(indices.len() * len);
-    let mut lengths = Vec::with_capacity(indices.len());
-    for &i in indices {
-        ids.extend(encoded[i].ids.iter().map(|&id| id as i64));
-        lengths.push(encoded[i].mask.iter().filter(|&&m| m).count());
-    }
-    (TensorData::new(ids, [indices.len(), len]), lengths)
-}
-
 fn audio_array(
     features: &[LogMel],
     stats: &FeatureStats,
@@ -231,56 +212,5 @@ fn cached_batch(features: &[CachedFeature], indices: &[usize], device: &Device) 
             }
         }
         shape => panic!("a cached feature of shape {shape:?}; expected [dim] or [time, dim]"),
-    }
-}
-
-/// Training order for one epoch: a seeded shuffle, so a resumed epoch sees the same batches.
-pub fn shuffled(indices: &[usize], seed: u64) -> Vec<usize> {
-    let mut order = indices.to_vec();
-    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    order
-}
-
-/// Seed 000's weighted sampler: `indices.len()` draws with replacement, each example weighted by
-/// 1 / the count of its class among `indices` (PyTorch's `WeightedRandomSampler`), seeded.
-pub fn class_balanced(indices: &[usize], labels: &[usize], seed: u64) -> Vec<usize> {
-    if indices.is_empty() {
-        return Vec::new();
-    }
-    let mut counts: HashMap<usize, usize> = HashMap::new();
-    indices
-        .iter()
-        .for_each(|&i| *counts.entry(labels[i]).or_default() += 1);
-    let weights = indices.iter().map(|&i| 1.0 / counts[&labels[i]] as f64);
-    let dist = WeightedIndex::new(weights).expect("positive weights");
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..indices.len())
-        .map(|_| indices[dist.sample(&mut rng)])
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn class_balanced_draws_each_class_about_equally() {
-        // 90 examples of class 0, 10 of class 1: a plain shuffle would show class 1 10% of the
-        // time; the balanced sampler about half.
-        let labels: Vec<usize> = (0..100).map(|i| usize::from(i >= 90)).collect();
-        let indices: Vec<usize> = (0..100).collect();
-        let mut ones = 0;
-        for seed in 0..20 {
-            let order = super::class_balanced(&indices, &labels, seed);
-            assert_eq!(order.len(), 100);
-            ones += order.iter().filter(|&&i| labels[i] == 1).count();
-        }
-        let share = ones as f64 / 2000.0;
-        assert!(
-            (share - 0.5).abs() < 0.05,
-            "class 1 drawn {share:.3} of the time"
-        );
-        assert_eq!(
-            super::class_balanced(&indices, &labels, 3),
-            super::class_balanced(&indices, &labels, 3)
-        );
     }
 }
