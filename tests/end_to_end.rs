@@ -254,40 +254,28 @@ fn killed_run_resumes_in_place_and_finishes() {
     );
 }
 
-/// Within each fold, `wall_s` of the train rows grows with the epoch, and the last epoch of
-/// fold 2 (index 1, the killed one) counts at least the time committed before the kill.
-fn assert_wall_time_never_restarts(metrics: &DataFrame, committed_wall: f64) {
-    let splits = strings(metrics, "split");
-    let folds: Vec<i64> = metrics
-        .column("fold")
-        .unwrap()
-        .cast(&DataType::Int64)
-        .unwrap()
-        .i64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
-    let epochs: Vec<i64> = metrics
-        .column("epoch")
-        .unwrap()
-        .cast(&DataType::Int64)
-        .unwrap()
-        .i64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
-    let wall: Vec<f64> = metrics
-        .column("wall_s")
+/// A numeric column as f64, whatever its integer or float type.
+fn floats(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
         .unwrap()
         .cast(&DataType::Float64)
         .unwrap()
         .f64()
         .unwrap()
         .into_no_null_iter()
-        .collect();
+        .collect()
+}
+
+/// Within each fold, `wall_s` of the train rows grows with the epoch, and the last epoch of
+/// fold 2 (index 1, the killed one) counts at least the time committed before the kill.
+fn assert_wall_time_never_restarts(metrics: &DataFrame, committed_wall: f64) {
+    let splits = strings(metrics, "split");
+    let folds = floats(metrics, "fold");
+    let epochs = floats(metrics, "epoch");
+    let wall = floats(metrics, "wall_s");
     let mut last: std::collections::BTreeMap<(i64, i64), f64> = Default::default();
     for i in (0..metrics.height()).filter(|&i| splits[i] == "train") {
-        last.insert((folds[i], epochs[i]), wall[i]);
+        last.insert((folds[i] as i64, epochs[i] as i64), wall[i]);
     }
     let last_of_fold_2 = last.range((1, 0)..(2, 0)).next_back().map(|(_, w)| *w);
     assert!(

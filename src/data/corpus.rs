@@ -31,6 +31,26 @@ pub struct Example {
     pub train_only: bool,
 }
 
+#[cfg(test)]
+impl Example {
+    /// A test example: id `u{i:03}`, session `i / 20 + 1`, speaker `s{i % 3}`, no text or audio.
+    pub(crate) fn for_test(i: usize, label: usize) -> Self {
+        Example {
+            id: format!("u{i:03}"),
+            session: (i / 20) as u32 + 1,
+            speaker: format!("s{}", i % 3),
+            text: String::new(),
+            wav_path: Default::default(),
+            label,
+            labels: vec![label],
+            soft: None,
+            valence: None,
+            arousal: None,
+            train_only: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Corpus {
     pub classes: Vec<String>,

@@ -406,29 +406,13 @@ mod tests {
             .collect()
     }
 
-    fn example(i: usize, label: usize) -> Example {
-        Example {
-            id: format!("u{i:03}"),
-            session: (i / 20) as u32 + 1,
-            speaker: format!("s{}", i % 3),
-            text: String::new(),
-            wav_path: Default::default(),
-            label,
-            labels: vec![label],
-            soft: None,
-            valence: None,
-            arousal: None,
-            train_only: false,
-        }
-    }
-
     fn corpus(n: usize) -> Corpus {
         Corpus {
             classes: ["a", "b", "c", "d"].map(String::from).to_vec(),
             examples: labels(n)
                 .into_iter()
                 .enumerate()
-                .map(|(i, y)| example(i, y))
+                .map(|(i, y)| Example::for_test(i, y))
                 .collect(),
             dropped: vec![],
             rows_read: n,

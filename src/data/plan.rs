@@ -196,22 +196,9 @@ mod tests {
     use crate::data::Example;
 
     fn corpus() -> Corpus {
-        let example = |i: usize, label: usize| Example {
-            id: format!("u{i}"),
-            session: 1,
-            speaker: "s".into(),
-            text: String::new(),
-            wav_path: Default::default(),
-            label,
-            labels: vec![label],
-            soft: None,
-            valence: None,
-            arousal: None,
-            train_only: false,
-        };
         Corpus {
             classes: vec!["a".into(), "b".into()],
-            examples: (0..6).map(|i| example(i, i % 2)).collect(),
+            examples: (0..6).map(|i| Example::for_test(i, i % 2)).collect(),
             dropped: vec![],
             rows_read: 6,
         }

@@ -77,16 +77,8 @@ mod tests {
     fn example(id: &str, wav_path: std::path::PathBuf) -> Example {
         Example {
             id: id.into(),
-            session: 1,
-            speaker: "s".into(),
-            text: "t".into(),
             wav_path,
-            label: 0,
-            labels: vec![0],
-            soft: None,
-            valence: None,
-            arousal: None,
-            train_only: false,
+            ..Example::for_test(0, 0)
         }
     }
 
