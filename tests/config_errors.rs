@@ -279,3 +279,39 @@ fn accumulation_and_clipping_need_positive_values() {
         ],
     );
 }
+
+/// A refused value that came from `--set` or an `EMO_*` variable is located there, not in a
+/// file; a problem with a key nobody set says it is the built-in default.
+#[test]
+fn problems_name_the_override_that_set_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tiny_experiment(dir.path(), "");
+    let out = run(bin()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "train.epochs=0"]));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("--set train.epochs=0: key `train.epochs`: found 0"),
+        "{err}"
+    );
+    let out = run(bin()
+        .arg("validate")
+        .arg(&path)
+        .env("EMO_TRAIN__BATCH_SIZE", "0"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("EMO_TRAIN__BATCH_SIZE: key `train.batch_size`"),
+        "{err}"
+    );
+    let out = run(bin()
+        .arg("validate")
+        .arg(&path)
+        .args(["--set", "encoders.audio.sample_rate=8000"]));
+    let err = stderr(&out);
+    assert!(
+        err.contains("(built-in default): key `dataset.synthetic.sample_rate`"),
+        "{err}"
+    );
+}

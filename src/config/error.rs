@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 /// One problem at one place in the experiment sources.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located {
-    /// The file that sets the key; `None` when it came from the environment or `--set`.
+    /// Where the key was set: a file, or the `--set` assignment or `EMO_*` variable that set it;
+    /// `None` for a built-in default.
     pub file: Option<PathBuf>,
     /// 1-based line and column; 0 when unknown.
     pub line: usize,
@@ -22,10 +23,7 @@ impl fmt::Display for Located {
         match (&self.file, self.line) {
             (Some(file), 0) => write!(f, "{}: ", file.display())?,
             (Some(file), line) => write!(f, "{}:{}:{}: ", file.display(), line, self.column)?,
-            (None, _) => write!(
-                f,
-                "(not set in any file: built-in default, EMO_* or --set): "
-            )?,
+            (None, _) => write!(f, "(built-in default): ")?,
         }
         write!(f, "key `{}`: {}", self.key, self.message)
     }

@@ -72,7 +72,7 @@ pub fn load_experiment(
         return Err(ConfigError::Invalid(
             problems
                 .into_iter()
-                .map(|p| locate_problem(p, &layers))
+                .map(|p| locate_problem(p, &layers, overrides))
                 .collect(),
         ));
     }
@@ -235,8 +235,14 @@ fn set_assignment_as_toml(assignment: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// Attach file and line to a validation problem: the highest-precedence file that sets the key.
-fn locate_problem(mut problem: Located, layers: &[PathBuf]) -> Located {
+/// Attach where a validation problem's key was set: the `--set` assignment or `EMO_*` variable
+/// that sets it (they win over the files), else the highest-precedence file that sets it, with
+/// its line. A key none of them sets is a built-in default.
+fn locate_problem(mut problem: Located, layers: &[PathBuf], overrides: &Overrides) -> Located {
+    if let Some(origin) = override_origin(&problem.key, overrides) {
+        problem.file = Some(PathBuf::from(origin));
+        return problem;
+    }
     let path: Vec<String> = problem.key.split('.').map(String::from).collect();
     for layer in layers.iter().rev() {
         let Ok(text) = std::fs::read_to_string(layer) else {
@@ -254,6 +260,22 @@ fn locate_problem(mut problem: Located, layers: &[PathBuf]) -> Located {
 
 /// Paths are relative to the working directory; the resolved config holds them absolute, so
 /// that `resolved.toml` runs as it is from any folder (the run directory included).
+/// The `--set` assignment (the last one wins) or `EMO_*` variable that sets `key`, or a table
+/// that holds it, or a key inside it.
+fn override_origin(key: &str, overrides: &Overrides) -> Option<String> {
+    let related = |set: &str| {
+        set == key || key.starts_with(&format!("{set}.")) || set.starts_with(&format!("{key}."))
+    };
+    if let Some(assignment) = overrides.set.iter().rev().find(|a| {
+        a.split_once('=')
+            .is_some_and(|(set, _)| related(set.trim()))
+    }) {
+        return Some(format!("--set {assignment}"));
+    }
+    let variable = format!("EMO_{}", key.replace('.', "__").to_uppercase());
+    std::env::var_os(&variable).map(|_| variable)
+}
+
 fn absolutize_paths(exp: &mut Experiment) {
     exp.dataset.root = absolutize(&exp.dataset.root);
     for path in [&mut exp.encoders.text.path, &mut exp.encoders.audio.path]
