@@ -2,24 +2,14 @@
 //! the folder, so a crash never leaves a half-written file under the real name and a file that
 //! a later commit (a checkpoint's `state.json`) points at is on disk before that commit.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    file.write_all(bytes)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    file.sync_all()
-        .with_context(|| format!("syncing {}", tmp.display()))?;
-    drop(file);
-    rename_durably(&tmp, path)
+    write_with(path, |tmp| {
+        std::fs::write(tmp, bytes).with_context(|| format!("writing {}", tmp.display()))
+    })
 }
 
 pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -38,7 +28,7 @@ where
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     write(&tmp)?;
-    // The writer (burn's recorders) closes the file without syncing it.
+    // Writers (burn's recorders among them) close the file without syncing it.
     sync_file(&tmp)?;
     rename_durably(&tmp, path)
 }

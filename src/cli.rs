@@ -326,16 +326,12 @@ fn plan_all(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<Vec<Data
         .map(|exp| {
             let dataset = &exp.experiment.dataset;
             let key = serde_json::to_string(dataset)?;
-            let corpus = match corpora.get(&key) {
-                Some(corpus) => corpus.clone(),
-                None => {
-                    let corpus = usable_corpus(dataset, quiet)
-                        .with_context(|| format!("{}: reading the corpus", exp.path.display()))?;
-                    corpora.insert(key, corpus.clone());
-                    corpus
-                }
-            };
-            plan_folds(&exp.experiment, corpus)
+            if !corpora.contains_key(&key) {
+                let corpus = usable_corpus(dataset, quiet)
+                    .with_context(|| format!("{}: reading the corpus", exp.path.display()))?;
+                corpora.insert(key.clone(), corpus);
+            }
+            plan_folds(&exp.experiment, corpora[&key].clone())
                 .with_context(|| format!("{} cannot run on this corpus", exp.path.display()))
         })
         .collect()

@@ -12,14 +12,20 @@ use std::path::Path;
 use common::{bin, run, run_dirs, tiny_experiment_with_method};
 use polars::prelude::*;
 
-/// `--set` overrides that keep the heads whose size does not follow the encoders small, each
-/// for the methods that read it (a key the method ignores is refused).
-fn small_sets(method: &str) -> &'static [&'static str] {
-    match method {
-        "rsa_cfn" | "hybrid_fusion" => &["fusion.proj_dim=4"],
-        "mlp_mixer" => &["fusion.mixer_dim=8", "fusion.mixer_audio_tokens=32"],
-        _ => &[],
-    }
+/// `--set` overrides that keep the heads whose size does not follow the encoders small.
+const SMALL: [(&str, &str); 3] = [
+    ("proj_dim", "4"),
+    ("mixer_dim", "8"),
+    ("mixer_audio_tokens", "32"),
+];
+
+/// The `SMALL` overrides `method` reads (a key the method ignores is refused).
+fn small_sets(method: &str) -> Vec<String> {
+    SMALL
+        .iter()
+        .filter(|(key, _)| common::method_reads(method, key))
+        .map(|(key, value)| format!("fusion.{key}={value}"))
+        .collect()
 }
 
 const fn linear(i: usize, o: usize) -> usize {
@@ -72,7 +78,7 @@ fn expected_fusion_params(method: &str) -> usize {
 
 fn with_method(cmd: &mut std::process::Command, method: &str) {
     for set in small_sets(method) {
-        cmd.args(["--set", set]);
+        cmd.args(["--set", &set]);
     }
 }
 

@@ -109,16 +109,7 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
             .dropped
             .iter()
             .take(20)
-            .map(|d| {
-                format!(
-                    "  {} ({}): {}",
-                    d.id,
-                    d.path
-                        .as_deref()
-                        .map_or("-".into(), |p| p.display().to_string()),
-                    d.reason
-                )
-            })
+            .map(|d| format!("  {} ({}): {}", d.id, d.path_display(), d.reason))
             .collect();
         return Err(DataError::Format {
             path: ds.root.clone(),

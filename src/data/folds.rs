@@ -4,11 +4,12 @@
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::split_files::{read_id_list, shared_ids};
 use super::{Corpus, DataError};
 use crate::config::{SplitConfig, SplitFiles, SplitProtocol};
 
@@ -142,24 +143,18 @@ fn check_fold_count(
 /// The session or speaker a grouped protocol holds out in one fold.
 enum HeldOut {
     Nothing,
-    Sessions(Vec<u32>),
-    Speakers(Vec<String>),
+    Sessions(BTreeSet<u32>),
+    Speakers(BTreeSet<String>),
 }
 
 impl HeldOut {
     fn of_test(corpus: &Corpus, protocol: SplitProtocol, test: &[usize]) -> Self {
-        let mut sessions: Vec<u32> = test.iter().map(|&i| corpus.examples[i].session).collect();
-        let mut speakers: Vec<String> = test
-            .iter()
-            .map(|&i| corpus.examples[i].speaker.clone())
-            .collect();
-        sessions.sort_unstable();
-        sessions.dedup();
-        speakers.sort();
-        speakers.dedup();
+        let examples = test.iter().map(|&i| &corpus.examples[i]);
         match protocol {
-            SplitProtocol::LeaveSessionOut => Self::Sessions(sessions),
-            SplitProtocol::LeaveSpeakerOut => Self::Speakers(speakers),
+            SplitProtocol::LeaveSessionOut => Self::Sessions(examples.map(|e| e.session).collect()),
+            SplitProtocol::LeaveSpeakerOut => {
+                Self::Speakers(examples.map(|e| e.speaker.clone()).collect())
+            }
             _ => Self::Nothing,
         }
     }
@@ -205,8 +200,7 @@ fn files_fold(
     }
     lists.push((&files.test, read_id_list(&files.test)?));
     refuse_overlaps(&lists)?;
-    let mut listed = vec![false; corpus.examples.len()];
-    let mut resolve = |path: &Path, ids: &[String]| -> Vec<usize> {
+    let resolve = |path: &Path, ids: &[String]| -> Vec<usize> {
         let found: Vec<usize> = ids
             .iter()
             .filter_map(|id| index.get(id.as_str()).copied())
@@ -219,25 +213,30 @@ fn files_fold(
                 "split list names utterances the corpus does not hold (dropped rows?)"
             );
         }
-        found.iter().for_each(|&i| listed[i] = true);
         found
     };
     let resolved: Vec<Vec<usize>> = lists.iter().map(|(p, ids)| resolve(p, ids)).collect();
-    let is_train_only = |i: &usize| corpus.examples[*i].train_only;
-    let scored =
-        |v: &[usize]| -> Vec<usize> { v.iter().copied().filter(|i| !is_train_only(i)).collect() };
+    // Training-only rows are never validated or tested.
+    let scored = |v: &[usize]| -> Vec<usize> {
+        v.iter()
+            .copied()
+            .filter(|&i| !corpus.examples[i].train_only)
+            .collect()
+    };
     let listed_train = &resolved[0];
-    let test = scored(resolved.last().expect("train and test lists"));
-    let (mut train, valid) = match &files.valid {
+    let mut test = scored(resolved.last().expect("train and test lists"));
+    let (mut train, mut valid) = match &files.valid {
         Some(_) => (scored(listed_train), scored(&resolved[1])),
         None => carve_validation(&scored(listed_train), labels, valid_ratio, seed),
     };
-    let held_out: Vec<bool> = {
-        let mut held = vec![false; corpus.examples.len()];
-        resolved[1..].iter().flatten().for_each(|&i| held[i] = true);
-        held
+    let flags = |lists: &[Vec<usize>]| {
+        let mut on = vec![false; corpus.examples.len()];
+        lists.iter().flatten().for_each(|&i| on[i] = true);
+        on
     };
+    let held_out = flags(&resolved[1..]);
     add_train_only(&mut train, corpus, |i| !held_out[i]);
+    let listed = flags(&resolved);
     let unlisted = (0..listed.len())
         .filter(|&i| !listed[i] && !corpus.examples[i].train_only)
         .count();
@@ -250,8 +249,6 @@ fn files_fold(
             "the train or test list names no utterance of the corpus; check that the ids match the loader's ids",
         ));
     }
-    let mut test = test;
-    let mut valid = valid;
     test.sort_unstable();
     valid.sort_unstable();
     Ok(Fold {
@@ -262,28 +259,12 @@ fn files_fold(
     })
 }
 
-/// One utterance id per non-empty line.
-fn read_id_list(path: &Path) -> Result<Vec<String>, DataError> {
-    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect())
-}
-
-/// An id in two split lists (or twice in one) would be trained and scored at once.
+/// An id in two split lists would be trained and scored at once.
 fn refuse_overlaps(lists: &[(&Path, Vec<String>)]) -> Result<(), DataError> {
-    let mut seen: HashMap<&str, &Path> = HashMap::new();
-    let mut clashes: Vec<String> = Vec::new();
-    for (path, ids) in lists {
-        for id in ids {
-            if let Some(first) = seen.insert(id.as_str(), path) {
-                clashes.push(format!("{id} ({} and {})", first.display(), path.display()));
-            }
-        }
-    }
+    let clashes: Vec<String> = shared_ids(lists.iter().map(|(path, ids)| (*path, ids.as_slice())))
+        .into_iter()
+        .map(|(id, first, second)| format!("{id} ({} and {})", first.display(), second.display()))
+        .collect();
     if clashes.is_empty() {
         return Ok(());
     }
@@ -296,7 +277,7 @@ fn refuse_overlaps(lists: &[(&Path, Vec<String>)]) -> Result<(), DataError> {
     Err(DataError::key(
         "split.files",
         format!(
-            "{} utterance id(s) are listed more than once across the split lists: {shown}{}; expected every id in one list only",
+            "{} utterance id(s) are listed in more than one split list: {shown}{}; expected every id in one list only",
             clashes.len(),
             if clashes.len() > 10 { ", ..." } else { "" }
         ),

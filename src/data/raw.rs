@@ -37,6 +37,15 @@ pub struct DroppedRow {
     pub reason: String,
 }
 
+impl DroppedRow {
+    /// The row's file for a listing, `-` when it has none.
+    pub fn path_display(&self) -> String {
+        self.path
+            .as_deref()
+            .map_or("-".into(), |p| p.display().to_string())
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RawCorpus {
     pub utterances: Vec<RawUtterance>,

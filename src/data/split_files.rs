@@ -16,17 +16,40 @@ const SUFFIX: &str = "_split.txt";
 pub fn read_split_dir(dir: &Path) -> Result<BTreeMap<String, Vec<String>>, DataError> {
     let mut splits = BTreeMap::new();
     for (name, path) in split_files(dir)? {
-        let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
-        let ids = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect();
-        splits.insert(name, ids);
+        splits.insert(name, read_id_list(&path)?);
     }
     reject_shared_ids(dir, &splits)?;
     Ok(splits)
+}
+
+/// One utterance id per non-empty line, surrounding whitespace removed.
+pub fn read_id_list(path: &Path) -> Result<Vec<String>, DataError> {
+    let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Every id that two differently named lists share, as `(id, first list, second list)`, in
+/// reading order; an id repeated within one list is not a clash.
+pub fn shared_ids<'a, N: PartialEq + Copy>(
+    lists: impl IntoIterator<Item = (N, &'a [String])>,
+) -> Vec<(&'a str, N, N)> {
+    let mut owner: HashMap<&str, N> = HashMap::new();
+    let mut clashes = Vec::new();
+    for (name, ids) in lists {
+        for id in ids {
+            if let Some(first) = owner.insert(id, name)
+                && first != name
+            {
+                clashes.push((id.as_str(), first, name));
+            }
+        }
+    }
+    clashes
 }
 
 fn split_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DataError> {
@@ -51,20 +74,16 @@ fn split_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DataError> {
 }
 
 fn reject_shared_ids(dir: &Path, splits: &BTreeMap<String, Vec<String>>) -> Result<(), DataError> {
-    let mut owner: HashMap<&str, &str> = HashMap::new();
-    for (split, ids) in splits {
-        for id in ids {
-            if let Some(first) = owner.insert(id, split)
-                && first != split
-            {
-                return Err(DataError::format(
-                    dir,
-                    format!("id {id} is listed in both {first}_split.txt and {split}_split.txt"),
-                ));
-            }
-        }
+    let lists = splits
+        .iter()
+        .map(|(split, ids)| (split.as_str(), ids.as_slice()));
+    match shared_ids(lists).first() {
+        Some((id, first, split)) => Err(DataError::format(
+            dir,
+            format!("id {id} is listed in both {first}_split.txt and {split}_split.txt"),
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

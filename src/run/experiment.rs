@@ -72,6 +72,7 @@ fn frozen_features(
     corpus: &Corpus,
     audio: Option<&AudioData>,
     device: &burn::prelude::Device,
+    backend: &'static str,
     opts: &RunOptions,
 ) -> anyhow::Result<FrozenOutputs> {
     let method = exp.fusion.method;
@@ -81,9 +82,7 @@ fn frozen_features(
         device: device.clone(),
         batch_size: exp.train.eval_batch_size.unwrap_or(exp.train.batch_size),
         seed: exp.seed,
-        backend: crate::device::parse_device(&exp.device)
-            .map_err(anyhow::Error::msg)?
-            .backend_name(),
+        backend,
         quiet: opts.quiet,
     };
     let mut out = FrozenOutputs::default();
@@ -159,9 +158,8 @@ pub fn run_experiment(
     if run.state == RunState::Resume {
         tracing::info!(run = %run.path.display(), "resuming an unfinished run");
     }
-    let device = crate::device::parse_device(&exp.device)
-        .map_err(anyhow::Error::msg)?
-        .device()?;
+    let choice = crate::device::parse_device(&exp.device).map_err(anyhow::Error::msg)?;
+    let device = choice.device()?;
     write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
     write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
     write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
@@ -179,7 +177,14 @@ pub fn run_experiment(
     } else {
         None
     };
-    let frozen = frozen_features(exp, corpus, audio.as_ref(), &device, opts)?;
+    let frozen = frozen_features(
+        exp,
+        corpus,
+        audio.as_ref(),
+        &device,
+        choice.backend_name(),
+        opts,
+    )?;
     // A frozen audio encoder's clips are not needed once its features exist.
     let audio = audio.filter(|_| frozen.audio.is_none());
     tracing::info!(

@@ -27,11 +27,7 @@ pub fn tiny_experiment(dir: &Path, extra: &str) -> PathBuf {
 /// is refused.
 pub fn tiny_experiment_with_method(dir: &Path, method: &str, extra: &str) -> PathBuf {
     let path = tiny_experiment(dir, extra);
-    let reads_hidden = matches!(
-        method,
-        "early_fusion" | "late_fusion" | "text_only" | "audio_only"
-    );
-    let fusion = if reads_hidden {
+    let fusion = if method_reads(method, "hidden") {
         format!("[fusion]\nmethod = \"{method}\"\nhidden = 16")
     } else {
         format!("[fusion]\nmethod = \"{method}\"")
@@ -40,6 +36,15 @@ pub fn tiny_experiment_with_method(dir: &Path, method: &str, extra: &str) -> Pat
     assert!(text.contains("[fusion]\nhidden = 16"), "tiny.toml changed");
     std::fs::write(&path, text.replace("[fusion]\nhidden = 16", &fusion)).unwrap();
     path
+}
+
+/// Whether `method` (with the default MLP head) reads `fusion.<key>`, by the same rule the
+/// config validation applies.
+pub fn method_reads(method: &str, key: &str) -> bool {
+    use emo_run::config::{FusionHead, FusionMethod};
+    let method: FusionMethod = serde_json::from_value(serde_json::Value::String(method.into()))
+        .unwrap_or_else(|_| panic!("no fusion method {method:?}"));
+    emo_run::config::applicable::reads(method, FusionHead::Mlp, key)
 }
 
 pub fn run(cmd: &mut Command) -> Output {

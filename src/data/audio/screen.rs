@@ -43,7 +43,7 @@ pub fn drop_unusable_audio(corpus: &mut Corpus, quiet: bool, strict: bool) -> an
     if strict && !failures.is_empty() {
         let listing: Vec<String> = failures
             .iter()
-            .map(|d| format!("  {}: {}", display(d), d.reason))
+            .map(|d| format!("  {}: {}", d.path_display(), d.reason))
             .collect();
         anyhow::bail!(
             "dataset.strict is set and {} audio files could not be used:\n{}",
@@ -61,12 +61,6 @@ pub fn drop_unusable_audio(corpus: &mut Corpus, quiet: bool, strict: bool) -> an
         "no audio file could be read; see the warnings above"
     );
     Ok(())
-}
-
-fn display(row: &DroppedRow) -> String {
-    row.path
-        .as_deref()
-        .map_or("-".into(), |p| p.display().to_string())
 }
 
 #[cfg(test)]
