@@ -25,7 +25,8 @@ use burn::tensor::Distribution;
 use clap::Parser;
 use serde::Serialize;
 
-use emo_run::batch::{AudioSource, FoldInputs, TextSource};
+use emo_run::batch::{FoldInputs, Source};
+use emo_run::config::Modality;
 use emo_run::config::{FusionConfig, FusionMethod, OptimizerConfig};
 use emo_run::data::features::AudioData;
 use emo_run::encoders::cache::CachedFeature;
@@ -160,8 +161,7 @@ fn head_step(
     let audio_tokens = config.mixer_audio_tokens;
     let spec = FusionSpec {
         config,
-        text_dim: TEXT_DIM,
-        audio_dim: AUDIO_DIM,
+        dims: [(Modality::Text, TEXT_DIM), (Modality::Audio, AUDIO_DIM)].into(),
         text_tokens: TEXT_TOKENS,
         n_classes: CLASSES,
     };
@@ -178,8 +178,11 @@ fn head_step(
     let inputs = FoldInputs {
         labels: &labels,
         soft: None,
-        text: Some(TextSource::Cached(&text)),
-        audio: Some(AudioSource::Cached(&audio)),
+        sources: [
+            (Modality::Text, Source::Features(&text)),
+            (Modality::Audio, Source::Features(&audio)),
+        ]
+        .into(),
     };
     let optimizer_config = OptimizerConfig {
         lr: 1e-5,
@@ -331,8 +334,7 @@ fn quickstart(
             exp: &exp,
             corpus: &corpus,
             audio: Some(&audio),
-            frozen_text: None,
-            frozen_audio: None,
+            features: Default::default(),
             fold,
             n_folds: folds.len(),
             stage: "main",

@@ -1,7 +1,11 @@
-//! Batches: a fold's inputs (token ids, log-mel frames, waveforms or cached encoder outputs)
-//! turned into padded device tensors. It sits above `data` and `encoders`, whose types it joins.
+//! Batches: a fold's inputs per modality (token ids, log-mel frames, waveforms, cached encoder
+//! outputs or pre-extracted features) turned into padded device tensors. It sits above `data` and `encoders`, whose types it joins.
+
+use std::collections::BTreeMap;
 
 use burn::prelude::*;
+
+use crate::config::Modality;
 
 use crate::data::features::{FeatureStats, LogMel};
 use crate::data::tokenize::{Encoded, text_arrays};
@@ -14,32 +18,29 @@ use crate::encoders::cache::CachedFeature;
 pub struct Batch {
     /// Indices into the corpus' examples, in batch order.
     pub indices: Vec<usize>,
-    pub text: Option<TextBatch>,
-    pub audio: Option<AudioBatch>,
+    /// The input of every stream the method takes, by modality.
+    pub streams: BTreeMap<Modality, StreamBatch>,
     pub labels: Tensor<1, Int>,
     /// Vote distributions `[batch, classes]` when training on soft targets.
     pub soft: Option<Tensor<2>>,
 }
 
-/// The text of a batch: token ids for a trained encoder, or a frozen encoder's cached output.
+/// One modality's input for a batch: what its trained encoder reads, or a stream that needs
+/// no encoder (a frozen encoder's cached output, or a pre-extracted corpus feature).
 #[derive(Debug, Clone)]
-pub enum TextBatch {
-    /// `[batch, max_len]` right-padded ids and the real tokens per row.
+pub enum StreamBatch {
+    /// `[batch, max_len]` right-padded token ids and the real tokens per row.
     Tokens {
         ids: Tensor<2, Int>,
         lengths: Vec<usize>,
     },
-    Cached(CachedBatch),
+    /// Log-mel frames or waveforms for the audio encoder.
+    Audio(AudioInput),
+    /// Vectors or sequences that go to the fusion as they are.
+    Features(CachedBatch),
 }
 
-/// The audio of a batch: the encoder's input, or a frozen encoder's cached output.
-#[derive(Debug, Clone)]
-pub enum AudioBatch {
-    Input(AudioInput),
-    Cached(CachedBatch),
-}
-
-/// A frozen encoder's outputs for a batch.
+/// Vectors or sequences for a batch.
 #[derive(Debug, Clone)]
 pub enum CachedBatch {
     /// One vector per utterance, `[batch, dim]`.
@@ -51,40 +52,17 @@ pub enum CachedBatch {
     },
 }
 
-impl CachedBatch {
-    pub fn pooled(&self) -> Tensor<2> {
-        match self {
-            Self::Pooled(t) => t.clone(),
-            Self::Sequence { .. } => panic!("the cache holds sequences, the fusion wants vectors"),
-        }
-    }
-
-    pub fn sequence(&self) -> (Tensor<3>, Vec<usize>) {
-        match self {
-            Self::Sequence { values, lengths } => (values.clone(), lengths.clone()),
-            Self::Pooled(_) => panic!("the cache holds vectors, the fusion wants sequences"),
-        }
-    }
-}
-
-/// Where a fold's text comes from.
+/// Where a fold's stream of one modality comes from, for every example.
 #[derive(Clone, Copy)]
-pub enum TextSource<'a> {
+pub enum Source<'a> {
     /// Token ids from the fold's tokenizer.
     Tokens(&'a [Encoded]),
-    /// A frozen encoder's output per example.
-    Cached(&'a [CachedFeature]),
-}
-
-/// Where a fold's audio comes from.
-#[derive(Clone, Copy)]
-pub enum AudioSource<'a> {
     /// Log-mel frames with the fold's normalisation.
     LogMel(&'a [LogMel], &'a FeatureStats),
     /// Raw clips, for wav2vec2.
     Waveform(&'a [Vec<f32>]),
-    /// A frozen encoder's output per example.
-    Cached(&'a [CachedFeature]),
+    /// A frozen encoder's output, or the corpus' pre-extracted feature, per example.
+    Features(&'a [CachedFeature]),
 }
 
 /// A fold's inputs for every example of the corpus.
@@ -92,43 +70,16 @@ pub struct FoldInputs<'a> {
     pub labels: &'a [usize],
     /// Each example's vote distribution (`multi_label = "soft_votes"`).
     pub soft: Option<&'a [Vec<f32>]>,
-    pub text: Option<TextSource<'a>>,
-    pub audio: Option<AudioSource<'a>>,
+    pub sources: BTreeMap<Modality, Source<'a>>,
 }
 
 impl FoldInputs<'_> {
     pub fn batch(&self, indices: &[usize], device: &Device) -> Batch {
-        let text = self.text.map(|source| match source {
-            TextSource::Tokens(encoded) => {
-                let (ids, lengths) = text_arrays(encoded, indices);
-                TextBatch::Tokens {
-                    ids: Tensor::from_data(ids, device),
-                    lengths,
-                }
-            }
-            TextSource::Cached(features) => {
-                TextBatch::Cached(cached_batch(features, indices, device))
-            }
-        });
-        let audio = self.audio.map(|source| match source {
-            AudioSource::LogMel(features, stats) => {
-                let (data, lengths) = audio_array(features, stats, indices);
-                AudioBatch::Input(AudioInput::LogMel {
-                    frames: Tensor::from_data(data, device),
-                    lengths,
-                })
-            }
-            AudioSource::Waveform(clips) => {
-                let (data, lengths) = waveform_array(clips, indices);
-                AudioBatch::Input(AudioInput::Waveform {
-                    samples: Tensor::from_data(data, device),
-                    lengths,
-                })
-            }
-            AudioSource::Cached(features) => {
-                AudioBatch::Cached(cached_batch(features, indices, device))
-            }
-        });
+        let streams = self
+            .sources
+            .iter()
+            .map(|(&modality, &source)| (modality, stream_batch(source, indices, device)))
+            .collect();
         let labels: Vec<i64> = indices.iter().map(|&i| self.labels[i] as i64).collect();
         let soft = self.soft.map(|soft| {
             let classes = soft[indices[0]].len();
@@ -140,10 +91,38 @@ impl FoldInputs<'_> {
         });
         Batch {
             indices: indices.to_vec(),
-            text,
-            audio,
+            streams,
             labels: Tensor::from_data(TensorData::new(labels, [indices.len()]), device),
             soft,
+        }
+    }
+}
+
+fn stream_batch(source: Source<'_>, indices: &[usize], device: &Device) -> StreamBatch {
+    match source {
+        Source::Tokens(encoded) => {
+            let (ids, lengths) = text_arrays(encoded, indices);
+            StreamBatch::Tokens {
+                ids: Tensor::from_data(ids, device),
+                lengths,
+            }
+        }
+        Source::LogMel(features, stats) => {
+            let (data, lengths) = audio_array(features, stats, indices);
+            StreamBatch::Audio(AudioInput::LogMel {
+                frames: Tensor::from_data(data, device),
+                lengths,
+            })
+        }
+        Source::Waveform(clips) => {
+            let (data, lengths) = waveform_array(clips, indices);
+            StreamBatch::Audio(AudioInput::Waveform {
+                samples: Tensor::from_data(data, device),
+                lengths,
+            })
+        }
+        Source::Features(features) => {
+            StreamBatch::Features(cached_batch(features, indices, device))
         }
     }
 }

@@ -68,6 +68,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every fusion method: the streams it takes and the `fusion.*` keys it reads.
+    Methods {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the experiment file.
     Schema {
         /// Print the Markdown key reference (docs/CONFIG.md) instead.
@@ -151,6 +157,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&ins)?);
             } else {
                 print!("{}", crate::inspect::render(&ins));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Methods { json }) => {
+            let listed = crate::config::methods::methods();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                print!("{}", crate::config::methods::render(&listed));
             }
             Ok(ExitCode::SUCCESS)
         }

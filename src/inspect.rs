@@ -29,6 +29,17 @@ pub struct Inspection {
     pub dataset_problem: Option<String>,
     /// Per emotion and split, for `kind = "iemocap_cmu_pickle"` (precomputed features).
     pub precomputed: Option<CmuPickleSummary>,
+    /// The model of every fold that `[fold.<name>]` configures differently from the file.
+    pub folds: Vec<FoldModel>,
+}
+
+/// One fold's model, where `[fold.<name>]` changes it.
+#[derive(Serialize)]
+pub struct FoldModel {
+    pub fold: String,
+    pub modules: Vec<ModuleParams>,
+    pub total: usize,
+    pub trainable: usize,
 }
 
 #[derive(Serialize)]
@@ -42,12 +53,10 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     let data_present = crate::data::corpus::layout_problem(&exp.dataset).is_none();
     let mut precomputed = None;
     let mut problem = None;
-    let (dataset, dataset_note, vocab) = if data_present
-        && exp.dataset.kind == DatasetKind::IemocapCmuPickle
-    {
+    if data_present && exp.dataset.kind == DatasetKind::IemocapCmuPickle {
         precomputed = Some(load_cmu_pickle(&exp.dataset.root)?.1);
-        (None, None, None)
-    } else if data_present {
+    }
+    let (dataset, dataset_note, vocab) = if data_present {
         let mut ds = exp.dataset.clone();
         ds.synthetic = None; // inspect reads; it never generates
         let corpus = crate::data::plan::usable_corpus(&ds, true)?;
@@ -55,9 +64,11 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         // A degenerate plan is shown with its problem named; `emo-run FILE` refuses to run it.
         problem = plan.check(exp).err().map(|e| e.to_string());
         let (corpus, folds) = (&plan.corpus, &plan.folds);
-        let vocab = if exp.fusion.method.uses_text() && exp.encoders.text.kind.is_pretrained() {
+        let vocab = if exp.encodes(crate::config::Modality::Text)
+            && exp.encoders.text.kind.is_pretrained()
+        {
             pretrained_vocab(exp)?
-        } else if exp.fusion.method.uses_text() {
+        } else if exp.encodes(crate::config::Modality::Text) {
             let texts = folds[0]
                 .train
                 .iter()
@@ -88,22 +99,26 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         let vocab = if exp.encoders.text.kind.is_pretrained() {
             pretrained_vocab(exp)?
         } else {
-            exp.fusion.method.uses_text().then_some(VocabSize {
+            exp.encodes(crate::config::Modality::Text).then_some(VocabSize {
                 size: exp.encoders.text.tokenizer.vocab,
                 source: "encoders.text.tokenizer.vocab (upper bound; the trained vocabulary may be smaller)",
             })
         };
         (None, Some(note), vocab)
     };
-    let spec = crate::train::fold::model_spec(
-        exp,
-        vocab.as_ref().map_or(0, |v| v.size),
-        crate::task::TaskSpec::from_experiment(exp).output_width(),
-    )?;
-    // On an autodiff device parameters carry their trainable flag; a plain one reports none.
-    // Skeletons only: counting needs each encoder's config.json, never its weights.
-    let device = crate::device::DeviceChoice::Flex.device()?.autodiff();
-    let modules = spec.parameter_counts(&spec.init_skeleton(&device)?, &device)?;
+    let vocab_size = vocab.as_ref().map_or(0, |v| v.size);
+    let modules = model_counts(exp, vocab_size)?;
+    let mut folds = Vec::new();
+    for name in fold_order(exp, dataset.as_ref()) {
+        let fold_exp = exp.for_fold(name).map_err(anyhow::Error::msg)?;
+        let modules = model_counts(&fold_exp, vocab_size)?;
+        folds.push(FoldModel {
+            fold: name.clone(),
+            total: modules.iter().map(|m| m.total).sum(),
+            trainable: modules.iter().map(|m| m.trainable).sum(),
+            modules,
+        });
+    }
     Ok(Inspection {
         name: exp.name.clone(),
         fusion: enum_name(&exp.fusion.method),
@@ -115,12 +130,36 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         dataset_note,
         dataset_problem: problem,
         precomputed,
+        folds,
     })
+}
+
+/// The names of `[fold.<name>]`, in the run's fold order when the corpus is on disk.
+fn fold_order<'a>(exp: &'a Experiment, dataset: Option<&DataReport>) -> Vec<&'a String> {
+    let mut names: Vec<&String> = exp.fold.keys().collect();
+    if let Some(ds) = dataset {
+        let position = |n: &String| ds.folds.iter().position(|f| &f.name == n);
+        names.sort_by_key(|n| position(n).unwrap_or(usize::MAX));
+    }
+    names
+}
+
+/// Parameter counts of the model `exp` builds.
+fn model_counts(exp: &Experiment, vocab_size: usize) -> anyhow::Result<Vec<ModuleParams>> {
+    let spec = crate::train::fold::model_spec(
+        exp,
+        vocab_size,
+        crate::task::TaskSpec::from_experiment(exp).output_width(),
+    )?;
+    // On an autodiff device parameters carry their trainable flag; a plain one reports none.
+    // Skeletons only: counting needs each encoder's config.json, never its weights.
+    let device = crate::device::DeviceChoice::Flex.device()?.autodiff();
+    spec.parameter_counts(&spec.init_skeleton(&device)?, &device)
 }
 
 /// A pretrained text encoder's vocabulary, from its folder's config.json.
 fn pretrained_vocab(exp: &Experiment) -> anyhow::Result<Option<VocabSize>> {
-    if !exp.fusion.method.uses_text() {
+    if !exp.encodes(crate::config::Modality::Text) {
         return Ok(None);
     }
     let spec = TextEncoderSpec::from_folder(&exp.encoders.text)?;
@@ -144,19 +183,11 @@ fn enum_name(value: &impl Serialize) -> String {
 pub fn render(ins: &Inspection) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "experiment {} (fusion {})\n", ins.name, ins.fusion);
-    let _ = writeln!(
-        out,
-        "{:<18} {:>12} {:>12}",
-        "module", "parameters", "trainable"
-    );
-    for m in &ins.modules {
-        let _ = writeln!(out, "{:<18} {:>12} {:>12}", m.module, m.total, m.trainable);
+    render_modules(&mut out, &ins.modules, ins.total, ins.trainable);
+    for fold in &ins.folds {
+        let _ = writeln!(out, "\nfold {} ([fold.{}]):", fold.fold, fold.fold);
+        render_modules(&mut out, &fold.modules, fold.total, fold.trainable);
     }
-    let _ = writeln!(
-        out,
-        "{:<18} {:>12} {:>12}",
-        "total", ins.total, ins.trainable
-    );
     if let Some(v) = &ins.vocab_size {
         let _ = writeln!(out, "\ntext vocabulary: {} ({})", v.size, v.source);
     }
@@ -174,6 +205,22 @@ pub fn render(ins: &Inspection) -> String {
         render_precomputed(&mut out, summary);
     }
     out
+}
+
+fn render_modules(out: &mut String, modules: &[ModuleParams], total: usize, trainable: usize) {
+    let _ = writeln!(
+        out,
+        "{:<20} {:>12} {:>12}",
+        "module", "parameters", "trainable"
+    );
+    for m in modules {
+        let _ = writeln!(out, "{:<20} {:>12} {:>12}", m.module, m.total, m.trainable);
+        for p in &m.parts {
+            let name = format!("  {}", p.module);
+            let _ = writeln!(out, "{name:<20} {:>12} {:>12}", p.total, p.trainable);
+        }
+    }
+    let _ = writeln!(out, "{:<20} {:>12} {:>12}", "total", total, trainable);
 }
 
 fn render_precomputed(out: &mut String, summary: &CmuPickleSummary) {
@@ -220,9 +267,9 @@ fn render_dataset(out: &mut String, ds: &DataReport) {
         };
     row(out, "all".into(), &ds.class_counts);
     for f in &ds.folds {
-        row(out, format!("{}/train", f.fold + 1), &f.train);
-        row(out, format!("{}/valid", f.fold + 1), &f.valid);
-        row(out, format!("{}/test", f.fold + 1), &f.test);
+        row(out, format!("{}/train", f.name), &f.train);
+        row(out, format!("{}/valid", f.name), &f.valid);
+        row(out, format!("{}/test", f.name), &f.test);
     }
 }
 
@@ -378,8 +425,15 @@ mod tests {
                 &path,
                 &["negative", "positive"],
             ),
-            split(SplitProtocol::KfoldStratified),
+            split(SplitProtocol::PerEmotion),
         );
+        // One fold per emotion, named after it, on the pickle's own splits.
+        let folds = &ins.dataset.as_ref().expect("the pickle is a corpus").folds;
+        assert_eq!(folds.len(), 2);
+        assert_eq!(fold_counts(&ins)[0], [vec![0, 1], vec![0, 0], vec![0, 0]]);
+        // The fixture's happy has no valid or test row: a run would refuse it, by name.
+        let problem = ins.dataset_problem.as_deref().unwrap_or_default();
+        assert!(problem.contains("empty valid split"), "{problem}");
         let summary = ins.precomputed.expect("pickle summary");
         let happy_train = &summary.splits["happy"]["train"];
         assert_eq!((happy_train.utterances, happy_train.per_label), (1, [0, 1]));

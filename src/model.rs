@@ -2,9 +2,10 @@
 
 use burn::prelude::*;
 
-use crate::batch::{AudioBatch, Batch, TextBatch};
+use crate::batch::{Batch, CachedBatch, StreamBatch};
+use crate::config::{Form, Modality};
 use crate::encoders::{AudioEncoder, AudioEncoderSpec, TextEncoder, TextEncoderSpec};
-use crate::fusion::{Fusion, FusionSpec, TokenSequences};
+use crate::fusion::{Fusion, FusionInputs, FusionSpec, Stream};
 pub use crate::params::ModuleParams;
 
 /// Everything needed to build the model for one fold.
@@ -74,7 +75,9 @@ impl ModelSpec {
             )),
             (None, None) => {}
         }
-        out.push(ModuleParams::of("fusion", &model.fusion));
+        let mut fusion = ModuleParams::of("fusion", &model.fusion);
+        fusion.parts = model.fusion.parameter_parts();
+        out.push(fusion);
         Ok(out)
     }
 }
@@ -89,54 +92,55 @@ pub struct EmotionModel {
 impl EmotionModel {
     /// Class logits `[batch, n_classes]`.
     pub fn forward(&self, batch: &Batch) -> Tensor<2> {
-        if self.fusion.consumes_sequences() {
-            return self.fusion.forward_sequences(self.sequences(batch));
+        let method = self.fusion.method();
+        let mut inputs = FusionInputs::default();
+        for (&modality, input) in &batch.streams {
+            let form = method.form_of(modality).unwrap_or_else(|| {
+                panic!(
+                    "the batch holds {modality}, which {} does not take",
+                    method.name()
+                )
+            });
+            inputs.insert(modality, self.stream(modality, input, form));
         }
-        let text = batch.text.as_ref().map(|input| match input {
-            TextBatch::Cached(cached) => cached.pooled(),
-            TextBatch::Tokens { ids, lengths } => self
-                .text
-                .as_ref()
-                .expect("a model with a trained text encoder")
-                .forward(ids.clone(), lengths),
-        });
-        let audio = batch.audio.as_ref().map(|input| match input {
-            AudioBatch::Cached(cached) => cached.pooled(),
-            AudioBatch::Input(input) => self
-                .audio
-                .as_ref()
-                .expect("a model with a trained audio encoder")
-                .forward(input.clone()),
-        });
-        self.fusion.forward(text, audio)
+        self.fusion.forward(&inputs)
     }
 
-    /// Both encoders' hidden states before pooling, for a token-level fusion (mlp_mixer): from
-    /// the encoders' `forward_sequence`, or from the cache when they are frozen.
-    fn sequences(&self, batch: &Batch) -> TokenSequences {
-        let (text, text_lengths) = match batch.text.as_ref().expect("batch built with text") {
-            TextBatch::Cached(cached) => cached.sequence(),
-            TextBatch::Tokens { ids, lengths } => (
-                self.text
-                    .as_ref()
-                    .expect("a model with a trained text encoder")
-                    .forward_sequence(ids.clone(), lengths),
-                lengths.clone(),
-            ),
-        };
-        let (audio, audio_lengths) = match batch.audio.as_ref().expect("batch built with audio") {
-            AudioBatch::Cached(cached) => cached.sequence(),
-            AudioBatch::Input(input) => self
-                .audio
-                .as_ref()
-                .expect("a model with a trained audio encoder")
-                .forward_sequence(input.clone()),
-        };
-        TokenSequences {
-            text,
-            text_lengths,
-            audio,
-            audio_lengths,
+    /// One modality's stream in the form the fusion takes: through its trained encoder, or
+    /// as cached / pre-extracted (a sequence averaged when the method wants a vector).
+    fn stream(&self, modality: Modality, input: &StreamBatch, form: Form) -> Stream {
+        let sequence = form == Form::Sequence;
+        match input {
+            StreamBatch::Features(CachedBatch::Pooled(t)) => Stream::Pooled(t.clone()),
+            StreamBatch::Features(CachedBatch::Sequence { values, lengths }) => Stream::Sequence {
+                values: values.clone(),
+                lengths: lengths.clone(),
+            }
+            .into_form(form),
+            StreamBatch::Tokens { ids, lengths } => {
+                let encoder = self.text.as_ref().unwrap_or_else(|| no_encoder(modality));
+                if sequence {
+                    Stream::Sequence {
+                        values: encoder.forward_sequence(ids.clone(), lengths),
+                        lengths: lengths.clone(),
+                    }
+                } else {
+                    Stream::Pooled(encoder.forward(ids.clone(), lengths))
+                }
+            }
+            StreamBatch::Audio(input) => {
+                let encoder = self.audio.as_ref().unwrap_or_else(|| no_encoder(modality));
+                if sequence {
+                    let (values, lengths) = encoder.forward_sequence(input.clone());
+                    Stream::Sequence { values, lengths }
+                } else {
+                    Stream::Pooled(encoder.forward(input.clone()))
+                }
+            }
         }
     }
+}
+
+fn no_encoder(modality: Modality) -> ! {
+    panic!("the batch holds raw {modality} input but the model has no trained {modality} encoder")
 }

@@ -10,6 +10,10 @@ pub struct ModuleParams {
     pub module: String,
     pub total: usize,
     pub trainable: usize,
+    /// Named parts inside the module that a paper counts on their own (lmf's low-rank fusion:
+    /// factors, weights and bias), already included in the module's counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ModuleParams>,
 }
 
 impl ModuleParams {
@@ -20,6 +24,17 @@ impl ModuleParams {
             module: name.to_string(),
             total: counter.total,
             trainable: counter.trainable,
+            parts: Vec::new(),
+        }
+    }
+
+    /// The counts of several modules under one name.
+    pub fn sum(name: &str, parts: &[ModuleParams]) -> Self {
+        Self {
+            module: name.to_string(),
+            total: parts.iter().map(|p| p.total).sum(),
+            trainable: parts.iter().map(|p| p.trainable).sum(),
+            parts: Vec::new(),
         }
     }
 }

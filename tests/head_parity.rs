@@ -22,11 +22,12 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, ModuleStore, SafetensorsStore, bridge};
+use emo_run::config::Modality;
 use emo_run::config::{
     AudioEncoderConfig, FusionConfig, FusionHead, FusionMethod, OptimizerConfig, OptimizerKind,
 };
 use emo_run::encoders::AudioEncoderSpec;
-use emo_run::fusion::{Fusion, FusionSpec, TokenSequences};
+use emo_run::fusion::{Fusion, FusionInputs, FusionSpec, Stream};
 use emo_run::model::{EmotionModel, ModelSpec};
 use emo_run::train::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
 
@@ -150,8 +151,7 @@ fn fusion_spec(
             mixer_audio_tokens: 4, // seed 299
             ..Default::default()
         },
-        text_dim: text,
-        audio_dim: audio,
+        dims: [(Modality::Text, text), (Modality::Audio, audio)].into(),
         text_tokens: 3, // mlp_mixer's text tokens; seed 256
         n_classes: CLASSES,
     }
@@ -182,21 +182,36 @@ fn head_logits(
     expected: &BTreeMap<String, TensorData>,
     device: &Device,
 ) -> Tensor<2> {
-    if fusion.consumes_sequences() {
-        let text: Tensor<3> = tensor(&expected["input.text"], device);
-        let audio: Tensor<3> = tensor(&expected["input.audio"], device);
-        let [batch, text_tokens, _] = text.dims();
-        let [_, frames, _] = audio.dims();
-        return fusion.forward_sequences(TokenSequences {
-            text,
-            text_lengths: vec![text_tokens; batch],
-            audio,
-            audio_lengths: vec![frames; batch],
-        });
+    let mut inputs = FusionInputs::default();
+    if fusion.method() == FusionMethod::MlpMixer {
+        for (modality, key) in [
+            (Modality::Text, "input.text"),
+            (Modality::Audio, "input.audio"),
+        ] {
+            let values: Tensor<3> = tensor(&expected[key], device);
+            let [batch, steps, _] = values.dims();
+            let lengths = vec![steps; batch];
+            inputs.insert(modality, Stream::Sequence { values, lengths });
+        }
+    } else {
+        inputs.insert(
+            Modality::Text,
+            Stream::Pooled(tensor(&expected["input.text"], device)),
+        );
+        inputs.insert(
+            Modality::Audio,
+            Stream::Pooled(tensor(&expected["input.audio"], device)),
+        );
     }
-    let text = tensor(&expected["input.text"], device);
-    let audio = tensor(&expected["input.audio"], device);
-    fusion.forward(Some(text), Some(audio))
+    fusion.forward(&inputs)
+}
+
+/// Pooled text and audio vectors as a fusion's inputs.
+fn pooled(text: Tensor<2>, audio: Tensor<2>) -> FusionInputs {
+    let mut inputs = FusionInputs::default();
+    inputs.insert(Modality::Text, Stream::Pooled(text));
+    inputs.insert(Modality::Audio, Stream::Pooled(audio));
+    inputs
 }
 
 /// Forward, cross-entropy backward, and every comparison for one head.
@@ -294,10 +309,10 @@ fn compare_attention(
     let mut worst = 0f32;
     for b in 0..batch {
         fusion.reset_attention_mean();
-        fusion.forward(
-            Some(text.clone().narrow(0, b, 1)),
-            Some(audio.clone().narrow(0, b, 1)),
-        );
+        fusion.forward(&pooled(
+            text.clone().narrow(0, b, 1),
+            audio.clone().narrow(0, b, 1),
+        ));
         let got = fusion
             .attention_mean()
             .unwrap_or_else(|| panic!("{name}: no attention map recorded in evaluation"));
@@ -471,8 +486,7 @@ fn optimizer_model(device: &Device) -> EmotionModel {
                 dropout: 0.0,
                 ..Default::default()
             },
-            text_dim: 0,
-            audio_dim: 3,
+            dims: [(Modality::Audio, 3)].into(),
             text_tokens: 0,
             n_classes: 2,
         },

@@ -9,24 +9,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{bin, run, run_dirs, tiny_experiment_with_method};
+use common::{bin, run, run_dirs, small_sets, tiny_experiment_with_method};
 use polars::prelude::*;
-
-/// `--set` overrides that keep the heads whose size does not follow the encoders small.
-const SMALL: [(&str, &str); 3] = [
-    ("proj_dim", "4"),
-    ("mixer_dim", "8"),
-    ("mixer_audio_tokens", "32"),
-];
-
-/// The `SMALL` overrides `method` reads (a key the method ignores is refused).
-fn small_sets(method: &str) -> Vec<String> {
-    SMALL
-        .iter()
-        .filter(|(key, _)| common::method_reads(method, key))
-        .map(|(key, value)| format!("fusion.{key}={value}"))
-        .collect()
-}
 
 const fn linear(i: usize, o: usize) -> usize {
     i * o + o

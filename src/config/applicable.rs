@@ -10,12 +10,15 @@ use std::collections::BTreeSet;
 use super::error::Located;
 use super::experiment::{Experiment, FusionHead, FusionMethod};
 
-/// Which `fusion.*` keys `method` (with its `head`) reads.
+/// Which `fusion.*` keys `method` (with its `head`) reads. This rule is the one place that
+/// ties keys to methods: validation, the resolved config, `emo-run methods` and the docs
+/// derive from it.
 pub fn reads(method: FusionMethod, head: FusionHead, key: &str) -> bool {
     use FusionMethod::*;
     let headed = matches!(method, EarlyFusion | LateFusion | TextOnly | AudioOnly);
-    let mlp = headed && head == FusionHead::Mlp;
+    let mlp = (headed && head == FusionHead::Mlp) || method == VisualOnly;
     let linear = matches!(method, TextOnly | AudioOnly) && head == FusionHead::Linear;
+    let subnets = matches!(method, Lmf | Tfn);
     match key {
         "method" => true,
         "head" => headed,
@@ -26,25 +29,46 @@ pub fn reads(method: FusionMethod, head: FusionHead, key: &str) -> bool {
         "proj_dim" => matches!(method, RsaCfn | HybridFusion),
         "rsa_attention_mean" => method == Rsa,
         "mixer_dim" | "mixer_audio_tokens" | "mixer_pad_batch" => method == MlpMixer,
+        "audio_hidden" | "visual_hidden" | "text_hidden" | "text_out" | "audio_dropout"
+        | "visual_dropout" | "text_dropout" => subnets,
+        "rank" => method == Lmf,
+        "post_fusion_dim" | "post_fusion_dropout" | "tfn_output" => method == Tfn,
         _ => true, // unknown keys are refused by deserialisation with their own message
     }
 }
 
-/// What reads `key`, for the message.
-fn readers(key: &str) -> &'static str {
-    match key {
-        "head" => "early_fusion, late_fusion, text_only and audio_only",
-        "hidden" => {
-            "the MLP heads (head = \"mlp\") of early_fusion, late_fusion, text_only and audio_only"
+const HEADS: [FusionHead; 3] = [FusionHead::Mlp, FusionHead::Seed000, FusionHead::Linear];
+
+/// The methods that read `key`, as a sentence, each with the heads under which it reads the
+/// key when that is not every head: `early_fusion (head = mlp), visual_only`.
+pub fn readers(key: &str) -> String {
+    let mut names = Vec::new();
+    for method in FusionMethod::ALL {
+        let heads: Vec<FusionHead> = HEADS
+            .into_iter()
+            .filter(|&h| reads(method, h, key))
+            .collect();
+        if heads.is_empty() {
+            continue;
         }
-        "dropout" => {
-            "the MLP heads (head = \"mlp\") and text_only/audio_only with head = \"linear\""
-        }
-        "order" => "early_fusion and hybrid_fusion",
-        "proj_dim" => "rsa_cfn and hybrid_fusion",
-        "rsa_attention_mean" => "rsa",
-        _ => "mlp_mixer",
+        let conditional = heads.len() < HEADS.len();
+        names.push(if conditional {
+            let heads: Vec<String> = heads.iter().map(snake).collect();
+            format!("{} (head = {})", method.name(), heads.join(" or "))
+        } else {
+            method.name()
+        });
     }
+    names.join(", ")
+}
+
+/// The `fusion.*` keys `method` reads under some head, in `keys` order (the config's own).
+pub fn keys_of(method: FusionMethod, keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .filter(|k| k.as_str() != "method")
+        .filter(|k| HEADS.into_iter().any(|h| reads(method, h, k)))
+        .cloned()
+        .collect()
 }
 
 /// A problem for every `fusion.*` key in `set_keys` (dotted keys the user set) that the method
@@ -62,7 +86,7 @@ pub fn inapplicable_fusion_keys(exp: &Experiment, set_keys: &BTreeSet<String>) -
             key: format!("fusion.{key}"),
             message: format!(
                 "is not read by method = {}{}; it belongs to {}. Remove it, or move it to the file of the method that reads it",
-                snake(&method),
+                method.name(),
                 if matches!(key, "hidden" | "dropout") {
                     format!(" with head = {}", snake(&head))
                 } else {

@@ -92,7 +92,23 @@ pub struct MoseiOptions {
     pub drop_unlabelled: bool,
 }
 
-/// Size and seed of the synthetic corpus.
+/// The fixed widths of LMF's `iemocap.pkl` (`kind = "iemocap_cmu_pickle"`).
+pub mod cmu_pickle_layout {
+    /// COVAREP features per utterance, time-averaged.
+    pub const AUDIO_DIM: usize = 74;
+    /// FACET features per utterance, time-averaged.
+    pub const VISUAL_DIM: usize = 35;
+    /// GloVe vectors per utterance (fixed, no mask).
+    pub const TEXT_STEPS: usize = 20;
+    /// GloVe width.
+    pub const TEXT_DIM: usize = 300;
+    /// The 2-column one-hot label of each emotion's binary task.
+    pub const LABEL_COLUMNS: usize = 2;
+}
+
+/// Size and seed of the synthetic corpus. For `kind = "iemocap_cmu_pickle"` the pickle holds
+/// `sessions × utterances_per_session` utterances per emotion, split 60/20/20 into
+/// train/valid/test; the clip settings do not apply there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SynthConfig {

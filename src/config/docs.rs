@@ -40,6 +40,8 @@ pub fn config_reference_markdown() -> String {
         let _ = writeln!(table, "| `{key}` | {ty} | {default} | {doc} |");
     }
     md.push_str(&table);
+    md.push('\n');
+    md.push_str(&super::methods::markdown(&super::methods::methods()));
     md
 }
 

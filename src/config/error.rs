@@ -18,6 +18,19 @@ pub struct Located {
     pub message: String,
 }
 
+impl Located {
+    /// A problem with `key`, its place filled in later from the sources.
+    pub fn key_only(key: String, message: String) -> Self {
+        Self {
+            file: None,
+            line: 0,
+            column: 0,
+            key,
+            message,
+        }
+    }
+}
+
 impl fmt::Display for Located {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.file, self.line) {

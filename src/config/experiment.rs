@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset_options::SynthConfig;
 pub use super::encoders::*;
+use super::modality::{Arrival, Form, Modality, Streams};
 
 /// One experiment: dataset, split protocol, encoders, fusion, task and training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -32,6 +33,10 @@ pub struct Experiment {
     pub fusion: FusionConfig,
     pub task: TaskConfig,
     pub train: TrainConfig,
+    /// Per-fold settings on top of the file's, by fold name (the emotion under
+    /// `split.protocol = "per_emotion"`, the 1-based number otherwise): `fusion`, `train`
+    /// and `seed` keys, e.g. `[fold.happy] fusion = { rank = 1 }`.
+    pub fold: std::collections::BTreeMap<String, super::fold_override::FoldOverride>,
 }
 
 impl Default for Experiment {
@@ -47,6 +52,7 @@ impl Default for Experiment {
             fusion: FusionConfig::default(),
             task: TaskConfig::default(),
             train: TrainConfig::default(),
+            fold: Default::default(),
         }
     }
 }
@@ -128,8 +134,9 @@ pub enum DatasetKind {
     /// A CSV or JSONL file of `id, audio, text, label` (+ optional `valence, arousal, speaker,
     /// session`): a corpus of your own. Options under `[dataset.manifest]`.
     Manifest,
-    /// LMF's `iemocap.pkl`: precomputed covarep/facet/GloVe features per emotion and split.
-    /// `emo-run inspect` counts it; the wav/text training pipeline cannot consume it.
+    /// LMF's `iemocap.pkl`: pre-extracted audio (COVAREP, 74), visual (FACET, 35) and text
+    /// (20 GloVe vectors of 300) per utterance, one binary sub-dataset per emotion with its own
+    /// train/valid/test split (`split.protocol = "per_emotion"`). No encoder runs on it.
     IemocapCmuPickle,
     /// IEMOCAP_full_release: `SessionN/dialog/{EmoEvaluation,transcriptions}`,
     /// `SessionN/sentences/wav`. Options under `[dataset.iemocap]`.
@@ -137,6 +144,30 @@ pub enum DatasetKind {
     /// Seed 001's processed CMU-MOSEI: `MOSEI_RAW_PROCESSED/meta.pkl` and one `audio.wav` per
     /// clip; the six emotions multi-hot. Options under `[dataset.mosei]`.
     Mosei,
+}
+
+impl DatasetKind {
+    /// The streams this kind of corpus provides and how each arrives.
+    pub fn streams(self) -> Streams {
+        use super::dataset_options::cmu_pickle_layout::*;
+        match self {
+            DatasetKind::IemocapCmuPickle => Streams::from([
+                (Modality::Audio, Arrival::Vector(AUDIO_DIM)),
+                (Modality::Visual, Arrival::Vector(VISUAL_DIM)),
+                (
+                    Modality::Text,
+                    Arrival::Sequence {
+                        steps: TEXT_STEPS,
+                        dim: TEXT_DIM,
+                    },
+                ),
+            ]),
+            _ => Streams::from([
+                (Modality::Text, Arrival::Raw),
+                (Modality::Audio, Arrival::Raw),
+            ]),
+        }
+    }
 }
 
 /// Rows whose label is a tie of several classes.
@@ -207,6 +238,10 @@ pub enum SplitProtocol {
     LeaveSessionOut,
     /// One fold per speaker, who is tested whole.
     LeaveSpeakerOut,
+    /// `iemocap_cmu_pickle` (seed 002): one fold per emotion, named after it, each an
+    /// independent binary task on that emotion's own train/valid/test split as the pickle
+    /// stores it. `[fold.<emotion>]` tables set each emotion's hyperparameters.
+    PerEmotion,
 }
 
 /// Split list files, one utterance id per line.
@@ -259,6 +294,47 @@ pub struct FusionConfig {
     /// unset (the default, what the seed meant) pads to the actual batch. Only the failure
     /// differs: whenever the seed runs, both give the same numbers.
     pub mixer_pad_batch: Option<usize>,
+    /// lmf and tfn: width of the audio subnet (BatchNorm -> Dropout -> 3 x Linear+ReLU).
+    pub audio_hidden: usize,
+    /// lmf and tfn: width of the visual subnet.
+    pub visual_hidden: usize,
+    /// lmf and tfn: width of the text LSTM.
+    pub text_hidden: usize,
+    /// lmf and tfn: width of the Linear after the text LSTM; unset, `text_hidden / 2` (the seed's
+    /// scripts hard-code that).
+    pub text_out: Option<usize>,
+    /// lmf and tfn: dropout of the audio subnet (after its BatchNorm).
+    pub audio_dropout: f64,
+    /// lmf and tfn: dropout of the visual subnet.
+    pub visual_dropout: f64,
+    /// lmf and tfn: dropout on the text LSTM's last hidden state.
+    pub text_dropout: f64,
+    /// lmf: rank of the modality factors.
+    pub rank: usize,
+    /// tfn: width of the post-fusion MLP's two hidden layers.
+    pub post_fusion_dim: usize,
+    /// tfn: dropout on the flattened outer product, before the post-fusion MLP. (LMF's source
+    /// creates a post-fusion dropout too but never applies it, so lmf has no such key.)
+    pub post_fusion_dropout: f64,
+    /// tfn: `logits` (a Linear to the classes, the IEMOCAP adaptation) or `mosi_regression`
+    /// (the source's MOSI head: `Linear(pf, 1)`, `sigmoid · 6 − 3`, for a one-target regression
+    /// task).
+    pub tfn_output: TfnOutputKind,
+}
+
+/// The last layer of tfn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TfnOutputKind {
+    Logits,
+    MosiRegression,
+}
+
+impl FusionConfig {
+    /// `text_out`, or its default `text_hidden / 2`.
+    pub fn text_out(&self) -> usize {
+        self.text_out.unwrap_or(self.text_hidden / 2)
+    }
 }
 
 impl Default for FusionConfig {
@@ -274,6 +350,17 @@ impl Default for FusionConfig {
             mixer_dim: 256,
             mixer_audio_tokens: 299,
             mixer_pad_batch: None,
+            audio_hidden: 4,
+            visual_hidden: 16,
+            text_hidden: 128,
+            text_out: None,
+            audio_dropout: 0.3,
+            visual_dropout: 0.3,
+            text_dropout: 0.3,
+            rank: 4,
+            post_fusion_dim: 32,
+            post_fusion_dropout: 0.3,
+            tfn_output: TfnOutputKind::Logits,
         }
     }
 }
@@ -315,18 +402,77 @@ pub enum FusionMethod {
     /// Seed 000 "MLP-Mixer" (token level): both encoders' SEQUENCES projected to `mixer_dim`,
     /// text tokens then audio tokens, one MLP-Mixer block, mean over tokens, a two-layer head.
     MlpMixer,
+    /// The visual vector alone (an MLP head, like text_only and audio_only).
+    VisualOnly,
+    /// Seed 002 LMF (low-rank multimodal fusion): audio and visual vectors through
+    /// BatchNorm -> Dropout -> three Linear+ReLU subnets, the word sequence through a one-layer
+    /// LSTM, a constant 1 prepended to each, rank-`rank` modality factors multiplied elementwise
+    /// (docs/methods/seed-002-lmf-model.md).
+    Lmf,
+    /// Seed 002's TFN baseline (tensor fusion): LMF's subnets, then the explicit outer product of
+    /// the three `[1, h]` vectors and a three-layer post-fusion MLP.
+    Tfn,
 }
 
 impl FusionMethod {
-    pub fn uses_text(self) -> bool {
-        !matches!(self, FusionMethod::AudioOnly)
+    /// Every method, in the order `emo-run methods` lists them.
+    pub const ALL: [FusionMethod; 15] = [
+        FusionMethod::EarlyFusion,
+        FusionMethod::LateFusion,
+        FusionMethod::TextOnly,
+        FusionMethod::AudioOnly,
+        FusionMethod::VisualOnly,
+        FusionMethod::Stack,
+        FusionMethod::Residual,
+        FusionMethod::Rsa,
+        FusionMethod::RsaCfn,
+        FusionMethod::HybridFusion,
+        FusionMethod::Concat,
+        FusionMethod::ElementWiseAdd,
+        FusionMethod::MlpMixer,
+        FusionMethod::Lmf,
+        FusionMethod::Tfn,
+    ];
+
+    /// The streams the method consumes and in which form, in its input order.
+    pub fn needs(self) -> &'static [(Modality, Form)] {
+        use FusionMethod::*;
+        use Modality::*;
+        const PAIR: &[(Modality, Form)] = &[(Text, Form::Pooled), (Audio, Form::Pooled)];
+        match self {
+            TextOnly => &[(Text, Form::Pooled)],
+            AudioOnly => &[(Audio, Form::Pooled)],
+            VisualOnly => &[(Visual, Form::Pooled)],
+            MlpMixer => &[(Text, Form::Sequence), (Audio, Form::Sequence)],
+            Lmf | Tfn => &[
+                (Audio, Form::Pooled),
+                (Visual, Form::Pooled),
+                (Text, Form::Sequence),
+            ],
+            EarlyFusion | LateFusion | Stack | Residual | Rsa | RsaCfn | HybridFusion | Concat
+            | ElementWiseAdd => PAIR,
+        }
     }
-    pub fn uses_audio(self) -> bool {
-        !matches!(self, FusionMethod::TextOnly)
+
+    /// Whether the method consumes `modality` at all.
+    pub fn uses(self, modality: Modality) -> bool {
+        self.needs().iter().any(|(m, _)| *m == modality)
     }
-    /// Token-level methods take the encoders' whole sequences rather than pooled vectors.
-    pub fn consumes_sequences(self) -> bool {
-        matches!(self, FusionMethod::MlpMixer)
+
+    /// The form in which the method takes `modality`, if it takes it.
+    pub fn form_of(self, modality: Modality) -> Option<Form> {
+        self.needs()
+            .iter()
+            .find(|(m, _)| *m == modality)
+            .map(|(_, f)| *f)
+    }
+
+    /// The name the experiment file writes (`early_fusion`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
     }
 }
 
@@ -512,6 +658,22 @@ pub struct TrainConfig {
     /// Seed 000's quirk (docs/methods/seed-000-rsa-cfn.md, quirk 7): the evaluation loaders use `drop_last`, so the last
     /// partial batch of the valid and test splits is never scored (nor predicted).
     pub eval_drop_last: bool,
+    /// How a batch's per-example losses become the loss that is backpropagated: `mean` (the
+    /// usual), or `sum` (seed 002's `CrossEntropyLoss(reduction='sum')`: gradients grow with
+    /// the batch size). Logged losses are per-example means either way.
+    pub loss_reduction: LossReduction,
+    /// Early stopping: end training once the selection metric (`select_by`) has not improved
+    /// for this many epochs (seed 002: 20 on `valid.loss`); the best epoch's weights are tested.
+    /// Unset: every one of `epochs` runs.
+    pub patience: Option<usize>,
+}
+
+/// See `train.loss_reduction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LossReduction {
+    Mean,
+    Sum,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -535,6 +697,8 @@ impl Default for TrainConfig {
             clip_grad_value: None,
             precision: Precision::F32,
             eval_drop_last: false,
+            loss_reduction: LossReduction::Mean,
+            patience: None,
         }
     }
 }
@@ -588,6 +752,18 @@ pub enum OptimizerKind {
 }
 
 impl Experiment {
+    /// Whether the method consumes `modality` and the corpus delivers it raw, so that the
+    /// encoder of `encoders.<modality>` runs on it.
+    pub fn encodes(&self, modality: Modality) -> bool {
+        self.fusion.method.uses(modality)
+            && self.dataset.kind.streams().get(&modality) == Some(&Arrival::Raw)
+    }
+
+    /// Whether the method takes `modality` as a sequence (token- or frame-level fusion).
+    pub fn takes_sequence(&self, modality: Modality) -> bool {
+        self.fusion.method.form_of(modality) == Some(Form::Sequence)
+    }
+
     /// `train.select_by` with `auto` replaced by the task's own metric.
     pub fn selection_metric(&self) -> String {
         if self.train.select_by != "auto" {

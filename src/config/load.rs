@@ -68,6 +68,7 @@ pub fn load_experiment(
 
     let mut problems = validate(&experiment);
     problems.extend(inapplicable_fusion_keys(&experiment, &set_keys));
+    problems.extend(fold_problems(&experiment, &problems));
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(
             problems
@@ -84,13 +85,56 @@ pub fn load_experiment(
     })
 }
 
+/// What is wrong with the experiment each `[fold.<name>]` makes, beyond what is wrong with
+/// the file's own (`base`): keyed `fold.<name>.<key>` where the fold sets the key.
+fn fold_problems(exp: &Experiment, base: &[Located]) -> Vec<Located> {
+    let mut out = Vec::new();
+    for (name, over) in &exp.fold {
+        let merged = match exp.for_fold(name) {
+            Ok(m) => m,
+            Err(message) => {
+                out.push(Located::key_only(format!("fold.{name}"), message));
+                continue;
+            }
+        };
+        let set = over.dotted_keys();
+        if set.contains("fusion.method") {
+            out.push(Located::key_only(
+                format!("fold.{name}.fusion.method"),
+                "a fold cannot change the method: the folds of one run share their inputs and are averaged into one result. Compare methods with one file per method".into(),
+            ));
+            continue;
+        }
+        let mut found = validate(&merged);
+        found.extend(inapplicable_fusion_keys(&merged, &set));
+        for mut p in found {
+            let seen = base
+                .iter()
+                .any(|b| b.key == p.key && b.message == p.message);
+            if seen {
+                continue;
+            }
+            if set
+                .iter()
+                .any(|k| p.key == *k || p.key.starts_with(&format!("{k}.")))
+            {
+                p.key = format!("fold.{name}.{}", p.key);
+            } else {
+                p.message = format!("{} (in fold {name})", p.message);
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// `EMO_<TABLE>__<KEY>=value` variables whose first segment names a top-level key of the
 /// experiment. Other `EMO_*` variables (test switches, tool settings) are not config and are
 /// left alone rather than rejected as unknown keys.
 fn experiment_env() -> Env {
-    const TOP_LEVEL: [&str; 10] = [
+    const TOP_LEVEL: [&str; 11] = [
         "name", "extends", "seed", "device", "dataset", "split", "encoders", "fusion", "task",
-        "train",
+        "train", "fold",
     ];
     Env::prefixed("EMO_")
         .filter(|key| {

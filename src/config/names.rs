@@ -6,7 +6,13 @@
 use super::experiment::{RegressionTarget, TaskKind};
 
 /// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
-pub const MODULE_NAMES: [&str; 3] = ["encoders.text", "encoders.audio", "fusion"];
+/// `fusion.factors` is lmf's three modality factors (seed 002's first optimizer group).
+pub const MODULE_NAMES: [&str; 4] = [
+    "encoders.text",
+    "encoders.audio",
+    "fusion",
+    "fusion.factors",
+];
 
 /// Names of the single-label metrics accepted after `valid.` in `train.select_by`.
 pub const CLASSIFICATION_METRICS: [&str; 8] = [

@@ -8,6 +8,7 @@ use super::experiment::{
     ClassWeights, DatasetKind, Experiment, FusionMethod, MultiLabelPolicy, Precision, Sampler,
     SplitProtocol, TaskKind,
 };
+use super::modality::Modality;
 use super::names::{MODULE_NAMES, selectable_metrics};
 use crate::device::parse_device;
 
@@ -41,6 +42,9 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     check_encoders(exp, &mut fail);
     check_train(exp, &mut fail);
     check_task(exp, &mut fail);
+    super::validate_fusion::check_streams(exp, &mut fail);
+    super::validate_fusion::check_per_emotion(exp, &mut fail);
+    super::validate_fusion::check_subnets(exp, &mut fail);
     if exp.fusion.head == super::experiment::FusionHead::Linear
         && matches!(
             exp.fusion.method,
@@ -88,11 +92,16 @@ fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if ds.synthetic.is_some() && ds.kind != DatasetKind::Kemdy20 {
+    if ds.synthetic.is_some()
+        && !matches!(
+            ds.kind,
+            DatasetKind::Kemdy20 | DatasetKind::IemocapCmuPickle
+        )
+    {
         fail(
             "dataset.synthetic",
             format!(
-                "generates the KEMDy20 layout, but dataset.kind is {:?}; expected kind = \"kemdy20\"",
+                "generates the KEMDy20 layout or LMF's feature pickle, but dataset.kind is {:?}; expected kind = \"kemdy20\" or \"iemocap_cmu_pickle\"",
                 ds.kind
             ),
         );
@@ -336,7 +345,7 @@ fn check_split(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 
 fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let method = exp.fusion.method;
-    if method.uses_text() {
+    if exp.encodes(Modality::Text) {
         let text = &exp.encoders.text;
         if text.kind.is_pretrained() {
             super::validate_encoders::check_pretrained_text(text, fail);
@@ -369,7 +378,7 @@ fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    if method.uses_audio() {
+    if exp.encodes(Modality::Audio) {
         let audio = &exp.encoders.audio;
         if audio.kind == super::experiment::AudioEncoderKind::Wav2vec2 {
             super::validate_encoders::check_wav2vec2(audio, fail);
@@ -561,8 +570,9 @@ fn check_module_lr(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let present: Vec<&str> = MODULE_NAMES
         .into_iter()
         .filter(|&name| match name {
-            "encoders.text" => method.uses_text(),
-            "encoders.audio" => method.uses_audio(),
+            "encoders.text" => exp.encodes(Modality::Text),
+            "encoders.audio" => exp.encodes(Modality::Audio),
+            "fusion.factors" => method == FusionMethod::Lmf,
             _ => true,
         })
         .collect();

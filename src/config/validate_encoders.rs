@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use super::modality::Form;
+
 use super::experiment::{
     AudioEncoderConfig, AudioFeatures, EncoderTraining, FusionMethod, Pooling, TextEncoderConfig,
     TextEncoderKind,
@@ -261,7 +263,8 @@ fn check_sequence_pooling(
     method: FusionMethod,
     fail: &mut impl FnMut(&str, String),
 ) {
-    if pooling == Pooling::None && !method.consumes_sequences() {
+    let takes_sequences = method.needs().iter().any(|(_, f)| *f == Form::Sequence);
+    if pooling == Pooling::None && !takes_sequences {
         fail(
             key,
             format!(

@@ -10,7 +10,10 @@
 //! do not depend on it. A malformed pickle is a fatal error: the file is one precomputed
 //! table, there are no rows to drop one by one.
 
+pub mod examples;
 pub(super) mod ndarray;
+pub mod synth;
+mod write;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,13 +22,10 @@ use serde::Serialize;
 use serde_pickle::{DeOptions, HashableValue, Value};
 
 use self::ndarray::{NdArray, decode_ndarray, kind_of};
+pub use self::synth::{CmuSynthSummary, existing_synthetic_config, write_synthetic_cmu_pickle};
 use super::error::DataError;
 
-pub const AUDIO_DIM: usize = 74;
-pub const VISUAL_DIM: usize = 35;
-pub const TEXT_STEPS: usize = 20;
-pub const TEXT_DIM: usize = 300;
-pub const LABEL_COLUMNS: usize = 2;
+pub use crate::config::dataset_options::cmu_pickle_layout::*;
 const SPLITS: [&str; 3] = ["train", "valid", "test"];
 
 /// One utterance's features; the pickle stores no utterance ids, only the row order.

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::error::DataError;
+use super::feature::CachedFeature;
 use super::kemdy20::{DroppedRow, RawCorpus, load_kemdy20};
 use super::synth::{SynthConfig, write_kemdy20};
-use crate::config::{DatasetConfig, DatasetKind, MultiLabelPolicy};
+use crate::config::{DatasetConfig, DatasetKind, Modality, MultiLabelPolicy};
 
 /// One utterance with its targets as indices into `Corpus::classes`.
 #[derive(Debug, Clone, Serialize)]
@@ -51,7 +52,7 @@ impl Example {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Corpus {
     pub classes: Vec<String>,
     pub examples: Vec<Example>,
@@ -59,6 +60,22 @@ pub struct Corpus {
     pub dropped: Vec<DroppedRow>,
     /// Annotation rows read, kept or not.
     pub rows_read: usize,
+    /// Streams the corpus delivers pre-extracted, one array per example, by modality (empty
+    /// for corpora of transcripts and waveforms).
+    #[serde(skip)]
+    pub features: BTreeMap<Modality, Vec<CachedFeature>>,
+    /// Splits the corpus itself defines (`split.protocol = "per_emotion"`), in fold order.
+    #[serde(skip)]
+    pub given_splits: Vec<GivenSplit>,
+}
+
+/// A named train/valid/test split stored with the corpus (indices into `examples`).
+#[derive(Debug, Clone, Default)]
+pub struct GivenSplit {
+    pub name: String,
+    pub train: Vec<usize>,
+    pub valid: Vec<usize>,
+    pub test: Vec<usize>,
 }
 
 impl Corpus {
@@ -99,6 +116,9 @@ impl Corpus {
 
 /// Read (and if configured, first generate) the corpus and apply the label policy.
 pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
+    if ds.kind == DatasetKind::IemocapCmuPickle {
+        return pickle_corpus(ds);
+    }
     if let Some(synth) = &ds.synthetic {
         ensure_synthetic(&ds.root, synth)?;
     }
@@ -133,6 +153,41 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
     Ok(corpus)
 }
 
+/// LMF's feature pickle (generated first under `[dataset.synthetic]`): one example per row of
+/// every emotion's splits, nothing dropped (the file is one precomputed table; a malformed one
+/// is an error naming the path).
+fn pickle_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
+    if let Some(synth) = &ds.synthetic {
+        ensure_synthetic_pickle(&ds.root, synth)?;
+    }
+    let (pickle, summary) = super::cmu_pickle::load_cmu_pickle(&ds.root)?;
+    tracing::debug!(?summary, "read the CMU feature pickle");
+    Ok(super::cmu_pickle::examples::pickle_corpus(
+        pickle,
+        &ds.classes,
+    ))
+}
+
+/// Generate the synthetic pickle unless our own, with the same settings, is there.
+fn ensure_synthetic_pickle(path: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
+    use super::cmu_pickle::{existing_synthetic_config, write_synthetic_cmu_pickle};
+    match existing_synthetic_config(path)? {
+        Some(existing) if &existing == cfg => Ok(()),
+        Some(existing) => Err(DataError::Format {
+            path: path.to_path_buf(),
+            reason: format!(
+                "is a synthetic pickle made with other settings ({existing:?}); expected {cfg:?}. Point dataset.root elsewhere or delete the file and its .synthetic.json"
+            ),
+        }),
+        None => {
+            tracing::info!(path = %path.display(), "generating the synthetic CMU feature pickle");
+            let summary = write_synthetic_cmu_pickle(path, cfg)?;
+            tracing::info!(?summary, "synthetic pickle written");
+            Ok(())
+        }
+    }
+}
+
 /// The loader of `dataset.kind`.
 fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
     match ds.kind {
@@ -149,7 +204,7 @@ fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
         DatasetKind::Manifest => super::manifest::load_manifest(&ds.root, &ds.manifest),
         DatasetKind::IemocapCmuPickle => Err(DataError::format(
             &ds.root,
-            "kind = \"iemocap_cmu_pickle\" holds precomputed covarep/facet/GloVe features, which the wav/text training pipeline does not consume; `emo-run inspect` reports its counts",
+            "the CMU pickle is read by its own loader, not as transcripts and clips",
         )),
     }
 }
@@ -312,6 +367,7 @@ pub fn apply_label_policy(
         examples,
         dropped,
         rows_read,
+        ..Default::default()
     }
 }
 

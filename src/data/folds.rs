@@ -18,6 +18,9 @@ use crate::config::{SplitConfig, SplitFiles, SplitProtocol};
 pub struct Fold {
     /// 0-based fold number.
     pub index: usize,
+    /// What `[fold.<name>]` and the summary call it: the 1-based number, or the emotion under
+    /// `per_emotion`.
+    pub name: String,
     pub train: Vec<usize>,
     pub valid: Vec<usize>,
     pub test: Vec<usize>,
@@ -52,6 +55,7 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
         SplitProtocol::LeaveSpeakerOut => {
             grouped_parts(&eligible, |i| corpus.examples[i].speaker.clone())
         }
+        SplitProtocol::PerEmotion => return given_folds(corpus),
         SplitProtocol::Files => {
             let files = split.files.as_ref().ok_or_else(|| {
                 DataError::key("split.files", "protocol = \"files\" needs split.files")
@@ -88,10 +92,33 @@ pub fn make_folds(corpus: &Corpus, split: &SplitConfig, seed: u64) -> Result<Vec
             add_train_only(&mut train, corpus, |i| !held_out.holds(corpus, i));
             Fold {
                 index,
+                name: (index + 1).to_string(),
                 train,
                 valid,
                 test,
             }
+        })
+        .collect())
+}
+
+/// The corpus' own named splits (`per_emotion`: one per emotion of the CMU pickle).
+fn given_folds(corpus: &Corpus) -> Result<Vec<Fold>, DataError> {
+    if corpus.given_splits.is_empty() {
+        return Err(DataError::key(
+            "split.protocol",
+            "\"per_emotion\" needs a corpus that stores its own per-emotion splits (dataset.kind = \"iemocap_cmu_pickle\")",
+        ));
+    }
+    Ok(corpus
+        .given_splits
+        .iter()
+        .enumerate()
+        .map(|(index, s)| Fold {
+            index,
+            name: s.name.clone(),
+            train: s.train.clone(),
+            valid: s.valid.clone(),
+            test: s.test.clone(),
         })
         .collect())
 }
@@ -253,6 +280,7 @@ fn files_fold(
     valid.sort_unstable();
     Ok(Fold {
         index: 0,
+        name: "1".to_string(),
         train,
         valid,
         test,
@@ -397,6 +425,7 @@ mod tests {
                 .collect(),
             dropped: vec![],
             rows_read: n,
+            ..Default::default()
         }
     }
 

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use super::audio::screen::drop_unusable_audio;
 use super::{Corpus, DataError, Fold, make_folds, prepare_corpus};
-use crate::config::{ClassWeightRule, ClassWeights, DatasetConfig, Experiment, TaskKind};
+use crate::config::{
+    Arrival, ClassWeightRule, ClassWeights, DatasetConfig, Experiment, Modality, TaskKind,
+};
 
 pub struct DataPlan {
     pub corpus: Corpus,
@@ -28,10 +30,12 @@ pub struct FoldMember {
 }
 
 /// Read the corpus at `dataset` (generating a synthetic one on first use) and keep the
-/// utterances whose audio decodes.
+/// utterances whose audio decodes (when the corpus delivers audio as clips).
 pub fn usable_corpus(dataset: &DatasetConfig, quiet: bool) -> anyhow::Result<Corpus> {
     let mut corpus = prepare_corpus(dataset)?;
-    drop_unusable_audio(&mut corpus, quiet, dataset.strict)?;
+    if dataset.kind.streams().get(&Modality::Audio) == Some(&Arrival::Raw) {
+        drop_unusable_audio(&mut corpus, quiet, dataset.strict)?;
+    }
     Ok(corpus)
 }
 
@@ -64,6 +68,7 @@ impl DataPlan {
     /// empty split in some fold, "balanced" weights for a class missing from a fold.
     pub fn check(&self, exp: &Experiment) -> Result<(), DataError> {
         check_classes_present(exp, &self.corpus)?;
+        check_fold_overrides(exp, &self.folds)?;
         check_folds(exp, &self.corpus, &self.folds)
     }
 
@@ -101,6 +106,23 @@ impl DataPlan {
             );
         }
         hasher.finalize().to_hex().to_string()
+    }
+}
+
+/// `[fold.<name>]` must name a fold of this run: a misspelt emotion would otherwise train that
+/// emotion with the file's settings while the table looks tuned.
+fn check_fold_overrides(exp: &Experiment, folds: &[Fold]) -> Result<(), DataError> {
+    let names: Vec<&str> = folds.iter().map(|f| f.name.as_str()).collect();
+    match exp.fold.keys().find(|k| !names.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(name) => Err(DataError::key(
+            &format!("fold.{name}"),
+            format!(
+                "no fold of this run is named {name:?}; its folds are {} (split.protocol = {:?})",
+                names.join(", "),
+                exp.split.protocol
+            ),
+        )),
     }
 }
 
@@ -156,7 +178,7 @@ fn check_folds(exp: &Experiment, corpus: &Corpus, folds: &[Fold]) -> Result<(), 
                     key,
                     format!(
                         "fold {} of {} has an empty {split} split ({} usable utterances, split.protocol = {:?}); expected every fold to train, validate and test on at least one utterance",
-                        fold.index + 1,
+                        fold.name,
                         folds.len(),
                         corpus.examples.len(),
                         exp.split.protocol,
@@ -181,7 +203,7 @@ fn check_balanced_weights(corpus: &Corpus, folds: &[Fold]) -> Result<(), DataErr
                 "task.class_weights",
                 format!(
                     "found \"balanced\", but class {class:?} has no training example in fold {} of {}, so its weight n / (classes * count) is undefined; expected explicit weights, \"none\", or dataset.classes without {class:?}",
-                    fold.index + 1,
+                    fold.name,
                     folds.len()
                 ),
             ));
@@ -201,6 +223,7 @@ mod tests {
             examples: (0..6).map(|i| Example::for_test(i, i % 2)).collect(),
             dropped: vec![],
             rows_read: 6,
+            ..Default::default()
         }
     }
 
@@ -210,6 +233,7 @@ mod tests {
         let exp = Experiment::default();
         let fold = |valid: Vec<usize>| Fold {
             index: 1,
+            name: "2".into(),
             train: vec![0, 1],
             valid,
             test: vec![4, 5],
@@ -239,6 +263,7 @@ mod tests {
             corpus: corpus(),
             folds: vec![Fold {
                 index: 0,
+                name: "1".into(),
                 train,
                 valid,
                 test: vec![4, 5],

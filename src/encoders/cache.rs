@@ -19,19 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const MAGIC: &[u8; 8] = b"EMOFEAT1";
 const HASH_LEN: usize = 32;
 
-/// One utterance's encoder output.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CachedFeature {
-    pub shape: Vec<usize>,
-    pub values: Vec<f32>,
-}
+pub use crate::data::feature::CachedFeature;
 
 impl CachedFeature {
-    pub fn new(shape: Vec<usize>, values: Vec<f32>) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), values.len());
-        Self { shape, values }
-    }
-
     /// Serialised form: magic, rank (u32), dims (u64 each), values (f32 LE), blake3 of the rest.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out =

@@ -105,11 +105,10 @@ pub fn ensure_none_missing(problems: Vec<String>) -> anyhow::Result<()> {
 /// reads, naming the key, the folder, the missing files and how to download them.
 pub fn run_file_problems(exp: &crate::config::Experiment) -> Vec<String> {
     use crate::config::EncoderInit;
-    let method = exp.fusion.method;
     let text = &exp.encoders.text;
     let mut problems = Vec::new();
 
-    if method.uses_text()
+    if exp.encodes(crate::config::Modality::Text)
         && let Some(dir) = text.path.as_deref().filter(|_| text.kind.is_pretrained())
     {
         let mut missing = Vec::new();
@@ -123,7 +122,7 @@ pub fn run_file_problems(exp: &crate::config::Experiment) -> Vec<String> {
         problems.extend(missing_in_folder("encoders.text.path", dir, &missing));
     }
     let audio = &exp.encoders.audio;
-    if method.uses_audio()
+    if exp.encodes(crate::config::Modality::Audio)
         && audio.init == EncoderInit::Pretrained
         && let Some(dir) = audio.path.as_deref()
         && weights_file(dir).is_err()

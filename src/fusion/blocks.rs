@@ -87,7 +87,7 @@ pub const fn layer_norm_params(n: usize) -> usize {
 #[cfg(test)]
 pub mod test_support {
     use super::super::FusionSpec;
-    use crate::config::{FusionConfig, FusionMethod};
+    use crate::config::{FusionConfig, FusionMethod, Modality};
     use burn::prelude::*;
 
     /// Seed 000's widths (docs/methods/seed-000-rsa-cfn.md#encoders): wav2vec2-large 1024, RoBERTa-base 768, 7 classes.
@@ -101,8 +101,7 @@ pub mod test_support {
                 method,
                 ..Default::default()
             },
-            text_dim,
-            audio_dim,
+            dims: [(Modality::Text, text_dim), (Modality::Audio, audio_dim)].into(),
             text_tokens: 256,
             n_classes: CLASSES,
         }

@@ -15,6 +15,8 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 
 /// The seed's dropout on both inputs (docs/methods/seed-004-etri.md#models).
@@ -30,8 +32,11 @@ impl Concat {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
             dropout: DropoutConfig::new(ETRI_DROPOUT).init(),
-            classifier: LinearConfig::new(spec.text_dim + spec.audio_dim, spec.n_classes)
-                .init(device),
+            classifier: LinearConfig::new(
+                spec.dim(Modality::Text) + spec.dim(Modality::Audio),
+                spec.n_classes,
+            )
+            .init(device),
         }
     }
 

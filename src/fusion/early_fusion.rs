@@ -9,6 +9,8 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::blocks::NormedConcat;
 use super::mlp::MlpHead;
@@ -34,7 +36,7 @@ impl EarlyFusion {
         let c = &spec.config;
         Self {
             head: MlpHead::new(
-                spec.text_dim + spec.audio_dim,
+                spec.dim(Modality::Text) + spec.dim(Modality::Audio),
                 c.hidden,
                 spec.n_classes,
                 c.dropout,
@@ -63,9 +65,12 @@ pub struct SeedEarlyFusion {
 impl SeedEarlyFusion {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
-            classifier: LinearConfig::new(spec.audio_dim + spec.text_dim, spec.n_classes)
-                .init(device),
+            input: NormedConcat::new(spec.dim(Modality::Audio), spec.dim(Modality::Text), device),
+            classifier: LinearConfig::new(
+                spec.dim(Modality::Audio) + spec.dim(Modality::Text),
+                spec.n_classes,
+            )
+            .init(device),
             order: spec.config.order,
         }
     }

@@ -13,6 +13,8 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::concat::ETRI_DROPOUT;
 
@@ -27,8 +29,9 @@ impl ElementWiseAdd {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
             dropout: DropoutConfig::new(ETRI_DROPOUT).init(),
-            audio_to_text: LinearConfig::new(spec.audio_dim, spec.text_dim).init(device),
-            classifier: LinearConfig::new(spec.text_dim, spec.n_classes).init(device),
+            audio_to_text: LinearConfig::new(spec.dim(Modality::Audio), spec.dim(Modality::Text))
+                .init(device),
+            classifier: LinearConfig::new(spec.dim(Modality::Text), spec.n_classes).init(device),
         }
     }
 

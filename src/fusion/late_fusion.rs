@@ -10,6 +10,8 @@
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::mlp::MlpHead;
 
@@ -24,8 +26,20 @@ impl LateFusion {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         let c = &spec.config;
         Self {
-            text_head: MlpHead::new(spec.text_dim, c.hidden, spec.n_classes, c.dropout, device),
-            audio_head: MlpHead::new(spec.audio_dim, c.hidden, spec.n_classes, c.dropout, device),
+            text_head: MlpHead::new(
+                spec.dim(Modality::Text),
+                c.hidden,
+                spec.n_classes,
+                c.dropout,
+                device,
+            ),
+            audio_head: MlpHead::new(
+                spec.dim(Modality::Audio),
+                c.hidden,
+                spec.n_classes,
+                c.dropout,
+                device,
+            ),
         }
     }
 
@@ -46,8 +60,8 @@ pub struct SeedLateFusion {
 impl SeedLateFusion {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            audio: LinearConfig::new(spec.audio_dim, spec.n_classes).init(device),
-            text: LinearConfig::new(spec.text_dim, spec.n_classes).init(device),
+            audio: LinearConfig::new(spec.dim(Modality::Audio), spec.n_classes).init(device),
+            text: LinearConfig::new(spec.dim(Modality::Text), spec.n_classes).init(device),
             norm: LayerNormConfig::new(spec.n_classes).init(device),
         }
     }

@@ -170,6 +170,35 @@ impl Lmf {
         )
     }
 
+    /// The three modality factors as one parameter group: seed 002's first optimizer group,
+    /// trained at its own `factor_lr` (`train.optimizer.module_lr."fusion.factors"`).
+    pub fn factor_group(&self) -> burn::module::ParamGroup {
+        burn::module::ParamGroup::ids_from_module(vec![
+            self.audio_factor.clone(),
+            self.video_factor.clone(),
+            self.text_factor.clone(),
+        ])
+    }
+
+    /// The low-rank fusion's counts (factors, `fusion_weights`, `fusion_bias`; seed 002's
+    /// "fusion" column of table A.3), as `emo-run inspect` lists them under `fusion`.
+    pub fn low_rank_params(&self) -> crate::params::ModuleParams {
+        use crate::params::ModuleParams;
+        let factors = vec![
+            self.audio_factor.clone(),
+            self.video_factor.clone(),
+            self.text_factor.clone(),
+        ];
+        let rest = vec![self.fusion_weights.clone(), self.fusion_bias.clone()];
+        ModuleParams::sum(
+            "fusion.low_rank",
+            &[
+                ModuleParams::of("factors", &factors),
+                ModuleParams::of("weights", &rest),
+            ],
+        )
+    }
+
     /// Trainable parameters of the fusion itself: the factors, `fusion_weights` and
     /// `fusion_bias` (the original's first optimizer group plus the two fusion tensors).
     pub fn fusion_num_params(&self) -> usize {

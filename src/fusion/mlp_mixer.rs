@@ -19,6 +19,8 @@
 use burn::nn::{Dropout, DropoutConfig, Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 
 /// Dropout everywhere in the mixer and its head (`dropout=0.1`, docs/methods/seed-000-rsa-cfn.md#heads).
@@ -44,8 +46,9 @@ impl MlpMixer {
         let c = &spec.config;
         let tokens = spec.text_tokens + c.mixer_audio_tokens;
         Self {
-            text_projection: LinearConfig::new(spec.text_dim, c.mixer_dim).init(device),
-            audio_projection: LinearConfig::new(spec.audio_dim, c.mixer_dim).init(device),
+            text_projection: LinearConfig::new(spec.dim(Modality::Text), c.mixer_dim).init(device),
+            audio_projection: LinearConfig::new(spec.dim(Modality::Audio), c.mixer_dim)
+                .init(device),
             block: MixerBlock::new(c.mixer_dim, tokens, device),
             final_norm: LayerNormConfig::new(c.mixer_dim).init(device),
             head: MixerHead::new(c.mixer_dim, spec.n_classes, device),

@@ -11,6 +11,8 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::blocks::{NormedConcat, ResidualBlocks};
 
@@ -26,9 +28,9 @@ pub struct Residual {
 
 impl Residual {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        let width = spec.audio_dim + spec.text_dim;
+        let width = spec.dim(Modality::Audio) + spec.dim(Modality::Text);
         Self {
-            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
+            input: NormedConcat::new(spec.dim(Modality::Audio), spec.dim(Modality::Text), device),
             blocks: ResidualBlocks::new(width, RESIDUAL_HIDDEN, device),
             classifier: LinearConfig::new(width, spec.n_classes).init(device),
         }

@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::blocks::{NormedConcat, ResidualBlocks};
 use super::residual::RESIDUAL_HIDDEN;
@@ -39,9 +41,9 @@ pub struct Rsa {
 
 impl Rsa {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        let width = spec.audio_dim + spec.text_dim;
+        let width = spec.dim(Modality::Audio) + spec.dim(Modality::Text);
         Self {
-            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
+            input: NormedConcat::new(spec.dim(Modality::Audio), spec.dim(Modality::Text), device),
             attention: ScalarSelfAttention::new(RSA_ATTENTION_HIDDEN, device),
             blocks: ResidualBlocks::new(width, RESIDUAL_HIDDEN, device),
             classifier: LinearConfig::new(width, spec.n_classes).init(device),

@@ -17,6 +17,8 @@
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::blocks::{RESIDUAL_DROPOUT, ResidualBlocks};
 use super::scalar_attention::ScalarSelfAttention;
@@ -39,8 +41,8 @@ impl RsaCfn {
         let proj = spec.config.proj_dim;
         let crossed = outer_product_width(proj);
         Self {
-            audio: AttendedProjection::new(spec.audio_dim, proj, device),
-            text: AttendedProjection::new(spec.text_dim, proj, device),
+            audio: AttendedProjection::new(spec.dim(Modality::Audio), proj, device),
+            text: AttendedProjection::new(spec.dim(Modality::Text), proj, device),
             blocks: ResidualBlocks::new(crossed, CFN_HIDDEN, device),
             classifier: CfnClassifier::new(crossed, spec.n_classes, device),
         }

@@ -11,6 +11,8 @@
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Tanh};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::mlp::MlpHead;
 
@@ -46,8 +48,8 @@ pub struct SeedTextHead {
 impl SeedTextHead {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            norm: LayerNormConfig::new(spec.text_dim).init(device),
-            classifier: LinearConfig::new(spec.text_dim, spec.n_classes).init(device),
+            norm: LayerNormConfig::new(spec.dim(Modality::Text)).init(device),
+            classifier: LinearConfig::new(spec.dim(Modality::Text), spec.n_classes).init(device),
         }
     }
 
@@ -70,9 +72,10 @@ impl SeedAudioHead {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
             dropout: DropoutConfig::new(SEED_AUDIO_HEAD_DROPOUT).init(),
-            dense: LinearConfig::new(spec.audio_dim, spec.audio_dim).init(device),
+            dense: LinearConfig::new(spec.dim(Modality::Audio), spec.dim(Modality::Audio))
+                .init(device),
             activation: Tanh::new(),
-            output: LinearConfig::new(spec.audio_dim, spec.n_classes).init(device),
+            output: LinearConfig::new(spec.dim(Modality::Audio), spec.n_classes).init(device),
         }
     }
 

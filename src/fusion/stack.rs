@@ -10,6 +10,8 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::config::Modality;
+
 use super::FusionSpec;
 use super::blocks::{NormedConcat, dropout_active};
 
@@ -28,9 +30,12 @@ pub struct Stack {
 impl Stack {
     pub fn new(spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            input: NormedConcat::new(spec.audio_dim, spec.text_dim, device),
-            classifier: LinearConfig::new(spec.audio_dim + spec.text_dim, spec.n_classes)
-                .init(device),
+            input: NormedConcat::new(spec.dim(Modality::Audio), spec.dim(Modality::Text), device),
+            classifier: LinearConfig::new(
+                spec.dim(Modality::Audio) + spec.dim(Modality::Text),
+                spec.n_classes,
+            )
+            .init(device),
             dropout: DropoutConfig::new(STACK_DROPOUT).init(),
         }
     }

@@ -25,6 +25,8 @@ pub struct DataReport {
 #[derive(Serialize)]
 pub struct FoldCounts {
     pub fold: usize,
+    /// The fold's name (the emotion under `per_emotion`, else its 1-based number).
+    pub name: String,
     pub train: BTreeMap<String, usize>,
     pub valid: BTreeMap<String, usize>,
     pub test: BTreeMap<String, usize>,
@@ -43,6 +45,7 @@ pub fn data_report(plan: &DataPlan) -> DataReport {
             .iter()
             .map(|f| FoldCounts {
                 fold: f.index,
+                name: f.name.clone(),
                 train: corpus.class_counts(f.train.iter().copied()),
                 valid: corpus.class_counts(f.valid.iter().copied()),
                 test: corpus.class_counts(f.test.iter().copied()),

@@ -11,6 +11,9 @@ use crate::params::ModuleParams;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FoldResult {
     pub fold: usize,
+    /// The fold's name (`happy` under `per_emotion`, else its 1-based number).
+    #[serde(default)]
+    pub name: String,
     pub best_epoch: usize,
     pub metrics: Vec<MetricRow>,
     pub predictions: Vec<PredictionRow>,

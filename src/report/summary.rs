@@ -23,6 +23,9 @@ pub struct MetricSummary {
 pub struct Summary {
     pub stage: String,
     pub folds: usize,
+    /// Each fold's name, in fold order.
+    #[serde(default)]
+    pub fold_names: Vec<String>,
     pub best_epochs: Vec<usize>,
     pub test: Vec<MetricSummary>,
 }
@@ -52,6 +55,7 @@ impl Summary {
         Self {
             stage: stage.to_string(),
             folds: results.len(),
+            fold_names: results.iter().map(|r| r.name.clone()).collect(),
             best_epochs: results.iter().map(|r| r.best_epoch).collect(),
             test,
         }
@@ -60,6 +64,13 @@ impl Summary {
     pub fn metric(&self, name: &str) -> Option<&MetricSummary> {
         self.test.iter().find(|m| m.metric == name)
     }
+}
+
+fn snake(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -103,15 +114,12 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
     let _ = writeln!(md, "# {}\n", exp.name);
     let _ = writeln!(
         md,
-        "Fusion `{}`, {} utterances ({} rows dropped), {} folds ({:?}), seed {}.\n",
-        serde_json::to_value(exp.fusion.method)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        "Fusion `{}`, {} utterances ({} rows dropped), {} folds ({}), seed {}.\n",
+        exp.fusion.method.name(),
         corpus.examples.len(),
         corpus.dropped.len(),
-        exp.split.folds,
-        exp.split.protocol,
+        stages.first().map_or(0, |s| s.folds),
+        snake(&exp.split.protocol),
         exp.seed
     );
     for stage in stages {
@@ -120,7 +128,11 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
             "## Stage `{}`: test metrics over {} folds\n",
             stage.stage, stage.folds
         );
-        let _ = writeln!(md, "| metric | mean ± std | per fold |\n|---|---|---|");
+        let _ = writeln!(
+            md,
+            "| metric | mean ± std | per fold ({}) |\n|---|---|---|",
+            stage.fold_names.join(", ")
+        );
         for m in &stage.test {
             let folds: Vec<String> = m.per_fold.iter().map(|v| format!("{v:.4}")).collect();
             let _ = writeln!(

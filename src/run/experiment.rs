@@ -1,5 +1,6 @@
 //! One experiment from resolved config to finished run directory.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -8,7 +9,7 @@ use serde::Serialize;
 
 use super::dir::{RunDir, RunState, config_hash};
 use crate::atomic::{write_atomic, write_json_atomic};
-use crate::config::{Experiment, LoadedExperiment};
+use crate::config::{Experiment, LoadedExperiment, Modality};
 use crate::data::Corpus;
 use crate::data::features::AudioData;
 use crate::data::plan::DataPlan;
@@ -75,8 +76,6 @@ fn frozen_features(
     backend: &'static str,
     opts: &RunOptions,
 ) -> anyhow::Result<FrozenOutputs> {
-    let method = exp.fusion.method;
-    let sequences = method.consumes_sequences();
     let extraction = Extraction {
         cache_root: &opts.cache_dir,
         device: device.clone(),
@@ -87,7 +86,7 @@ fn frozen_features(
     };
     let mut out = FrozenOutputs::default();
     let text_cfg = &exp.encoders.text;
-    if method.uses_text() && text_cfg.train.is_frozen() {
+    if exp.encodes(crate::config::Modality::Text) && text_cfg.train.is_frozen() {
         let spec = TextEncoderSpec::from_folder(text_cfg)?;
         let dir = spec.folder().expect("a pretrained spec has a folder");
         let tokenizer = crate::encoders::hf::load_tokenizer(dir, text_cfg.max_len)?;
@@ -99,7 +98,7 @@ fn frozen_features(
         out.text = Some(frozen::text_features(
             &spec,
             &encoded,
-            sequences,
+            exp.takes_sequence(Modality::Text),
             &extraction,
         )?);
     }
@@ -110,7 +109,7 @@ fn frozen_features(
         out.audio = Some(frozen::audio_features(
             &spec,
             clips,
-            sequences,
+            exp.takes_sequence(Modality::Audio),
             &extraction,
         )?);
     }
@@ -168,7 +167,7 @@ pub fn run_experiment(
     write_json_atomic(&run.file("data.json"), &data_report(plan))?;
 
     let started = Instant::now();
-    let audio = if exp.fusion.method.uses_audio() {
+    let audio = if exp.encodes(crate::config::Modality::Audio) {
         Some(crate::data::features::extract_all(
             corpus,
             &exp.encoders.audio,
@@ -195,14 +194,25 @@ pub fn run_experiment(
         started.elapsed().as_secs_f64()
     );
 
+    let mut features: BTreeMap<Modality, &[CachedFeature]> = corpus
+        .features
+        .iter()
+        .map(|(&m, f)| (m, f.as_slice()))
+        .collect();
+    if let Some(text) = frozen.text.as_deref() {
+        features.insert(Modality::Text, text);
+    }
+    if let Some(audio) = frozen.audio.as_deref() {
+        features.insert(Modality::Audio, audio);
+    }
     let mut results: Vec<FoldResult> = Vec::new();
     for fold in folds {
+        let fold_exp = exp.for_fold(&fold.name).map_err(anyhow::Error::msg)?;
         let job = FoldJob {
-            exp,
+            exp: &fold_exp,
             corpus,
             audio: audio.as_ref(),
-            frozen_text: frozen.text.as_deref(),
-            frozen_audio: frozen.audio.as_deref(),
+            features: features.clone(),
             fold,
             n_folds: folds.len(),
             stage: MAIN_STAGE,

@@ -224,18 +224,22 @@ mod tests {
         crate::train::tiny_audio_spec()
     }
 
-    use crate::batch::AudioBatch;
+    use crate::batch::StreamBatch;
+    use crate::config::Modality;
     use crate::encoders::AudioInput;
 
     fn step(model: EmotionModel, optimizer: &mut ModuleOptimizer, device: &Device) -> EmotionModel {
         let features = Tensor::<3>::ones([2, 6, 8], device);
         let batch = crate::batch::Batch {
             indices: vec![0, 1],
-            text: None,
-            audio: Some(AudioBatch::Input(AudioInput::LogMel {
-                frames: features,
-                lengths: vec![6, 4],
-            })),
+            streams: [(
+                Modality::Audio,
+                StreamBatch::Audio(AudioInput::LogMel {
+                    frames: features,
+                    lengths: vec![6, 4],
+                }),
+            )]
+            .into(),
             labels: Tensor::from_data(TensorData::new(vec![0i64, 2], [2]), device),
             soft: None,
         };

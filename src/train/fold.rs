@@ -2,6 +2,7 @@
 //! validation, best-epoch selection, one test pass with the selected weights. Every epoch leaves
 //! a checkpoint, so a killed fold resumes at the epoch where it stopped.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -15,8 +16,8 @@ use super::checkpoint::{self, TrainState};
 use super::evaluate::{EvalOutput, evaluate};
 use super::objective::{Objective, class_weights};
 use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
-use crate::batch::{AudioSource, FoldInputs, TextSource};
-use crate::config::{Experiment, Sampler};
+use crate::batch::{FoldInputs, Source};
+use crate::config::{Experiment, LossReduction, Modality, Sampler};
 use crate::data::features::{AudioData, FeatureStats};
 use crate::data::sampler::{class_balanced, shuffled};
 use crate::data::tokenize::{self, Encoded};
@@ -38,10 +39,9 @@ pub struct FoldJob<'a> {
     /// Every example's audio (log-mel frames or waveforms), when the method uses a trained
     /// audio encoder.
     pub audio: Option<&'a AudioData>,
-    /// A frozen text encoder's output per example (from the feature cache).
-    pub frozen_text: Option<&'a [CachedFeature]>,
-    /// A frozen audio encoder's output per example.
-    pub frozen_audio: Option<&'a [CachedFeature]>,
+    /// Streams that reach the fusion without a trained encoder, one array per example, by
+    /// modality: a frozen encoder's cached output, or the corpus' pre-extracted feature.
+    pub features: BTreeMap<Modality, &'a [CachedFeature]>,
     pub fold: &'a Fold,
     pub n_folds: usize,
     pub stage: &'a str,
@@ -60,7 +60,7 @@ impl FoldJob<'_> {
         if result_path.exists() {
             let text = std::fs::read_to_string(&result_path)?;
             tracing::info!(
-                fold = self.fold.index + 1,
+                fold = %self.fold.name,
                 "fold already finished; reusing {}",
                 result_path.display()
             );
@@ -68,33 +68,41 @@ impl FoldJob<'_> {
                 .with_context(|| format!("reading {}", result_path.display()));
         }
         std::fs::create_dir_all(&self.dir)?;
-        let encoded = match self.frozen_text {
-            Some(_) => None,
-            None => self.text_inputs()?,
+        let encoded = match self.features.contains_key(&Modality::Text) {
+            true => None,
+            false => self.text_inputs()?,
         };
         let stats = self.feature_stats()?;
         let soft = self.soft_targets()?;
-        let text = match (self.frozen_text, &encoded) {
-            (Some(cached), _) => Some(TextSource::Cached(cached)),
-            (None, Some((tokens, _))) => Some(TextSource::Tokens(tokens)),
-            (None, None) => None,
-        };
-        let audio = match (self.frozen_audio, self.audio) {
-            (Some(cached), _) => Some(AudioSource::Cached(cached)),
-            (None, Some(AudioData::LogMel(frames))) => Some(AudioSource::LogMel(
-                frames,
-                stats
-                    .as_ref()
-                    .expect("statistics are fitted for log-mel input"),
-            )),
-            (None, Some(AudioData::Waveform(clips))) => Some(AudioSource::Waveform(clips)),
-            (None, None) => None,
-        };
+        let mut sources = BTreeMap::new();
+        for &(modality, _) in self.exp.fusion.method.needs() {
+            let source = match (self.features.get(&modality), modality, self.audio) {
+                (Some(features), _, _) => Source::Features(features),
+                (None, Modality::Text, _) => {
+                    let (tokens, _) = encoded.as_ref().expect("text is tokenised when encoded");
+                    Source::Tokens(tokens)
+                }
+                (None, Modality::Audio, Some(AudioData::LogMel(frames))) => Source::LogMel(
+                    frames,
+                    stats
+                        .as_ref()
+                        .expect("statistics are fitted for log-mel input"),
+                ),
+                (None, Modality::Audio, Some(AudioData::Waveform(clips))) => {
+                    Source::Waveform(clips)
+                }
+                (None, modality, _) => anyhow::bail!(
+                    "fold {}: no input for the {modality} stream that {} takes",
+                    self.fold.name,
+                    self.exp.fusion.method.name()
+                ),
+            };
+            sources.insert(modality, source);
+        }
         let inputs = FoldInputs {
             labels: &self.labels(),
             soft: soft.as_deref(),
-            text,
-            audio,
+            sources,
         };
         let spec = self.model_spec(encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
         let result = self.train_and_test(&spec, &inputs)?;
@@ -130,7 +138,7 @@ impl FoldJob<'_> {
 
     /// Token ids for every example from a tokenizer trained on this fold's training split.
     fn text_inputs(&self) -> anyhow::Result<Option<(Vec<Encoded>, usize)>> {
-        if !self.exp.fusion.method.uses_text() {
+        if !self.exp.encodes(crate::config::Modality::Text) {
             return Ok(None);
         }
         let cfg = &self.exp.encoders.text;
@@ -220,7 +228,7 @@ impl FoldJob<'_> {
             match checkpoint::load_last(&self.dir, spec, &train_device, optimizer.clone())? {
                 Some(saved) => {
                     tracing::info!(
-                        fold = self.fold.index + 1,
+                        fold = %self.fold.name,
                         epochs_done = saved.2.epochs_done,
                         "resuming fold from its last checkpoint"
                     );
@@ -244,6 +252,9 @@ impl FoldJob<'_> {
         let started = Instant::now();
 
         for epoch in state.epochs_done..exp.train.epochs {
+            if self.patience_ran_out(&state) {
+                break;
+            }
             train_device.seed(self.seed(epoch as u64 + 1));
             let (trained, train_out) = self.train_epoch(
                 model,
@@ -263,6 +274,7 @@ impl FoldJob<'_> {
                 drop_last,
                 &eval_device,
             );
+            self.refuse_nonfinite("validation", valid.mean_loss, epoch)?;
             let wall = wall_before + started.elapsed().as_secs_f64();
             state.wall_s = wall;
             state
@@ -290,7 +302,7 @@ impl FoldJob<'_> {
                 state.best_epoch = epoch + 1;
             }
             tracing::info!(
-                fold = self.fold.index + 1,
+                fold = %self.fold.name,
                 epoch = epoch + 1,
                 train_loss = format!("{:.4}", train_out.1),
                 valid_loss = format!("{:.4}", valid.mean_loss),
@@ -345,13 +357,14 @@ impl FoldJob<'_> {
             })
             .collect();
         tracing::info!(
-            fold = self.fold.index + 1,
+            fold = %self.fold.name,
             best_epoch = state.best_epoch,
             test = headline.join(", "),
             "fold done"
         );
         Ok(FoldResult {
             fold: self.fold.index,
+            name: self.fold.name.clone(),
             best_epoch: state.best_epoch,
             metrics,
             predictions,
@@ -400,6 +413,10 @@ impl FoldJob<'_> {
             let loss = objective.loss(output.clone(), &batch);
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
             self.refuse_divergence(loss_value, epoch)?;
+            let loss = match self.exp.train.loss_reduction {
+                LossReduction::Mean => loss,
+                LossReduction::Sum => loss.mul_scalar(chunk.len() as f32),
+            };
             model = stepper.backward(model, loss);
             objective.task().collect(output, &mut outputs);
             loss_sum += loss_value as f64 * chunk.len() as f64;
@@ -415,13 +432,37 @@ impl FoldJob<'_> {
         Ok((model, (report, mean_loss)))
     }
 
+    /// `train.patience` epochs have passed without a better selection score. Checked before
+    /// every epoch, so a resumed fold stops where the uninterrupted one would have.
+    fn patience_ran_out(&self, state: &TrainState) -> bool {
+        let Some(patience) = self.exp.train.patience else {
+            return false;
+        };
+        let waited = state.epochs_done.saturating_sub(state.best_epoch);
+        let stop = state.epochs_done > 0 && waited >= patience;
+        if stop {
+            tracing::info!(
+                fold = %self.fold.name,
+                best_epoch = state.best_epoch,
+                epochs_done = state.epochs_done,
+                "early stop: no better {} for {patience} epochs",
+                self.exp.selection_metric()
+            );
+        }
+        stop
+    }
+
     /// A NaN or infinite loss poisons every weight it touches: stop with the reason rather
     /// than finish with metrics of a model that predicts one class.
     fn refuse_divergence(&self, loss: f32, epoch: usize) -> anyhow::Result<()> {
+        self.refuse_nonfinite("training", loss as f64, epoch)
+    }
+
+    fn refuse_nonfinite(&self, split: &str, loss: f64, epoch: usize) -> anyhow::Result<()> {
         anyhow::ensure!(
             loss.is_finite(),
-            "fold {}, epoch {}: the training loss is {loss}; training diverged (train.optimizer.lr = {:?}). Lower train.optimizer.lr or set train.clip_grad_norm",
-            self.fold.index + 1,
+            "fold {}, epoch {}: the {split} loss is {loss}; training diverged (train.optimizer.lr = {:?}). Lower train.optimizer.lr or set train.clip_grad_norm",
+            self.fold.name,
             epoch + 1,
             self.exp.train.optimizer.lr
         );
@@ -572,20 +613,34 @@ pub fn model_spec(
     vocab_size: usize,
     output_width: usize,
 ) -> anyhow::Result<ModelSpec> {
-    let method = exp.fusion.method;
-    let text = method
-        .uses_text()
+    let text = exp
+        .encodes(Modality::Text)
         .then(|| TextEncoderSpec::for_experiment(&exp.encoders.text, vocab_size))
         .transpose()?;
-    let audio = method
-        .uses_audio()
+    let audio = exp
+        .encodes(Modality::Audio)
         .then(|| AudioEncoderSpec::for_experiment(&exp.encoders.audio))
         .transpose()?;
+    let streams = exp.dataset.kind.streams();
+    let dims = exp
+        .fusion
+        .method
+        .needs()
+        .iter()
+        .map(|&(modality, _)| {
+            let encoded = match modality {
+                Modality::Text => text.as_ref().map(TextEncoderSpec::output_dim),
+                Modality::Audio => audio.as_ref().map(AudioEncoderSpec::output_dim),
+                Modality::Visual => None,
+            };
+            let width = encoded.or_else(|| streams.get(&modality).and_then(|a| a.width()));
+            (modality, width.unwrap_or(0))
+        })
+        .collect();
     Ok(ModelSpec {
         fusion: FusionSpec {
             config: exp.fusion.clone(),
-            text_dim: text.as_ref().map_or(0, TextEncoderSpec::output_dim),
-            audio_dim: audio.as_ref().map_or(0, AudioEncoderSpec::output_dim),
+            dims,
             text_tokens: exp.encoders.text.max_len,
             n_classes: output_width,
         },

@@ -31,8 +31,7 @@ pub(crate) fn tiny_audio_spec() -> crate::model::ModelSpec {
                 dropout: 0.0,
                 ..Default::default()
             },
-            text_dim: 0,
-            audio_dim: 8,
+            dims: [(crate::config::Modality::Audio, 8)].into(),
             text_tokens: 0,
             n_classes: 3,
         },

@@ -53,6 +53,9 @@ pub fn learning_rates(
     model: &EmotionModel,
 ) -> anyhow::Result<ModuleLearningRate> {
     let mut scheduler = ModuleLrScheduler::new(cfg.lr);
+    // burn gives a parameter the rate of the LAST group that holds it, and the map's order
+    // puts a module's inner group (`fusion.factors`) after the module (`fusion`): the more
+    // specific name wins, whatever order the file wrote them in.
     for (name, &lr) in &cfg.module_lr {
         let group = module_group(model, name).ok_or_else(|| {
             anyhow::anyhow!(
@@ -70,7 +73,9 @@ fn module_group(model: &EmotionModel, name: &str) -> Option<ParamGroup> {
         "encoders.text" => model.text.clone().map(ParamGroup::ids_from_module),
         "encoders.audio" => model.audio.clone().map(ParamGroup::ids_from_module),
         "fusion" => Some(ParamGroup::ids_from_module(model.fusion.clone())),
-        _ => None,
+        _ => name
+            .strip_prefix("fusion.")
+            .and_then(|inner| model.fusion.param_group(inner)),
     }
 }
 
@@ -229,7 +234,8 @@ mod tests {
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::SgdConfig;
 
-    use crate::batch::AudioBatch;
+    use crate::batch::StreamBatch;
+    use crate::config::Modality;
     use crate::encoders::AudioInput;
 
     /// A tiny audio-only model without dropout, so that a pass is a pure function.
@@ -247,11 +253,14 @@ mod tests {
         let labels: Vec<i64> = rows.iter().map(|&r| (r % 3) as i64).collect();
         Batch {
             indices: rows.to_vec(),
-            text: None,
-            audio: Some(AudioBatch::Input(AudioInput::LogMel {
-                frames: Tensor::from_data(TensorData::new(values, [rows.len(), 6, 8]), device),
-                lengths: vec![6; rows.len()],
-            })),
+            streams: [(
+                Modality::Audio,
+                StreamBatch::Audio(AudioInput::LogMel {
+                    frames: Tensor::from_data(TensorData::new(values, [rows.len(), 6, 8]), device),
+                    lengths: vec![6; rows.len()],
+                }),
+            )]
+            .into(),
             labels: Tensor::from_data(TensorData::new(labels, [rows.len()]), device),
             soft: None,
         }
@@ -342,6 +351,103 @@ mod tests {
         assert!(
             err.contains("encoders.text") && err.contains("encoders.audio, fusion"),
             "{err}"
+        );
+    }
+
+    /// lmf's factors form their own group (`fusion.factors`, seed 002's `factor_lr`): at rate 0
+    /// they keep their values while the rest of the fusion moves, whatever the order of the keys.
+    #[test]
+    fn lmf_factors_train_at_their_own_rate() {
+        use crate::config::{FusionConfig, FusionMethod, Modality, OptimizerKind};
+        use crate::fusion::{Fusion, FusionSpec};
+        let device = Device::default().autodiff();
+        device.seed(3);
+        let spec = FusionSpec {
+            config: FusionConfig {
+                method: FusionMethod::Lmf,
+                audio_hidden: 3,
+                visual_hidden: 2,
+                text_hidden: 4,
+                rank: 2,
+                ..Default::default()
+            },
+            dims: [
+                (Modality::Audio, 5),
+                (Modality::Visual, 4),
+                (Modality::Text, 6),
+            ]
+            .into(),
+            text_tokens: 0,
+            n_classes: 2,
+        };
+        let model = EmotionModel {
+            text: None,
+            audio: None,
+            fusion: spec.init(&device),
+        };
+        let Fusion::Lmf(lmf) = &model.fusion else {
+            panic!("an lmf model")
+        };
+        let factors = |m: &crate::fusion::Lmf| {
+            [
+                flat(&m.audio_factor),
+                flat(&m.video_factor),
+                flat(&m.text_factor),
+            ]
+            .concat()
+        };
+        let (before_factors, before_weights) = (factors(lmf), flat(&lmf.fusion_weights));
+        let cfg = OptimizerConfig {
+            kind: OptimizerKind::Adam,
+            lr: 1e-2,
+            weight_decay: 1e-3,
+            module_lr: [
+                ("fusion.factors".to_string(), 0.0),
+                ("fusion".to_string(), 1e-2),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let lr = learning_rates(&cfg, &model).unwrap();
+        let mut stepper = Stepper::new(build_optimizer(&cfg), lr, settings(1));
+        let rows = 3;
+        let ramp =
+            |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * k).sin()).collect() };
+        let features = |dims: Vec<usize>, k: f32| {
+            let n: usize = dims.iter().product();
+            crate::data::feature::CachedFeature::new(dims, ramp(n, k))
+        };
+        let audio: Vec<_> = (0..rows)
+            .map(|r| features(vec![5], 0.3 + r as f32))
+            .collect();
+        let visual: Vec<_> = (0..rows)
+            .map(|r| features(vec![4], 0.7 + r as f32))
+            .collect();
+        let text: Vec<_> = (0..rows)
+            .map(|r| features(vec![3, 6], 1.1 + r as f32))
+            .collect();
+        let labels = [0usize, 1, 0];
+        let inputs = crate::batch::FoldInputs {
+            labels: &labels,
+            soft: None,
+            sources: [
+                (Modality::Audio, crate::batch::Source::Features(&audio)),
+                (Modality::Visual, crate::batch::Source::Features(&visual)),
+                (Modality::Text, crate::batch::Source::Features(&text)),
+            ]
+            .into(),
+        };
+        let b = inputs.batch(&[0, 1, 2], &device);
+        let l = loss(&model, &b, &device);
+        let stepped = stepper.backward(model, l);
+        let Fusion::Lmf(after) = &stepped.fusion else {
+            panic!("an lmf model")
+        };
+        assert_eq!(factors(after), before_factors, "factors at rate 0 stay");
+        assert_ne!(
+            flat(&after.fusion_weights),
+            before_weights,
+            "the rest moves"
         );
     }
 

@@ -47,6 +47,43 @@ pub fn method_reads(method: &str, key: &str) -> bool {
     emo_run::config::applicable::reads(method, FusionHead::Mlp, key)
 }
 
+/// `--set` overrides that keep the heads whose size does not follow the encoders small.
+const SMALL: [(&str, &str); 7] = [
+    ("proj_dim", "4"),
+    ("mixer_dim", "8"),
+    ("mixer_audio_tokens", "32"),
+    ("text_hidden", "8"),
+    ("audio_hidden", "4"),
+    ("visual_hidden", "4"),
+    ("post_fusion_dim", "8"),
+];
+
+/// The `SMALL` overrides `method` reads (a key the method ignores is refused).
+pub fn small_sets(method: &str) -> Vec<String> {
+    SMALL
+        .iter()
+        .filter(|(key, _)| method_reads(method, key))
+        .map(|(key, value)| format!("fusion.{key}={value}"))
+        .collect()
+}
+
+/// A tiny per-emotion experiment on a synthetic CMU feature pickle (four emotions, 30
+/// utterances each: 18 / 6 / 6) written under `dir`, with `fusion.method = method`.
+pub fn tiny_pickle_experiment(dir: &Path, method: &str) -> PathBuf {
+    let path = dir.join("pickle.toml");
+    let hidden = if method_reads(method, "hidden") {
+        "hidden = 8\n"
+    } else {
+        ""
+    };
+    let text = format!(
+        "name = \"tiny_pickle\"\nseed = 5\n\n[dataset]\nkind = \"iemocap_cmu_pickle\"\nroot = \"{}\"\nclasses = [\"column_0\", \"column_1\"]\n\n[dataset.synthetic]\nsessions = 3\nutterances_per_session = 10\nseed = 4\n\n[split]\nprotocol = \"per_emotion\"\n\n[fusion]\nmethod = \"{method}\"\n{hidden}\n[train]\nepochs = 2\nbatch_size = 8\nloss_reduction = \"sum\"\n",
+        dir.join("tiny.pkl").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("emo-run starts");
     eprintln!(

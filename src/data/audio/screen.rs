@@ -105,6 +105,7 @@ mod tests {
             ],
             dropped: vec![],
             rows_read: 3,
+            ..Default::default()
         };
         let mut strict = corpus.clone();
         drop_unusable_audio(&mut corpus, true, false).unwrap();

@@ -1,0 +1,204 @@
+//! The method registry as users see it: every `fusion.method`, the streams it takes and the
+//! `fusion.*` keys it reads, with their defaults and docs. Derived from the method enum (its
+//! doc comments, through the JSON Schema), `FusionMethod::needs` and `applicable::reads`, so
+//! `emo-run methods`, docs/CONFIG.md and validation cannot disagree.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::applicable::keys_of;
+use super::experiment::{FusionConfig, FusionMethod};
+
+/// One method, as `emo-run methods` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodInfo {
+    pub method: String,
+    pub summary: String,
+    /// `(modality, form)` in the method's input order.
+    pub streams: Vec<(String, String)>,
+    pub keys: Vec<KeyInfo>,
+}
+
+/// One `fusion.*` key a method reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    pub key: String,
+    pub default: Value,
+    pub doc: String,
+}
+
+/// Every registered method.
+pub fn methods() -> Vec<MethodInfo> {
+    let summaries = variant_docs();
+    let key_docs = field_docs();
+    let defaults = serde_json::to_value(FusionConfig::default()).expect("defaults are JSON");
+    let all_keys: Vec<String> = defaults
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    // Keys by name (the schema's map order).
+    let ordered: Vec<String> = key_docs
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| all_keys.contains(k))
+        .collect();
+    FusionMethod::ALL
+        .into_iter()
+        .map(|method| MethodInfo {
+            method: method.name(),
+            summary: summaries
+                .iter()
+                .find(|(name, _)| *name == method.name())
+                .map(|(_, doc)| doc.clone())
+                .unwrap_or_default(),
+            streams: method
+                .needs()
+                .iter()
+                .map(|(m, f)| (m.name().to_string(), f.name().to_string()))
+                .collect(),
+            keys: keys_of(method, &ordered)
+                .into_iter()
+                .map(|key| KeyInfo {
+                    default: defaults.get(&key).cloned().unwrap_or(Value::Null),
+                    doc: key_docs
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, d)| d.clone())
+                        .unwrap_or_default(),
+                    key,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The listing `emo-run methods` prints.
+pub fn render(methods: &[MethodInfo]) -> String {
+    let mut out = String::new();
+    for m in methods {
+        let streams: Vec<String> = m
+            .streams
+            .iter()
+            .map(|(modality, form)| format!("{modality} ({form})"))
+            .collect();
+        let _ = writeln!(out, "{}\n  streams: {}", m.method, streams.join(", "));
+        let _ = writeln!(out, "  {}", one_line(&m.summary));
+        if m.keys.is_empty() {
+            let _ = writeln!(out, "  keys: none");
+        }
+        for k in &m.keys {
+            let _ = writeln!(out, "  fusion.{} = {}", k.key, show(&k.default));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The Markdown table of methods for docs/CONFIG.md.
+pub fn markdown(methods: &[MethodInfo]) -> String {
+    let mut md = String::from(
+        "## Methods\n\n`emo-run methods` prints this list. Setting a `fusion.*` key that the \
+         chosen method does not read is an error that names the methods that read it.\n\n\
+         | `fusion.method` | streams | keys it reads | what it is |\n|---|---|---|---|\n",
+    );
+    for m in methods {
+        let streams: Vec<String> = m
+            .streams
+            .iter()
+            .map(|(modality, form)| format!("{modality} ({form})"))
+            .collect();
+        let keys: Vec<String> = m.keys.iter().map(|k| format!("`{}`", k.key)).collect();
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            m.method,
+            streams.join(", "),
+            if keys.is_empty() {
+                "none".to_string()
+            } else {
+                keys.join(", ")
+            },
+            one_line(&m.summary).replace('|', "\\|")
+        );
+    }
+    md
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::Null => "unset".into(),
+        other => other.to_string(),
+    }
+}
+
+/// `(variant, doc)` of every documented `FusionMethod` variant, from the JSON Schema.
+fn variant_docs() -> Vec<(String, String)> {
+    let schema = serde_json::to_value(schemars::schema_for!(FusionMethod)).expect("JSON");
+    schema
+        .get("oneOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| {
+            let name = b.get("const").and_then(Value::as_str)?;
+            let doc = b.get("description").and_then(Value::as_str)?;
+            Some((name.to_string(), doc.to_string()))
+        })
+        .collect()
+}
+
+/// `(key, doc)` of every `FusionConfig` field, by name.
+fn field_docs() -> Vec<(String, String)> {
+    let schema = serde_json::to_value(schemars::schema_for!(FusionConfig)).expect("JSON");
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let doc = v.get("description").and_then(Value::as_str).unwrap_or("");
+            (k.clone(), doc.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_is_listed_with_its_streams_summary_and_own_keys() {
+        let listed = methods();
+        assert_eq!(listed.len(), FusionMethod::ALL.len());
+        for m in &listed {
+            assert!(!m.summary.is_empty(), "{} has no doc", m.method);
+            assert!(!m.streams.is_empty(), "{} takes no stream", m.method);
+        }
+        let lmf = listed.iter().find(|m| m.method == "lmf").unwrap();
+        let keys: Vec<&str> = lmf.keys.iter().map(|k| k.key.as_str()).collect();
+        assert!(
+            keys.contains(&"rank") && !keys.contains(&"post_fusion_dim"),
+            "{keys:?}"
+        );
+        assert_eq!(
+            lmf.streams,
+            [
+                ("audio", "pooled"),
+                ("visual", "pooled"),
+                ("text", "sequence")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        let early = listed.iter().find(|m| m.method == "early_fusion").unwrap();
+        let keys: Vec<&str> = early.keys.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, ["dropout", "head", "hidden", "order"]);
+        let text = render(&listed);
+        assert!(text.contains("fusion.rank = 4"), "{text}");
+    }
+}
