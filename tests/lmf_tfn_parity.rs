@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 use burn::store::{ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, SafetensorsStore, bridge};
 use emo_run::fusion::lmf::{Lmf, LmfConfig, low_rank_fusion_broadcast};
+use emo_run::fusion::subnet::SubnetsConfig;
 use emo_run::fusion::tfn::{Tfn, TfnConfig, TfnOutput, tensor_fusion};
 
 // The fixture's widths (see the script).
@@ -95,11 +96,15 @@ fn assert_close<const D: usize>(what: &str, got: Tensor<D>, expected: Tensor<D>,
     );
 }
 
+fn subnets(pa: f64, pv: f64, pt: f64) -> SubnetsConfig {
+    SubnetsConfig::new(
+        AUDIO_IN, VIDEO_IN, TEXT_IN, AUDIO_H, VIDEO_H, TEXT_H, TEXT_OUT, pa, pv, pt,
+    )
+}
+
 fn lmf(device: &Device) -> Lmf {
     let [pa, pv, pt, _] = DROPOUTS;
-    let config = LmfConfig::new(
-        AUDIO_IN, VIDEO_IN, TEXT_IN, AUDIO_H, VIDEO_H, TEXT_H, TEXT_OUT, pa, pv, pt, RANK, CLASSES,
-    );
+    let config = LmfConfig::new(subnets(pa, pv, pt), RANK, CLASSES);
     let mut model = config.init(device);
     load_pytorch(&mut model, "lmf.safetensors", &[]);
     model
@@ -107,21 +112,7 @@ fn lmf(device: &Device) -> Lmf {
 
 fn tfn(output: TfnOutput, file: &str, unused: &[&str], device: &Device) -> Tfn {
     let [pa, pv, pt, pp] = DROPOUTS;
-    let config = TfnConfig::new(
-        AUDIO_IN,
-        VIDEO_IN,
-        TEXT_IN,
-        AUDIO_H,
-        VIDEO_H,
-        TEXT_H,
-        TEXT_OUT,
-        pa,
-        pv,
-        pt,
-        pp,
-        POST_FUSION,
-        output,
-    );
+    let config = TfnConfig::new(subnets(pa, pv, pt), pp, POST_FUSION, output);
     let mut model = config.init(device);
     load_pytorch(&mut model, file, unused);
     model

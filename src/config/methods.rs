@@ -78,12 +78,7 @@ pub fn methods() -> Vec<MethodInfo> {
 pub fn render(methods: &[MethodInfo]) -> String {
     let mut out = String::new();
     for m in methods {
-        let streams: Vec<String> = m
-            .streams
-            .iter()
-            .map(|(modality, form)| format!("{modality} ({form})"))
-            .collect();
-        let _ = writeln!(out, "{}\n  streams: {}", m.method, streams.join(", "));
+        let _ = writeln!(out, "{}\n  streams: {}", m.method, streams(m));
         let _ = writeln!(out, "  {}", one_line(&m.summary));
         if m.keys.is_empty() {
             let _ = writeln!(out, "  keys: none");
@@ -104,17 +99,12 @@ pub fn markdown(methods: &[MethodInfo]) -> String {
          | `fusion.method` | streams | keys it reads | what it is |\n|---|---|---|---|\n",
     );
     for m in methods {
-        let streams: Vec<String> = m
-            .streams
-            .iter()
-            .map(|(modality, form)| format!("{modality} ({form})"))
-            .collect();
         let keys: Vec<String> = m.keys.iter().map(|k| format!("`{}`", k.key)).collect();
         let _ = writeln!(
             md,
             "| `{}` | {} | {} | {} |",
             m.method,
-            streams.join(", "),
+            streams(m),
             if keys.is_empty() {
                 "none".to_string()
             } else {
@@ -124,6 +114,16 @@ pub fn markdown(methods: &[MethodInfo]) -> String {
         );
     }
     md
+}
+
+/// `audio (pooled), visual (pooled), text (sequence)`.
+fn streams(m: &MethodInfo) -> String {
+    let each: Vec<String> = m
+        .streams
+        .iter()
+        .map(|(modality, form)| format!("{modality} ({form})"))
+        .collect();
+    each.join(", ")
 }
 
 fn one_line(text: &str) -> String {
@@ -140,30 +140,37 @@ fn show(value: &Value) -> String {
 /// `(variant, doc)` of every documented `FusionMethod` variant, from the JSON Schema.
 fn variant_docs() -> Vec<(String, String)> {
     let schema = serde_json::to_value(schemars::schema_for!(FusionMethod)).expect("JSON");
-    schema
-        .get("oneOf")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|b| {
-            let name = b.get("const").and_then(Value::as_str)?;
-            let doc = b.get("description").and_then(Value::as_str)?;
-            Some((name.to_string(), doc.to_string()))
-        })
-        .collect()
+    let branches = schema.get("oneOf").and_then(Value::as_array);
+    let entries = branches.into_iter().flatten().map(|b| (b.get("const"), b));
+    let mut docs = documented(entries);
+    docs.retain(|(_, doc)| !doc.is_empty());
+    docs
 }
 
 /// `(key, doc)` of every `FusionConfig` field, by name.
 fn field_docs() -> Vec<(String, String)> {
     let schema = serde_json::to_value(schemars::schema_for!(FusionConfig)).expect("JSON");
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let keys: Vec<(Value, &Value)> = properties
         .into_iter()
         .flatten()
-        .map(|(k, v)| {
-            let doc = v.get("description").and_then(Value::as_str).unwrap_or("");
-            (k.clone(), doc.to_string())
+        .map(|(k, v)| (Value::String(k.clone()), v))
+        .collect();
+    documented(keys.iter().map(|(k, v)| (Some(k), *v)))
+}
+
+/// `(name, description)` of schema entries that have a name; an undocumented one gets "".
+fn documented<'a>(
+    entries: impl Iterator<Item = (Option<&'a Value>, &'a Value)>,
+) -> Vec<(String, String)> {
+    entries
+        .filter_map(|(name, node)| {
+            let name = name?.as_str()?;
+            let doc = node
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            Some((name.to_string(), doc.to_string()))
         })
         .collect()
 }

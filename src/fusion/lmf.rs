@@ -20,7 +20,7 @@ use burn::nn::Initializer;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::subnet::{SubNet, SubNetConfig, TextSubNet, TextSubNetConfig};
+use super::subnet::{SubNet, SubnetsConfig, TextSubNet};
 
 /// COVAREP features per utterance, time-averaged.
 pub const IEMOCAP_AUDIO_DIM: usize = 74;
@@ -49,18 +49,7 @@ impl IemocapEmotion {
 
 #[derive(Config, Debug)]
 pub struct LmfConfig {
-    pub audio_in: usize,
-    pub video_in: usize,
-    pub text_in: usize,
-    pub audio_hidden: usize,
-    pub video_hidden: usize,
-    /// LSTM width `th`.
-    pub text_hidden: usize,
-    /// TextSubNet output `to`; the original scripts hard-code `th / 2`.
-    pub text_out: usize,
-    pub audio_dropout: f64,
-    pub video_dropout: f64,
-    pub text_dropout: f64,
+    pub subnets: SubnetsConfig,
     pub rank: usize,
     pub output_dim: usize,
 }
@@ -77,16 +66,18 @@ impl LmfConfig {
             IemocapEmotion::Neutral => (32, 8, 64, 0.2, 0.5, 0.2, 16),
         };
         Self {
-            audio_in: IEMOCAP_AUDIO_DIM,
-            video_in: IEMOCAP_VISUAL_DIM,
-            text_in: IEMOCAP_TEXT_DIM,
-            audio_hidden: ah,
-            video_hidden: vh,
-            text_hidden: th,
-            text_out: th / 2,
-            audio_dropout: pa,
-            video_dropout: pv,
-            text_dropout: pt,
+            subnets: SubnetsConfig {
+                audio_in: IEMOCAP_AUDIO_DIM,
+                video_in: IEMOCAP_VISUAL_DIM,
+                text_in: IEMOCAP_TEXT_DIM,
+                audio_hidden: ah,
+                video_hidden: vh,
+                text_hidden: th,
+                text_out: th / 2,
+                audio_dropout: pa,
+                video_dropout: pv,
+                text_dropout: pt,
+            },
             rank,
             output_dim: IEMOCAP_CLASSES,
         }
@@ -94,29 +85,29 @@ impl LmfConfig {
 
     pub fn init(&self, device: &Device) -> Lmf {
         let factor = |d: usize| xavier_normal_factor(self.rank, d + 1, self.output_dim, device);
+        let s = &self.subnets;
+        // Drawn in PyTorch's order: the fusion's own parameters, then the subnetworks.
+        let audio_factor = factor(s.audio_hidden);
+        let video_factor = factor(s.video_hidden);
+        let text_factor = factor(s.text_out);
+        // torch's xavier_normal_ on [1, r]: fan_in = r, fan_out = 1.
+        let fusion_weights = Initializer::XavierNormal { gain: 1.0 }.init_with(
+            [1, self.rank],
+            Some(self.rank),
+            Some(1),
+            device,
+        );
+        let fusion_bias = Initializer::Zeros.init([1, self.output_dim], device);
+        let (audio_subnet, video_subnet, text_subnet) = s.init(device);
         Lmf {
-            audio_factor: factor(self.audio_hidden),
-            video_factor: factor(self.video_hidden),
-            text_factor: factor(self.text_out),
-            // torch's xavier_normal_ on [1, r]: fan_in = r, fan_out = 1.
-            fusion_weights: Initializer::XavierNormal { gain: 1.0 }.init_with(
-                [1, self.rank],
-                Some(self.rank),
-                Some(1),
-                device,
-            ),
-            fusion_bias: Initializer::Zeros.init([1, self.output_dim], device),
-            audio_subnet: SubNetConfig::new(self.audio_in, self.audio_hidden, self.audio_dropout)
-                .init(device),
-            video_subnet: SubNetConfig::new(self.video_in, self.video_hidden, self.video_dropout)
-                .init(device),
-            text_subnet: TextSubNetConfig::new(
-                self.text_in,
-                self.text_hidden,
-                self.text_out,
-                self.text_dropout,
-            )
-            .init(device),
+            audio_factor,
+            video_factor,
+            text_factor,
+            fusion_weights,
+            fusion_bias,
+            audio_subnet,
+            video_subnet,
+            text_subnet,
         }
     }
 }

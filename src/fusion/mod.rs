@@ -141,9 +141,10 @@ impl FusionSpec {
         }
     }
 
-    fn lmf_config(&self) -> lmf::LmfConfig {
+    /// The subnetworks lmf and tfn share, at the streams' widths.
+    fn subnets_config(&self) -> subnet::SubnetsConfig {
         let c = &self.config;
-        lmf::LmfConfig {
+        subnet::SubnetsConfig {
             audio_in: self.dim(Modality::Audio),
             video_in: self.dim(Modality::Visual),
             text_in: self.dim(Modality::Text),
@@ -154,7 +155,13 @@ impl FusionSpec {
             audio_dropout: c.audio_dropout,
             video_dropout: c.visual_dropout,
             text_dropout: c.text_dropout,
-            rank: c.rank,
+        }
+    }
+
+    fn lmf_config(&self) -> lmf::LmfConfig {
+        lmf::LmfConfig {
+            subnets: self.subnets_config(),
+            rank: self.config.rank,
             output_dim: self.n_classes,
         }
     }
@@ -162,16 +169,7 @@ impl FusionSpec {
     fn tfn_config(&self) -> tfn::TfnConfig {
         let c = &self.config;
         tfn::TfnConfig {
-            audio_in: self.dim(Modality::Audio),
-            video_in: self.dim(Modality::Visual),
-            text_in: self.dim(Modality::Text),
-            audio_hidden: c.audio_hidden,
-            video_hidden: c.visual_hidden,
-            text_hidden: c.text_hidden,
-            text_out: c.text_out(),
-            audio_dropout: c.audio_dropout,
-            video_dropout: c.visual_dropout,
-            text_dropout: c.text_dropout,
+            subnets: self.subnets_config(),
             post_fusion_dropout: c.post_fusion_dropout,
             post_fusion_dim: c.post_fusion_dim,
             output: match c.tfn_output {

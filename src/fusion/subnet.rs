@@ -97,6 +97,40 @@ impl TextSubNet {
     }
 }
 
+/// The three subnetworks LMF and TFN share: audio and visual SubNets and the TextSubNet.
+#[derive(Config, Debug)]
+pub struct SubnetsConfig {
+    pub audio_in: usize,
+    pub video_in: usize,
+    pub text_in: usize,
+    pub audio_hidden: usize,
+    pub video_hidden: usize,
+    /// LSTM width `th`.
+    pub text_hidden: usize,
+    /// TextSubNet output `to`; the original scripts hard-code `th / 2`.
+    pub text_out: usize,
+    pub audio_dropout: f64,
+    pub video_dropout: f64,
+    pub text_dropout: f64,
+}
+
+impl SubnetsConfig {
+    /// `(audio, visual, text)` subnetworks.
+    pub fn init(&self, device: &Device) -> (SubNet, SubNet, TextSubNet) {
+        (
+            SubNetConfig::new(self.audio_in, self.audio_hidden, self.audio_dropout).init(device),
+            SubNetConfig::new(self.video_in, self.video_hidden, self.video_dropout).init(device),
+            TextSubNetConfig::new(
+                self.text_in,
+                self.text_hidden,
+                self.text_out,
+                self.text_dropout,
+            )
+            .init(device),
+        )
+    }
+}
+
 /// Parameter counting shared by the LMF and TFN tests.
 #[cfg(test)]
 pub(crate) mod test_support {

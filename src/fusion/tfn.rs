@@ -18,7 +18,7 @@ use burn::tensor::activation::sigmoid;
 use serde::{Deserialize, Serialize};
 
 use super::lmf::prepend_one;
-use super::subnet::{SubNet, SubNetConfig, TextSubNet, TextSubNetConfig};
+use super::subnet::{SubNet, SubnetsConfig, TextSubNet};
 
 /// MOSI's sentiment range is [-3, 3]: `sigmoid · 6 − 3`. In the source these are Parameters
 /// with `requires_grad=False`, left out of the optimizer; here they are constants, so they are
@@ -47,16 +47,7 @@ impl TfnOutput {
 
 #[derive(Config, Debug)]
 pub struct TfnConfig {
-    pub audio_in: usize,
-    pub video_in: usize,
-    pub text_in: usize,
-    pub audio_hidden: usize,
-    pub video_hidden: usize,
-    pub text_hidden: usize,
-    pub text_out: usize,
-    pub audio_dropout: f64,
-    pub video_dropout: f64,
-    pub text_dropout: f64,
+    pub subnets: SubnetsConfig,
     pub post_fusion_dropout: f64,
     pub post_fusion_dim: usize,
     pub output: TfnOutput,
@@ -65,23 +56,17 @@ pub struct TfnConfig {
 impl TfnConfig {
     /// Width of the flattened outer product, `(ah+1)(vh+1)(to+1)`.
     pub fn fusion_width(&self) -> usize {
-        (self.audio_hidden + 1) * (self.video_hidden + 1) * (self.text_out + 1)
+        let s = &self.subnets;
+        (s.audio_hidden + 1) * (s.video_hidden + 1) * (s.text_out + 1)
     }
 
     pub fn init(&self, device: &Device) -> Tfn {
         let pf = self.post_fusion_dim;
+        let (audio_subnet, video_subnet, text_subnet) = self.subnets.init(device);
         Tfn {
-            audio_subnet: SubNetConfig::new(self.audio_in, self.audio_hidden, self.audio_dropout)
-                .init(device),
-            video_subnet: SubNetConfig::new(self.video_in, self.video_hidden, self.video_dropout)
-                .init(device),
-            text_subnet: TextSubNetConfig::new(
-                self.text_in,
-                self.text_hidden,
-                self.text_out,
-                self.text_dropout,
-            )
-            .init(device),
+            audio_subnet,
+            video_subnet,
+            text_subnet,
             post_fusion_dropout: DropoutConfig::new(self.post_fusion_dropout).init(),
             post_fusion_layer_1: LinearConfig::new(self.fusion_width(), pf).init(device),
             post_fusion_layer_2: LinearConfig::new(pf, pf).init(device),
@@ -152,7 +137,8 @@ mod tests {
 
     fn config(output: TfnOutput) -> TfnConfig {
         // The source's train.py defaults: (4, 16, 128), text_out 64, dropouts 0.3, pf 32.
-        TfnConfig::new(74, 35, 300, 4, 16, 128, 64, 0.3, 0.3, 0.3, 0.3, 32, output)
+        let subnets = SubnetsConfig::new(74, 35, 300, 4, 16, 128, 64, 0.3, 0.3, 0.3);
+        TfnConfig::new(subnets, 0.3, 32, output)
     }
 
     #[test]
