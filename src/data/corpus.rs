@@ -278,10 +278,14 @@ pub fn missing_corpus(ds: &DatasetConfig) -> Option<String> {
         }
         DatasetKind::Manifest => "a manifest lists your own clips and transcripts",
     };
+    let synthetic = match ds.kind {
+        DatasetKind::IemocapCmuPickle => "a synthetic pickle of the same layout there",
+        _ => "a corpus of the KEMDy20 layout (kind = \"kemdy20\")",
+    };
     Some(format!(
         "dataset.root: {problem}: {what}. {source}; docs/DATASETS.md says how to obtain it \
          (\"Obtaining the corpora\"). To try the pipeline without it, add [dataset.synthetic] \
-         to generate a corpus of the KEMDy20 layout"
+         to generate {synthetic}"
     ))
 }
 
@@ -453,6 +457,22 @@ fn neutral_pair_other(emotions: &[String]) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_missing_pickle_says_what_the_synthetic_table_would_generate() {
+        let ds = DatasetConfig {
+            kind: DatasetKind::IemocapCmuPickle,
+            root: "/nonexistent/iemocap.pkl".into(),
+            ..Default::default()
+        };
+        let message = missing_corpus(&ds).expect("the pickle is missing");
+        assert!(message.contains("LMF's iemocap.pkl"), "{message}");
+        assert!(
+            message.contains("a synthetic pickle of the same layout"),
+            "{message}"
+        );
+        assert!(!message.contains("KEMDy20"), "{message}");
+    }
+
     use super::*;
     use crate::data::RawUtterance;
 
