@@ -53,13 +53,17 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     let data_present = crate::data::corpus::layout_problem(&exp.dataset).is_none();
     let mut precomputed = None;
     let mut problem = None;
-    if data_present && exp.dataset.kind == DatasetKind::IemocapCmuPickle {
-        precomputed = Some(load_cmu_pickle(&exp.dataset.root)?.1);
-    }
     let (dataset, dataset_note, vocab) = if data_present {
-        let mut ds = exp.dataset.clone();
-        ds.synthetic = None; // inspect reads; it never generates
-        let corpus = crate::data::plan::usable_corpus(&ds, true)?;
+        let corpus = if exp.dataset.kind == DatasetKind::IemocapCmuPickle {
+            // Read once: the summary (NaN counts per split) and the corpus from the same decode.
+            let (pickle, summary) = load_cmu_pickle(&exp.dataset.root)?;
+            precomputed = Some(summary);
+            crate::data::cmu_pickle::examples::pickle_corpus(pickle, &exp.dataset.classes)
+        } else {
+            let mut ds = exp.dataset.clone();
+            ds.synthetic = None; // inspect reads; it never generates
+            crate::data::plan::usable_corpus(&ds, true)?
+        };
         let plan = crate::data::plan::DataPlan::split(exp, corpus)?;
         // A degenerate plan is shown with its problem named; `emo-run FILE` refuses to run it.
         problem = plan.check(exp).err().map(|e| e.to_string());
@@ -121,7 +125,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     }
     Ok(Inspection {
         name: exp.name.clone(),
-        fusion: enum_name(&exp.fusion.method),
+        fusion: exp.fusion.method.name(),
         total: modules.iter().map(|m| m.total).sum(),
         trainable: modules.iter().map(|m| m.trainable).sum(),
         modules,
@@ -170,13 +174,6 @@ fn pretrained_vocab(exp: &Experiment) -> anyhow::Result<Option<VocabSize>> {
         size: hf.vocab_size,
         source: "vocab_size in the encoder folder's config.json",
     }))
-}
-
-fn enum_name(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 /// Human-readable report.

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use super::error::Located;
 use super::experiment::{Experiment, FusionHead, FusionMethod};
+use super::names::serde_name;
 
 /// Which `fusion.*` keys `method` (with its `head`) reads. This rule is the one place that
 /// ties keys to methods: validation, the resolved config, `emo-run methods` and the docs
@@ -53,7 +54,7 @@ pub fn readers(key: &str) -> String {
         }
         let conditional = heads.len() < HEADS.len();
         names.push(if conditional {
-            let heads: Vec<String> = heads.iter().map(snake).collect();
+            let heads: Vec<String> = heads.iter().map(serde_name).collect();
             format!("{} (head = {})", method.name(), heads.join(" or "))
         } else {
             method.name()
@@ -88,7 +89,7 @@ pub fn inapplicable_fusion_keys(exp: &Experiment, set_keys: &BTreeSet<String>) -
                 "is not read by method = {}{}; it belongs to {}. Remove it, or move it to the file of the method that reads it",
                 method.name(),
                 if matches!(key, "hidden" | "dropout") {
-                    format!(" with head = {}", snake(&head))
+                    format!(" with head = {}", serde_name(&head))
                 } else {
                     String::new()
                 },
@@ -96,14 +97,6 @@ pub fn inapplicable_fusion_keys(exp: &Experiment, set_keys: &BTreeSet<String>) -
             ),
         })
         .collect()
-}
-
-/// An enum's name as the experiment file writes it (`early_fusion`).
-fn snake(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 /// Every dotted key of a nested JSON object (leaves only): `{"a": {"b": 1}}` gives `a.b`.

@@ -469,10 +469,7 @@ impl FusionMethod {
 
     /// The name the experiment file writes (`early_fusion`).
     pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+        super::names::serde_name(&self)
     }
 }
 

@@ -5,6 +5,14 @@
 
 use super::experiment::{RegressionTarget, TaskKind};
 
+/// A unit enum's name as the experiment file writes it (`early_fusion`, `per_emotion`).
+pub fn serde_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 /// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
 /// `fusion.factors` is lmf's three modality factors (seed 002's first optimizer group).
 pub const MODULE_NAMES: [&str; 4] = [

@@ -5,6 +5,7 @@ use super::experiment::{
     DatasetKind, Experiment, FusionMethod, SplitProtocol, TaskKind, TfnOutputKind,
 };
 use super::modality::list;
+use super::names::serde_name;
 
 /// Every stream the method needs is in the corpus, in a form it can take.
 pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
@@ -18,7 +19,7 @@ pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                 format!(
                     "{} needs the {modality} modality, which dataset.kind = {} does not provide (it provides {}); choose a method over those streams (`emo-run methods` lists each method's modalities)",
                     method.name(),
-                    kind_name(kind),
+                    serde_name(&kind),
                     list(streams.keys().copied())
                 ),
             ),
@@ -28,7 +29,7 @@ pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                     "{} takes the {modality} stream as a {}, but dataset.kind = {} provides it as a {}",
                     method.name(),
                     form.name(),
-                    kind_name(kind),
+                    serde_name(&kind),
                     arrival.describe()
                 ),
             ),
@@ -52,7 +53,7 @@ pub fn check_per_emotion(exp: &Experiment, fail: &mut impl FnMut(&str, String)) 
             "split.protocol",
             format!(
                 "\"per_emotion\" uses the per-emotion splits of dataset.kind = \"iemocap_cmu_pickle\", but the dataset is {}",
-                kind_name(exp.dataset.kind)
+                serde_name(&exp.dataset.kind)
             ),
         );
     }
@@ -109,13 +110,6 @@ pub fn check_subnets(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             "found \"mosi_regression\" (one score in [-3, 3]), which needs task.kind = \"regression\" with one target; expected \"logits\" for classification".into(),
         );
     }
-}
-
-fn kind_name(kind: DatasetKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -168,26 +168,6 @@ fn pickle_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
     ))
 }
 
-/// Generate the synthetic pickle unless our own, with the same settings, is there.
-fn ensure_synthetic_pickle(path: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
-    use super::cmu_pickle::{existing_synthetic_config, write_synthetic_cmu_pickle};
-    match existing_synthetic_config(path)? {
-        Some(existing) if &existing == cfg => Ok(()),
-        Some(existing) => Err(DataError::Format {
-            path: path.to_path_buf(),
-            reason: format!(
-                "is a synthetic pickle made with other settings ({existing:?}); expected {cfg:?}. Point dataset.root elsewhere or delete the file and its .synthetic.json"
-            ),
-        }),
-        None => {
-            tracing::info!(path = %path.display(), "generating the synthetic CMU feature pickle");
-            let summary = write_synthetic_cmu_pickle(path, cfg)?;
-            tracing::info!(?summary, "synthetic pickle written");
-            Ok(())
-        }
-    }
-}
-
 /// The loader of `dataset.kind`.
 fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
     match ds.kind {
@@ -289,20 +269,50 @@ pub fn missing_corpus(ds: &DatasetConfig) -> Option<String> {
     ))
 }
 
-/// Generate the synthetic corpus unless a complete one with the same settings is there.
+/// Generate the synthetic KEMDy20 corpus unless a complete one with the same settings is there.
 fn ensure_synthetic(root: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
-    match super::synth::existing_config(root)? {
+    let existing = super::synth::existing_config(root)?;
+    ensure_generated(root, cfg, existing, "KEMDy20 corpus", "folder", || {
+        write_kemdy20(root, cfg)
+    })
+}
+
+/// Generate the synthetic pickle unless our own, with the same settings, is there.
+fn ensure_synthetic_pickle(path: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
+    use super::cmu_pickle::{existing_synthetic_config, write_synthetic_cmu_pickle};
+    let existing = existing_synthetic_config(path)?;
+    ensure_generated(
+        path,
+        cfg,
+        existing,
+        "CMU feature pickle",
+        "file and its .synthetic.json",
+        || write_synthetic_cmu_pickle(path, cfg),
+    )
+}
+
+/// The rule both generators follow: keep a synthetic corpus made with `cfg`, refuse one made
+/// with other settings, write one where there is none.
+fn ensure_generated<S: std::fmt::Debug>(
+    path: &Path,
+    cfg: &SynthConfig,
+    existing: Option<SynthConfig>,
+    what: &str,
+    delete: &str,
+    write: impl FnOnce() -> Result<S, DataError>,
+) -> Result<(), DataError> {
+    match existing {
         Some(existing) if &existing == cfg => Ok(()),
         Some(existing) => Err(DataError::Format {
-            path: root.to_path_buf(),
+            path: path.to_path_buf(),
             reason: format!(
-                "holds a synthetic corpus made with other settings ({existing:?}); expected {cfg:?}. Point dataset.root elsewhere or delete the folder"
+                "holds a synthetic {what} made with other settings ({existing:?}); expected {cfg:?}. Point dataset.root elsewhere or delete the {delete}"
             ),
         }),
         None => {
-            tracing::info!(root = %root.display(), "generating the synthetic KEMDy20 corpus");
-            let summary = write_kemdy20(root, cfg)?;
-            tracing::info!(?summary, "synthetic corpus written");
+            tracing::info!(path = %path.display(), "generating the synthetic {what}");
+            let summary = write()?;
+            tracing::info!(?summary, "synthetic {what} written");
             Ok(())
         }
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::FoldResult;
 use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::Experiment;
+use crate::config::names::serde_name;
 use crate::data::Corpus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,13 +67,6 @@ impl Summary {
     }
 }
 
-fn snake(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
 /// Mean and sample standard deviation (0 for a single value).
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
     if values.is_empty() {
@@ -119,7 +113,7 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
         corpus.examples.len(),
         corpus.dropped.len(),
         stages.first().map_or(0, |s| s.folds),
-        snake(&exp.split.protocol),
+        serde_name(&exp.split.protocol),
         exp.seed
     );
     for stage in stages {
