@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use emo_run::batch::{FoldInputs, Source};
 use emo_run::config::Modality;
-use emo_run::config::{FusionConfig, FusionMethod, OptimizerConfig};
+use emo_run::config::{FusionConfig, FusionMethod, MlpMixerKeys, OptimizerConfig};
 use emo_run::data::features::AudioData;
 use emo_run::encoders::cache::CachedFeature;
 use emo_run::encoders::hf::{HfTextConfig, TextInput};
@@ -154,11 +154,8 @@ fn head_step(
 ) -> anyhow::Result<(usize, Vec<f64>, f64)> {
     let sequences = method == FusionMethod::MlpMixer;
     let batch = batch_or(args, if sequences { 6 } else { 4 });
-    let config = FusionConfig {
-        method,
-        ..Default::default()
-    };
-    let audio_tokens = config.mixer_audio_tokens;
+    let config = FusionConfig::of(method);
+    let audio_tokens = MlpMixerKeys::default().mixer_audio_tokens;
     let spec = FusionSpec {
         config,
         dims: [(Modality::Text, TEXT_DIM), (Modality::Audio, AUDIO_DIM)].into(),

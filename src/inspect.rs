@@ -125,7 +125,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
     }
     Ok(Inspection {
         name: exp.name.clone(),
-        fusion: exp.fusion.method.name(),
+        fusion: exp.fusion.method().name(),
         total: modules.iter().map(|m| m.total).sum(),
         trainable: modules.iter().map(|m| m.trainable).sum(),
         modules,

@@ -20,7 +20,7 @@ fn fits_kemdy20(method: FusionMethod) -> bool {
 
 #[test]
 fn every_registered_method_trains_two_epochs() {
-    for method in FusionMethod::ALL {
+    for &method in FusionMethod::ALL {
         let name = method.name();
         let dir = tempfile::tempdir().unwrap();
         let (exp, folds) = if fits_kemdy20(method) {

@@ -24,7 +24,8 @@ use burn::prelude::*;
 use burn::store::{ModuleSnapshot, ModuleStore, SafetensorsStore, bridge};
 use emo_run::config::Modality;
 use emo_run::config::{
-    AudioEncoderConfig, FusionConfig, FusionHead, FusionMethod, OptimizerConfig, OptimizerKind,
+    AudioEncoderConfig, FusionConfig, FusionHead, FusionMethod, HeadKeys, OptimizerConfig,
+    OptimizerKind,
 };
 use emo_run::encoders::AudioEncoderSpec;
 use emo_run::fusion::{Fusion, FusionInputs, FusionSpec, Stream};
@@ -143,14 +144,16 @@ fn fusion_spec(
     (audio, text): (usize, usize),
 ) -> FusionSpec {
     FusionSpec {
-        config: FusionConfig {
-            method,
-            head,
-            proj_dim: 3,           // rsa_cfn, hybrid_fusion: seed 128
-            mixer_dim: 5,          // seed 256
-            mixer_audio_tokens: 4, // seed 299
-            ..Default::default()
-        },
+        // Each key goes to the methods that have it (a `[fusion]` table ignores the keys of
+        // other methods until validation).
+        config: serde_json::from_value::<FusionConfig>(serde_json::json!({
+            "method": method,
+            "head": head,
+            "proj_dim": 3,           // rsa_cfn, hybrid_fusion: seed 128
+            "mixer_dim": 5,          // seed 256
+            "mixer_audio_tokens": 4, // seed 299
+        }))
+        .unwrap(),
         dims: [(Modality::Text, text), (Modality::Audio, audio)].into(),
         text_tokens: 3, // mlp_mixer's text tokens; seed 256
         n_classes: CLASSES,
@@ -480,12 +483,11 @@ fn optimizer_model(device: &Device) -> EmotionModel {
         text: None,
         audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
         fusion: FusionSpec {
-            config: FusionConfig {
-                method: FusionMethod::AudioOnly,
+            config: FusionConfig::AudioOnly(HeadKeys {
                 head: FusionHead::Linear,
                 dropout: 0.0,
                 ..Default::default()
-            },
+            }),
             dims: [(Modality::Audio, 3)].into(),
             text_tokens: 0,
             n_classes: 2,

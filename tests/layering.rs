@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 
 /// Layers, lowest first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
-    &["alloc", "atomic", "device", "logging", "params"],
+    &[
+        "alloc", "atomic", "device", "logging", "modality", "params", "pooling",
+    ],
+    &["fusion"],
     &["config"],
     &["metrics"],
     &["data"],
     &["encoders"],
-    &["fusion"],
     &["batch"],
     &["model"],
     &["task"],

@@ -333,14 +333,14 @@ class EtriSpeechHead(nn.Module):
 # PyTorch module path -> the module path emo-run's `Fusion` checkpoint uses (found by saving
 # each Rust head with burn-store). A PyTorch Linear or LayerNorm missing here is an error.
 RUST_NAMES = {
-    "early_fusion": {"base_norm": "SeedEarlyFusion.input.norm",
-                     "base_classifier": "SeedEarlyFusion.classifier"},
-    "late_fusion": {"wave_classifier": "SeedLateFusion.audio",
-                    "text_classifier": "SeedLateFusion.text",
-                    "lf_norm": "SeedLateFusion.norm"},
-    "text_only_seed000": {"layer_norm": "SeedTextOnly.norm",
-                          "classifier": "SeedTextOnly.classifier"},
-    "audio_only_seed000": {"dense": "SeedAudioOnly.dense", "out_proj": "SeedAudioOnly.output"},
+    "early_fusion": {"base_norm": "EarlyFusion.Seed000.input.norm",
+                     "base_classifier": "EarlyFusion.Seed000.classifier"},
+    "late_fusion": {"wave_classifier": "LateFusion.Seed000.audio",
+                    "text_classifier": "LateFusion.Seed000.text",
+                    "lf_norm": "LateFusion.Seed000.norm"},
+    "text_only_seed000": {"layer_norm": "TextOnly.Seed000.norm",
+                          "classifier": "TextOnly.Seed000.classifier"},
+    "audio_only_seed000": {"dense": "AudioOnly.Seed000.dense", "out_proj": "AudioOnly.Seed000.output"},
     "stack": {"stack_norm": "Stack.input.norm", "stack_classifier": "Stack.classifier"},
     "residual": {"res_norm": "Residual.input.norm", "res_block.0": "Residual.blocks.widen",
                  "res_block2.0": "Residual.blocks.back", "res_classifier": "Residual.classifier"},
@@ -361,8 +361,8 @@ RUST_NAMES = {
     "concat": {"classifier": "Concat.classifier"},
     "element_wise_add": {"wav_linear": "ElementWiseAdd.audio_to_text",
                          "classifier": "ElementWiseAdd.classifier"},
-    "text_only_linear": {"classifier": "LinearTextOnly.classifier"},
-    "audio_only_linear": {"classifier": "LinearAudioOnly.classifier"},
+    "text_only_linear": {"classifier": "TextOnly.Linear.classifier"},
+    "audio_only_linear": {"classifier": "AudioOnly.Linear.classifier"},
 }
 
 
@@ -507,8 +507,8 @@ OPTIM_PARAMS = {
     "audio.backbone.LogmelConv.convs.0.bias": (3,),
     "audio.backbone.LogmelConv.norm.gamma": (3,),
     "audio.backbone.LogmelConv.norm.beta": (3,),
-    "fusion.LinearAudioOnly.classifier.weight": (3, 2),
-    "fusion.LinearAudioOnly.classifier.bias": (2,),
+    "fusion.AudioOnly.Linear.classifier.weight": (3, 2),
+    "fusion.AudioOnly.Linear.classifier.bias": (2,),
 }
 OPTIM_SETTINGS = {
     "lr": 0.01,

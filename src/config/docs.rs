@@ -58,7 +58,12 @@ fn walk(root: &Value, node: &Value, defaults: &Value, prefix: &str, rows: &mut V
         } else {
             format!("{prefix}.{name}")
         };
-        let default = defaults.get(name).cloned().unwrap_or(Value::Null);
+        // A key of a method other than the default one has its default in its schema.
+        let default = defaults
+            .get(name)
+            .or_else(|| prop.get("default"))
+            .cloned()
+            .unwrap_or(Value::Null);
         let target = object_target(root, prop);
         match target {
             Some(obj) if !default.is_null() || !is_optional(prop) => {

@@ -209,29 +209,7 @@ impl From<EncoderTraining> for String {
     }
 }
 
-/// How a sequence becomes one vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Pooling {
-    /// Mean over real (unpadded) positions.
-    Mean,
-    /// Mean over every position, padding included (seed 000's quirk).
-    MeanUnmasked,
-    /// The first position ([CLS] for text).
-    Cls,
-    /// The first position; the same vector as `cls`, named for audio.
-    First,
-    /// The last real (unpadded) position.
-    Last,
-    /// The last position of the PADDED batch, whatever each row's length (seed 004's quirk,
-    /// docs/methods/seed-004-etri.md#models: `F[:, -1]` of a dynamically padded batch, so every clip but the longest gets a
-    /// padding frame). Depends on the batch, so a frozen (cached) encoder cannot use it.
-    LastPadded,
-    /// The model's own pooler (BERT and ALBERT: tanh(Linear(h[CLS])) of the last layer).
-    Pooler,
-    /// No pooling: the whole sequence goes to a token-level fusion method (mlp_mixer).
-    None,
-}
+pub use crate::pooling::Pooling;
 
 /// A WordPiece tokenizer trained on the training split of each fold and saved in the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

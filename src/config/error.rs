@@ -85,6 +85,22 @@ fn locate_figment(error: figment::Error, layers: &[PathBuf]) -> Located {
     {
         key_path.push(field.clone());
     }
+    // `[fusion]` is parsed as one table (its `method` picks the keys), so a bad value inside
+    // it comes back as a message `"<key>: ..."` on the table; point at the key itself.
+    let mut kind = error.kind.clone();
+    if key_path.last().map(String::as_str) == Some("fusion")
+        && let figment::error::Kind::Message(message) = &error.kind
+        && let Some((key, rest)) = message.split_once(": ")
+        && crate::fusion::FusionMethod::ALL
+            .iter()
+            .any(|m| m.has_key(key))
+    {
+        key_path.push(key.to_string());
+        let rest = rest
+            .strip_prefix("invalid type: ")
+            .map_or(rest.to_string(), |r| format!("found {r}"));
+        kind = figment::error::Kind::Message(rest);
+    }
     let file = error
         .metadata
         .as_ref()
@@ -102,7 +118,7 @@ fn locate_figment(error: figment::Error, layers: &[PathBuf]) -> Located {
         line,
         column,
         key: key_path.join("."),
-        message: describe_kind(&error.kind),
+        message: describe_kind(&kind),
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dataset_options::SynthConfig;
 pub use super::encoders::*;
 use super::modality::{Arrival, Form, Modality, Streams};
+use crate::fusion::FusionConfig;
 
 /// One experiment: dataset, split protocol, encoders, fusion, task and training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -251,251 +252,6 @@ pub struct SplitFiles {
     pub train: PathBuf,
     pub valid: Option<PathBuf>,
     pub test: PathBuf,
-}
-
-/// How the pooled text and audio vectors are combined. Each key below says which methods read
-/// it; setting a key that the chosen method does not read is an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct FusionConfig {
-    pub method: FusionMethod,
-    /// Which head early_fusion, late_fusion, text_only and audio_only end in: `mlp` (this
-    /// crate's two-layer MLP, sized by `hidden` and `dropout`), `seed000` (seed 000's heads,
-    /// docs/methods/seed-000-rsa-cfn.md, encoders and heads) or `linear` (text_only and audio_only: seed 004's `Drop -> Linear`,
-    /// docs/methods/seed-004-etri.md#models). The other methods have one head each and ignore this key.
-    pub head: FusionHead,
-    /// Width of the hidden layer of the MLP heads of early_fusion, late_fusion, text_only and
-    /// audio_only (`head = "mlp"`). The seed heads (stack .. mlp_mixer) use their seed's widths.
-    pub hidden: usize,
-    /// Dropout of those MLP heads; the seed heads use their seed's rates.
-    pub dropout: f64,
-    /// early_fusion and hybrid_fusion's early branch: order of the concatenation (`audio_text` is
-    /// seed 000's order).
-    pub order: ConcatOrder,
-    /// rsa_cfn and hybrid_fusion: width each modality is projected to before the outer product
-    /// (seed 000: 128, so the outer product has 129 x 129 = 16,641 features). The head grows
-    /// with the fourth power of this width: 128 gives a 328 M-parameter head.
-    pub proj_dim: usize,
-    /// rsa: keep a running mean of the [D, D] feature-attention map over the samples of every
-    /// evaluation pass (training passes are not counted), readable through
-    /// `Rsa::attention_mean`. Seed 000 saves that mean (`attn_weights.npy`) but keeps every
-    /// per-sample map first (tens of GB of host RAM; docs/methods/seed-000-rsa-cfn.md#heads);
-    /// the running mean gives the same array in 4·D² bytes. `false` skips the bookkeeping.
-    pub rsa_attention_mean: bool,
-    /// mlp_mixer: width both token sequences are projected to (seed 000: 256).
-    pub mixer_dim: usize,
-    /// mlp_mixer: audio tokens after padding (seed 000: 299, wav2vec2's frames for 6 s). Shorter
-    /// audio is zero-padded AFTER the projection, as the seed does; longer audio is truncated.
-    /// The text contributes `encoders.text.max_len` tokens.
-    pub mixer_audio_tokens: usize,
-    /// mlp_mixer quirk (seed 000, docs/methods/seed-000-rsa-cfn.md, quirk 10): the seed builds
-    /// the audio padding for a hard-coded batch of 6 rows, so a batch of any other size whose audio is all shorter than
-    /// `mixer_audio_tokens` fails. `6` reproduces that failure (an error naming the quirk);
-    /// unset (the default, what the seed meant) pads to the actual batch. Only the failure
-    /// differs: whenever the seed runs, both give the same numbers.
-    pub mixer_pad_batch: Option<usize>,
-    /// lmf and tfn: width of the audio subnet (BatchNorm -> Dropout -> 3 x Linear+ReLU).
-    pub audio_hidden: usize,
-    /// lmf and tfn: width of the visual subnet.
-    pub visual_hidden: usize,
-    /// lmf and tfn: width of the text LSTM.
-    pub text_hidden: usize,
-    /// lmf and tfn: width of the Linear after the text LSTM; unset, `text_hidden / 2` (the seed's
-    /// scripts hard-code that).
-    pub text_out: Option<usize>,
-    /// lmf and tfn: dropout of the audio subnet (after its BatchNorm).
-    pub audio_dropout: f64,
-    /// lmf and tfn: dropout of the visual subnet.
-    pub visual_dropout: f64,
-    /// lmf and tfn: dropout on the text LSTM's last hidden state.
-    pub text_dropout: f64,
-    /// lmf: rank of the modality factors.
-    pub rank: usize,
-    /// tfn: width of the post-fusion MLP's two hidden layers.
-    pub post_fusion_dim: usize,
-    /// tfn: dropout on the flattened outer product, before the post-fusion MLP. (LMF's source
-    /// creates a post-fusion dropout too but never applies it, so lmf has no such key.)
-    pub post_fusion_dropout: f64,
-    /// tfn: `logits` (a Linear to the classes, the IEMOCAP adaptation) or `mosi_regression`
-    /// (the source's MOSI head: `Linear(pf, 1)`, `sigmoid · 6 − 3`, for a one-target regression
-    /// task).
-    pub tfn_output: TfnOutputKind,
-}
-
-/// The last layer of tfn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TfnOutputKind {
-    Logits,
-    MosiRegression,
-}
-
-impl FusionConfig {
-    /// `text_out`, or its default `text_hidden / 2`.
-    pub fn text_out(&self) -> usize {
-        self.text_out.unwrap_or(self.text_hidden / 2)
-    }
-}
-
-impl Default for FusionConfig {
-    fn default() -> Self {
-        Self {
-            method: FusionMethod::EarlyFusion,
-            head: FusionHead::Mlp,
-            hidden: 128,
-            dropout: 0.1,
-            order: ConcatOrder::AudioText,
-            proj_dim: 128,
-            rsa_attention_mean: true,
-            mixer_dim: 256,
-            mixer_audio_tokens: 299,
-            mixer_pad_batch: None,
-            audio_hidden: 4,
-            visual_hidden: 16,
-            text_hidden: 128,
-            text_out: None,
-            audio_dropout: 0.3,
-            visual_dropout: 0.3,
-            text_dropout: 0.3,
-            rank: 4,
-            post_fusion_dim: 32,
-            post_fusion_dropout: 0.3,
-            tfn_output: TfnOutputKind::Logits,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FusionMethod {
-    /// Concatenate both pooled vectors, then one MLP head.
-    EarlyFusion,
-    /// One head per modality; the class logits are averaged.
-    LateFusion,
-    /// The text vector alone.
-    TextOnly,
-    /// The audio vector alone.
-    AudioOnly,
-    /// Seed 000 "Stack": LayerNorm of `[audio, text]`, then ONE shared Linear applied to 5
-    /// dropout(0.5) samples whose logits are averaged in training (multi-sample dropout); one
-    /// plain pass in evaluation.
-    Stack,
-    /// Seed 000 "Residual": LayerNorm of `[audio, text]`, two residual ReLU blocks (512 wide,
-    /// then back to the input width from the concatenation of input and block 1), a skip
-    /// connection, Linear to the classes.
-    Residual,
-    /// Seed 000 "RSA": `residual` whose blocks read the output of a self-attention over the
-    /// scalar features of the normed concatenation; the skip still adds the normed concatenation.
-    Rsa,
-    /// Seed 000 "RSA-CFN": each modality projected to `proj_dim`, self-attention over its scalar
-    /// features with a residual LayerNorm, a constant 1 prepended, their outer product
-    /// ((proj_dim+1)² features), residual blocks and a two-layer classifier.
-    RsaCfn,
-    /// Seed 000 "Hybrid": early fusion, late fusion, residual and rsa_cfn heads (own parameters)
-    /// trained end to end; their logits are layer-normed and averaged.
-    HybridFusion,
-    /// Seed 004 concat: `Linear(text + audio, classes)` on the dropped-out `[text, audio]`.
-    Concat,
-    /// Seed 004 element_wise_add: audio projected to the text width and added to the text
-    /// vector, then `Linear(text, classes)`.
-    ElementWiseAdd,
-    /// Seed 000 "MLP-Mixer" (token level): both encoders' SEQUENCES projected to `mixer_dim`,
-    /// text tokens then audio tokens, one MLP-Mixer block, mean over tokens, a two-layer head.
-    MlpMixer,
-    /// The visual vector alone (an MLP head, like text_only and audio_only).
-    VisualOnly,
-    /// Seed 002 LMF (low-rank multimodal fusion): audio and visual vectors through
-    /// BatchNorm -> Dropout -> three Linear+ReLU subnets, the word sequence through a one-layer
-    /// LSTM, a constant 1 prepended to each, rank-`rank` modality factors multiplied elementwise
-    /// (docs/methods/seed-002-lmf-model.md).
-    Lmf,
-    /// Seed 002's TFN baseline (tensor fusion): LMF's subnets, then the explicit outer product of
-    /// the three `[1, h]` vectors and a three-layer post-fusion MLP.
-    Tfn,
-}
-
-impl FusionMethod {
-    /// Every method, in the order `emo-run methods` lists them.
-    pub const ALL: [FusionMethod; 15] = [
-        FusionMethod::EarlyFusion,
-        FusionMethod::LateFusion,
-        FusionMethod::TextOnly,
-        FusionMethod::AudioOnly,
-        FusionMethod::VisualOnly,
-        FusionMethod::Stack,
-        FusionMethod::Residual,
-        FusionMethod::Rsa,
-        FusionMethod::RsaCfn,
-        FusionMethod::HybridFusion,
-        FusionMethod::Concat,
-        FusionMethod::ElementWiseAdd,
-        FusionMethod::MlpMixer,
-        FusionMethod::Lmf,
-        FusionMethod::Tfn,
-    ];
-
-    /// The streams the method consumes and in which form, in its input order.
-    pub fn needs(self) -> &'static [(Modality, Form)] {
-        use FusionMethod::*;
-        use Modality::*;
-        const PAIR: &[(Modality, Form)] = &[(Text, Form::Pooled), (Audio, Form::Pooled)];
-        match self {
-            TextOnly => &[(Text, Form::Pooled)],
-            AudioOnly => &[(Audio, Form::Pooled)],
-            VisualOnly => &[(Visual, Form::Pooled)],
-            MlpMixer => &[(Text, Form::Sequence), (Audio, Form::Sequence)],
-            Lmf | Tfn => &[
-                (Audio, Form::Pooled),
-                (Visual, Form::Pooled),
-                (Text, Form::Sequence),
-            ],
-            EarlyFusion | LateFusion | Stack | Residual | Rsa | RsaCfn | HybridFusion | Concat
-            | ElementWiseAdd => PAIR,
-        }
-    }
-
-    /// Whether the method consumes `modality` at all.
-    pub fn uses(self, modality: Modality) -> bool {
-        self.needs().iter().any(|(m, _)| *m == modality)
-    }
-
-    /// The form in which the method takes `modality`, if it takes it.
-    pub fn form_of(self, modality: Modality) -> Option<Form> {
-        self.needs()
-            .iter()
-            .find(|(m, _)| *m == modality)
-            .map(|(_, f)| *f)
-    }
-
-    /// The name the experiment file writes (`early_fusion`).
-    pub fn name(self) -> String {
-        super::names::serde_name(&self)
-    }
-}
-
-/// The head of early_fusion, late_fusion, text_only and audio_only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FusionHead {
-    /// `Linear(in, hidden) -> ReLU -> Dropout -> Linear(hidden, classes)`; late_fusion has one
-    /// per modality and averages their logits.
-    Mlp,
-    /// Seed 000's single-Linear heads (docs/methods/seed-000-rsa-cfn.md, encoders and heads). early_fusion: `Lin(D, C)(LN_D(cat))`.
-    /// late_fusion: `Lin(A, C)(a)` and `Lin(T, C)(t)`, both rows layer-normed by ONE shared
-    /// `LN_C`, then averaged. text_only: `Lin(T, C)(LN_T(t))`. audio_only:
-    /// `Drop(0.1) -> Lin(A, A) -> tanh -> Drop(0.1) -> Lin(A, C)` (Wav2Vec2ForSpeechClassification).
-    Seed000,
-    /// text_only and audio_only only: `Lin(in, C)(Drop(fusion.dropout)(x))`, seed 004's
-    /// `text_*` and `speech_*` heads (docs/methods/seed-004-etri.md#models). Seed 004's two-modality heads are the methods
-    /// `concat` and `element_wise_add`.
-    Linear,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ConcatOrder {
-    AudioText,
-    TextAudio,
 }
 
 /// What is predicted and with which loss.
@@ -752,13 +508,13 @@ impl Experiment {
     /// Whether the method consumes `modality` and the corpus delivers it raw, so that the
     /// encoder of `encoders.<modality>` runs on it.
     pub fn encodes(&self, modality: Modality) -> bool {
-        self.fusion.method.uses(modality)
+        self.fusion.method().uses(modality)
             && self.dataset.kind.streams().get(&modality) == Some(&Arrival::Raw)
     }
 
     /// Whether the method takes `modality` as a sequence (token- or frame-level fusion).
     pub fn takes_sequence(&self, modality: Modality) -> bool {
-        self.fusion.method.form_of(modality) == Some(Form::Sequence)
+        self.fusion.method().form_of(modality) == Some(Form::Sequence)
     }
 
     /// `train.select_by` with `auto` replaced by the task's own metric.

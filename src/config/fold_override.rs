@@ -74,12 +74,14 @@ fn merge(target: &mut Value, over: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::config::{FusionConfig, FusionMethod};
 
     #[test]
     fn a_fold_gets_its_own_keys_on_top_of_the_file() {
-        let mut exp = Experiment::default();
-        exp.fusion.method = FusionMethod::Lmf;
+        let mut exp = Experiment {
+            fusion: FusionConfig::of(FusionMethod::Lmf),
+            ..Default::default()
+        };
         exp.train.optimizer.lr = 1e-3;
         let over: FoldOverride = serde_json::from_value(serde_json::json!({
             "fusion": {"rank": 16},
@@ -89,7 +91,10 @@ mod tests {
         .unwrap();
         exp.fold.insert("happy".into(), over);
         let happy = exp.for_fold("happy").unwrap();
-        assert_eq!(happy.fusion.rank, 16);
+        let FusionConfig::Lmf(keys) = &happy.fusion else {
+            panic!("{:?}", happy.fusion)
+        };
+        assert_eq!(keys.rank, 16);
         assert_eq!(happy.train.batch_size, 128);
         assert_eq!(happy.train.optimizer.weight_decay, 0.002);
         assert_eq!(
@@ -99,13 +104,16 @@ mod tests {
         assert_eq!(happy.seed, 7);
         assert!(happy.fold.is_empty());
         let sad = exp.for_fold("sad").unwrap();
-        assert_eq!(sad.fusion.rank, exp.fusion.rank);
+        assert_eq!(sad.fusion, exp.fusion);
         assert_eq!(sad.seed, exp.seed);
     }
 
     #[test]
     fn a_wrong_value_in_a_fold_is_an_error_naming_the_fold() {
-        let mut exp = Experiment::default();
+        let mut exp = Experiment {
+            fusion: FusionConfig::of(FusionMethod::Lmf),
+            ..Default::default()
+        };
         let over: FoldOverride =
             serde_json::from_value(serde_json::json!({"fusion": {"rank": "four"}})).unwrap();
         exp.fold.insert("sad".into(), over);

@@ -53,7 +53,7 @@ pub fn load_experiment(
     for assignment in &overrides.set {
         user = user.merge(Toml::string(&set_assignment_as_toml(assignment)?));
     }
-    let figment = Figment::from(Serialized::defaults(Experiment::default())).merge(user.clone());
+    let figment = Figment::from(Serialized::defaults(default_layer())).merge(user.clone());
 
     let mut experiment: Experiment = figment
         .extract()
@@ -83,6 +83,17 @@ pub fn load_experiment(
         source_text,
         layers,
     })
+}
+
+/// The built-in defaults as figment's lowest layer. `[fusion]` is left empty: each method's
+/// keys take their defaults from the method's own keys struct, so the defaults of the default
+/// method never mix into another method's table.
+fn default_layer() -> serde_json::Value {
+    let mut value = serde_json::to_value(Experiment::default()).unwrap_or_default();
+    if let Some(root) = value.as_object_mut() {
+        root.insert("fusion".into(), serde_json::json!({}));
+    }
+    value
 }
 
 /// What is wrong with the experiment each `[fold.<name>]` makes, beyond what is wrong with

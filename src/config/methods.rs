@@ -1,15 +1,15 @@
 //! The method registry as users see it: every `fusion.method`, the streams it takes and the
-//! `fusion.*` keys it reads, with their defaults and docs. Derived from the method enum (its
-//! doc comments, through the JSON Schema), `FusionMethod::needs` and `applicable::reads`, so
-//! `emo-run methods`, docs/CONFIG.md and validation cannot disagree.
+//! `fusion.*` keys it reads, with their defaults and docs. Derived from the registry (each
+//! method's summary, streams and keys struct, whose doc comments come through its JSON
+//! Schema), so `emo-run methods`, docs/CONFIG.md and validation cannot disagree.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::applicable::keys_of;
-use super::experiment::{FusionConfig, FusionMethod};
+use crate::fusion::FusionMethod;
+use crate::fusion::registry::properties;
 
 /// One method, as `emo-run methods` lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -31,45 +31,32 @@ pub struct KeyInfo {
 
 /// Every registered method.
 pub fn methods() -> Vec<MethodInfo> {
-    let summaries = variant_docs();
-    let key_docs = field_docs();
-    let defaults = serde_json::to_value(FusionConfig::default()).expect("defaults are JSON");
-    let all_keys: Vec<String> = defaults
-        .as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default();
-    // Keys by name (the schema's map order).
-    let ordered: Vec<String> = key_docs
-        .iter()
-        .map(|(k, _)| k.clone())
-        .filter(|k| all_keys.contains(k))
-        .collect();
     FusionMethod::ALL
-        .into_iter()
-        .map(|method| MethodInfo {
-            method: method.name(),
-            summary: summaries
-                .iter()
-                .find(|(name, _)| *name == method.name())
-                .map(|(_, doc)| doc.clone())
-                .unwrap_or_default(),
-            streams: method
-                .needs()
-                .iter()
-                .map(|(m, f)| (m.name().to_string(), f.name().to_string()))
-                .collect(),
-            keys: keys_of(method, &ordered)
-                .into_iter()
-                .map(|key| KeyInfo {
-                    default: defaults.get(&key).cloned().unwrap_or(Value::Null),
-                    doc: key_docs
-                        .iter()
-                        .find(|(k, _)| *k == key)
-                        .map(|(_, d)| d.clone())
-                        .unwrap_or_default(),
-                    key,
-                })
-                .collect(),
+        .iter()
+        .map(|&method| {
+            let defaults = method.default_config().keys_value();
+            MethodInfo {
+                method: method.name(),
+                summary: method.summary().to_string(),
+                streams: method
+                    .needs()
+                    .iter()
+                    .map(|(m, f)| (m.name().to_string(), f.name().to_string()))
+                    .collect(),
+                keys: properties(&method.keys_schema())
+                    .into_iter()
+                    .map(|(key, schema)| KeyInfo {
+                        default: defaults.get(&key).cloned().unwrap_or(Value::Null),
+                        doc: one_line(
+                            schema
+                                .get("description")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default(),
+                        ),
+                        key,
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -135,44 +122,6 @@ fn show(value: &Value) -> String {
         Value::Null => "unset".into(),
         other => other.to_string(),
     }
-}
-
-/// `(variant, doc)` of every documented `FusionMethod` variant, from the JSON Schema.
-fn variant_docs() -> Vec<(String, String)> {
-    let schema = serde_json::to_value(schemars::schema_for!(FusionMethod)).expect("JSON");
-    let branches = schema.get("oneOf").and_then(Value::as_array);
-    let entries = branches.into_iter().flatten().map(|b| (b.get("const"), b));
-    let mut docs = documented(entries);
-    docs.retain(|(_, doc)| !doc.is_empty());
-    docs
-}
-
-/// `(key, doc)` of every `FusionConfig` field, by name.
-fn field_docs() -> Vec<(String, String)> {
-    let schema = serde_json::to_value(schemars::schema_for!(FusionConfig)).expect("JSON");
-    let properties = schema.get("properties").and_then(Value::as_object);
-    let keys: Vec<(Value, &Value)> = properties
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (Value::String(k.clone()), v))
-        .collect();
-    documented(keys.iter().map(|(k, v)| (Some(k), *v)))
-}
-
-/// `(name, description)` of schema entries that have a name; an undocumented one gets "".
-fn documented<'a>(
-    entries: impl Iterator<Item = (Option<&'a Value>, &'a Value)>,
-) -> Vec<(String, String)> {
-    entries
-        .filter_map(|(name, node)| {
-            let name = name?.as_str()?;
-            let doc = node
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            Some((name.to_string(), doc.to_string()))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -11,14 +11,26 @@ pub mod fold_override;
 pub mod load;
 pub mod locate;
 pub mod methods;
-pub mod modality;
 pub mod names;
 pub mod schema;
 pub mod validate;
 pub mod validate_encoders;
 pub mod validate_fusion;
 
+pub use crate::fusion::{
+    ConcatOrder, FusionConfig, FusionHead, FusionMethod, TfnOutputKind,
+    early_fusion::EarlyFusionKeys,
+    heads::{HeadKeys, MlpKeys},
+    hybrid_fusion::HybridFusionKeys,
+    lmf::LmfKeys,
+    mlp_mixer::MlpMixerKeys,
+    rsa::RsaKeys,
+    rsa_cfn::RsaCfnKeys,
+    subnet::SubnetKeys,
+    tfn::TfnKeys,
+};
+pub use crate::modality;
+pub use crate::modality::{Arrival, Form, Modality};
 pub use error::{ConfigError, Located};
 pub use experiment::*;
 pub use load::{LoadedExperiment, Overrides, load_experiment};
-pub use modality::{Arrival, Form, Modality};

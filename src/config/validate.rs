@@ -5,12 +5,13 @@ use std::collections::HashSet;
 
 use super::error::Located;
 use super::experiment::{
-    ClassWeights, DatasetKind, Experiment, FusionMethod, MultiLabelPolicy, Precision, Sampler,
-    SplitProtocol, TaskKind,
+    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Precision, Sampler, SplitProtocol,
+    TaskKind,
 };
 use super::modality::Modality;
 use super::names::{MODULE_NAMES, selectable_metrics};
 use crate::device::parse_device;
+use crate::fusion::{FusionConfig, FusionHead, FusionMethod};
 
 /// Every problem found, each with its dotted key; the caller adds file and line.
 pub fn validate(exp: &Experiment) -> Vec<Located> {
@@ -44,33 +45,9 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     check_task(exp, &mut fail);
     super::validate_fusion::check_streams(exp, &mut fail);
     super::validate_fusion::check_per_emotion(exp, &mut fail);
-    super::validate_fusion::check_subnets(exp, &mut fail);
-    if exp.fusion.head == super::experiment::FusionHead::Linear
-        && matches!(
-            exp.fusion.method,
-            FusionMethod::EarlyFusion | FusionMethod::LateFusion
-        )
-    {
-        fail(
-            "fusion.head",
-            format!(
-                "found \"linear\" with method = {:?}; the linear head is seed 004's text_*/speech_* head (text_only, audio_only); its two-modality heads are method = \"concat\" and \"element_wise_add\"",
-                exp.fusion.method
-            ),
-        );
-    }
-    if exp.fusion.hidden == 0 {
-        fail("fusion.hidden", "found 0, expected a positive width".into());
-    }
-    check_probability("fusion.dropout", exp.fusion.dropout, &mut fail);
-    for (key, value) in [
-        ("fusion.proj_dim", exp.fusion.proj_dim),
-        ("fusion.mixer_dim", exp.fusion.mixer_dim),
-        ("fusion.mixer_audio_tokens", exp.fusion.mixer_audio_tokens),
-    ] {
-        if value == 0 {
-            fail(key, "found 0, expected a positive size".into());
-        }
+    super::validate_fusion::check_tfn_output(exp, &mut fail);
+    for (key, message) in exp.fusion.problems() {
+        fail(&format!("fusion.{key}"), message);
     }
     problems
 }
@@ -259,14 +236,14 @@ fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                 ),
             );
         }
-        if exp.fusion.method == FusionMethod::HybridFusion {
+        if exp.fusion.method() == FusionMethod::HybridFusion {
             fail(
                 "fusion.method",
                 "hybrid_fusion layer-norms each head's outputs before averaging them, which erases the scale of regression values; use it with task.kind = \"classification\" or \"multilabel\"".into(),
             );
         }
-        if exp.fusion.method == FusionMethod::LateFusion
-            && exp.fusion.head == super::experiment::FusionHead::Seed000
+        if let FusionConfig::LateFusion(keys) = &exp.fusion
+            && keys.head == FusionHead::Seed000
         {
             fail(
                 "fusion.head",
@@ -344,7 +321,7 @@ fn check_split(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 }
 
 fn check_encoders(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let method = exp.fusion.method;
+    let method = exp.fusion.method();
     if exp.encodes(Modality::Text) {
         let text = &exp.encoders.text;
         if text.kind.is_pretrained() {
@@ -566,7 +543,7 @@ fn check_select_by(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 
 /// `optimizer.module_lr` names modules this model has, with usable rates.
 fn check_module_lr(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let method = exp.fusion.method;
+    let method = exp.fusion.method();
     let present: Vec<&str> = MODULE_NAMES
         .into_iter()
         .filter(|&name| match name {

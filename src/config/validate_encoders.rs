@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use super::modality::Form;
+use crate::fusion::FusionMethod;
 
 use super::experiment::{
-    AudioEncoderConfig, AudioFeatures, EncoderTraining, FusionMethod, Pooling, TextEncoderConfig,
-    TextEncoderKind,
+    AudioEncoderConfig, AudioFeatures, EncoderTraining, Pooling, TextEncoderConfig, TextEncoderKind,
 };
 
 /// What validation needs from a folder's `config.json`.

@@ -1,15 +1,17 @@
-//! Checks of the fusion method against the corpus it reads: the streams it consumes must be
-//! ones the corpus provides, in a form that can feed it; and the sizes of the seed-002 methods.
+//! Checks of the fusion method against the rest of the experiment: the streams it consumes must
+//! be ones the corpus provides, in a form that can feed it; the per-emotion protocol goes with
+//! the CMU pickle; tfn's regression head needs a regression task. (Each method checks its own
+//! keys' values: `FusionConfig::problems`.)
 
-use super::experiment::{
-    DatasetKind, Experiment, FusionMethod, SplitProtocol, TaskKind, TfnOutputKind,
-};
+use super::experiment::{DatasetKind, Experiment, SplitProtocol, TaskKind};
 use super::modality::list;
 use super::names::serde_name;
+use crate::fusion::FusionConfig;
+use crate::fusion::tfn::TfnOutputKind;
 
 /// Every stream the method needs is in the corpus, in a form it can take.
 pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let method = exp.fusion.method;
+    let method = exp.fusion.method();
     let kind = exp.dataset.kind;
     let streams = kind.streams();
     for &(modality, form) in method.needs() {
@@ -68,42 +70,12 @@ pub fn check_per_emotion(exp: &Experiment, fail: &mut impl FnMut(&str, String)) 
     }
 }
 
-/// Sizes and rates of lmf and tfn.
-pub fn check_subnets(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let f = &exp.fusion;
-    if !matches!(f.method, FusionMethod::Lmf | FusionMethod::Tfn) {
-        return;
-    }
-    let mut sizes = vec![
-        ("fusion.audio_hidden", f.audio_hidden),
-        ("fusion.visual_hidden", f.visual_hidden),
-        ("fusion.text_hidden", f.text_hidden),
-        ("fusion.text_out", f.text_out()),
-    ];
-    match f.method {
-        FusionMethod::Lmf => sizes.push(("fusion.rank", f.rank)),
-        _ => sizes.push(("fusion.post_fusion_dim", f.post_fusion_dim)),
-    }
-    for (key, value) in sizes {
-        if value == 0 {
-            fail(key, "found 0, expected a positive size".into());
-        }
-    }
-    let mut rates = vec![
-        ("fusion.audio_dropout", f.audio_dropout),
-        ("fusion.visual_dropout", f.visual_dropout),
-        ("fusion.text_dropout", f.text_dropout),
-    ];
-    if f.method == FusionMethod::Tfn {
-        rates.push(("fusion.post_fusion_dropout", f.post_fusion_dropout));
-    }
-    for (key, p) in rates {
-        if !(0.0..1.0).contains(&p) {
-            fail(key, format!("found {p}, expected a probability in [0, 1)"));
-        }
-    }
+/// tfn's MOSI head gives one score: it needs a one-target regression task.
+pub fn check_tfn_output(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let one_target = exp.task.kind == TaskKind::Regression && exp.task.targets.len() == 1;
-    if f.method == FusionMethod::Tfn && f.tfn_output == TfnOutputKind::MosiRegression && !one_target
+    if let FusionConfig::Tfn(keys) = &exp.fusion
+        && keys.tfn_output == TfnOutputKind::MosiRegression
+        && !one_target
     {
         fail(
             "fusion.tfn_output",
@@ -115,20 +87,23 @@ pub fn check_subnets(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fusion::FusionMethod;
 
     fn problems(exp: &Experiment) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut fail = |k: &str, m: String| out.push((k.to_string(), m));
         check_streams(exp, &mut fail);
         check_per_emotion(exp, &mut fail);
-        check_subnets(exp, &mut fail);
+        check_tfn_output(exp, &mut fail);
         out
     }
 
     #[test]
     fn a_method_whose_modality_the_corpus_lacks_is_refused_naming_both() {
-        let mut exp = Experiment::default();
-        exp.fusion.method = FusionMethod::Lmf;
+        let exp = Experiment {
+            fusion: FusionConfig::of(FusionMethod::Lmf),
+            ..Default::default()
+        };
         let found = problems(&exp);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, "fusion.method");
@@ -146,9 +121,9 @@ mod tests {
         exp.dataset.kind = DatasetKind::IemocapCmuPickle;
         exp.dataset.classes = vec!["column_0".into(), "column_1".into()];
         exp.split.protocol = SplitProtocol::PerEmotion;
-        exp.fusion.method = FusionMethod::Lmf;
+        exp.fusion = FusionConfig::of(FusionMethod::Lmf);
         assert!(problems(&exp).is_empty(), "{:?}", problems(&exp));
-        exp.fusion.method = FusionMethod::MlpMixer;
+        exp.fusion = FusionConfig::of(FusionMethod::MlpMixer);
         let found = problems(&exp);
         assert!(
             found
@@ -156,7 +131,7 @@ mod tests {
                 .any(|(_, m)| m.contains("audio stream as a sequence")),
             "{found:?}"
         );
-        exp.fusion.method = FusionMethod::VisualOnly;
+        exp.fusion = FusionConfig::of(FusionMethod::VisualOnly);
         assert!(problems(&exp).is_empty());
     }
 
@@ -164,7 +139,7 @@ mod tests {
     fn the_pickle_needs_the_per_emotion_protocol_and_two_classes() {
         let mut exp = Experiment::default();
         exp.dataset.kind = DatasetKind::IemocapCmuPickle;
-        exp.fusion.method = FusionMethod::Tfn;
+        exp.fusion = FusionConfig::of(FusionMethod::Tfn);
         let keys: Vec<String> = problems(&exp).into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["split.protocol", "dataset.classes"]);
     }

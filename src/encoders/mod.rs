@@ -9,7 +9,7 @@ pub mod folder;
 pub mod frozen;
 pub mod hf;
 pub mod logmel_conv;
-pub mod pooling;
+pub use crate::pooling;
 pub mod small_text;
 pub mod text;
 pub mod training;

@@ -87,7 +87,8 @@ pub const fn layer_norm_params(n: usize) -> usize {
 #[cfg(test)]
 pub mod test_support {
     use super::super::FusionSpec;
-    use crate::config::{FusionConfig, FusionMethod, Modality};
+    use crate::fusion::{FusionConfig, FusionMethod};
+    use crate::modality::Modality;
     use burn::prelude::*;
 
     /// Seed 000's widths (docs/methods/seed-000-rsa-cfn.md#encoders): wav2vec2-large 1024, RoBERTa-base 768, 7 classes.
@@ -97,10 +98,7 @@ pub mod test_support {
 
     pub fn spec(method: FusionMethod, audio_dim: usize, text_dim: usize) -> FusionSpec {
         FusionSpec {
-            config: FusionConfig {
-                method,
-                ..Default::default()
-            },
+            config: FusionConfig::of(method),
             dims: [(Modality::Text, text_dim), (Modality::Audio, audio_dim)].into(),
             text_tokens: 256,
             n_classes: CLASSES,

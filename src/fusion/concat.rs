@@ -15,9 +15,10 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use crate::modality::{Form, Modality};
 
-use super::FusionSpec;
+use super::registry::{Method, NoKeys};
+use super::{FusionInputs, FusionSpec};
 
 /// The seed's dropout on both inputs (docs/methods/seed-004-etri.md#models).
 pub const ETRI_DROPOUT: f64 = 0.1;
@@ -49,10 +50,29 @@ impl Concat {
     }
 }
 
+/// `concat`, registered.
+pub struct ConcatMethod;
+
+impl Method for ConcatMethod {
+    const SUMMARY: &'static str =
+        "Seed 004 concat: `Linear(text + audio, classes)` on the dropped-out `[text, audio]`.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = NoKeys;
+    type Module = Concat;
+
+    fn init(_: &NoKeys, spec: &FusionSpec, device: &Device) -> Concat {
+        Concat::new(spec, device)
+    }
+
+    fn forward(module: &Concat, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::linear_params;
     use crate::fusion::blocks::test_support::*;
 

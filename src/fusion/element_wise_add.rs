@@ -13,10 +13,11 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use crate::modality::{Form, Modality};
 
-use super::FusionSpec;
 use super::concat::ETRI_DROPOUT;
+use super::registry::{Method, NoKeys};
+use super::{FusionInputs, FusionSpec};
 
 #[derive(Module, Debug)]
 pub struct ElementWiseAdd {
@@ -41,10 +42,28 @@ impl ElementWiseAdd {
     }
 }
 
+/// `element_wise_add`, registered.
+pub struct ElementWiseAddMethod;
+
+impl Method for ElementWiseAddMethod {
+    const SUMMARY: &'static str = "Seed 004 element_wise_add: audio projected to the text width and added to the text vector, then `Linear(text, classes)`.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = NoKeys;
+    type Module = ElementWiseAdd;
+
+    fn init(_: &NoKeys, spec: &FusionSpec, device: &Device) -> ElementWiseAdd {
+        ElementWiseAdd::new(spec, device)
+    }
+
+    fn forward(module: &ElementWiseAdd, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::linear_params;
     use crate::fusion::blocks::test_support::*;
 

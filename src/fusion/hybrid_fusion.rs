@@ -16,11 +16,18 @@
 use burn::nn::{LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
-use super::FusionSpec;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::early_fusion::ConcatOrder;
 use super::early_fusion::SeedEarlyFusion;
+use super::heads::positive;
 use super::late_fusion::{SeedLateFusion, mean_of_normed_rows};
+use super::registry::Method;
 use super::residual::Residual;
 use super::rsa_cfn::RsaCfn;
+use super::{FusionInputs, FusionSpec};
+use crate::modality::{Form, Modality};
 
 #[derive(Module, Debug)]
 pub struct HybridFusion {
@@ -32,12 +39,12 @@ pub struct HybridFusion {
 }
 
 impl HybridFusion {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
+    pub fn new(keys: &HybridFusionKeys, spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            early: SeedEarlyFusion::new(spec, device),
+            early: SeedEarlyFusion::new(keys.order, spec, device),
             late: SeedLateFusion::new(spec, device),
             residual: Residual::new(spec, device),
-            rsa_cfn: RsaCfn::new(spec, device),
+            rsa_cfn: RsaCfn::new(keys.proj_dim, spec, device),
             vote_norm: LayerNormConfig::new(spec.n_classes).init(device),
         }
     }
@@ -53,10 +60,51 @@ impl HybridFusion {
     }
 }
 
+/// Keys of hybrid_fusion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct HybridFusionKeys {
+    /// Order of the early branch's concatenation (`audio_text` is seed 000's order).
+    pub order: ConcatOrder,
+    /// Width of the rsa_cfn branch's projections (see rsa_cfn).
+    pub proj_dim: usize,
+}
+
+impl Default for HybridFusionKeys {
+    fn default() -> Self {
+        Self {
+            order: ConcatOrder::AudioText,
+            proj_dim: 128,
+        }
+    }
+}
+
+/// `hybrid_fusion`, registered.
+pub struct HybridFusionMethod;
+
+impl Method for HybridFusionMethod {
+    const SUMMARY: &'static str = "Seed 000 \"Hybrid\": early fusion, late fusion, residual and rsa_cfn heads (own parameters) trained end to end; their logits are layer-normed and averaged.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = HybridFusionKeys;
+    type Module = HybridFusion;
+
+    fn init(keys: &HybridFusionKeys, spec: &FusionSpec, device: &Device) -> HybridFusion {
+        HybridFusion::new(keys, spec, device)
+    }
+
+    fn forward(module: &HybridFusion, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+
+    fn problems(keys: &HybridFusionKeys) -> Vec<(&'static str, String)> {
+        positive("proj_dim", keys.proj_dim).into_iter().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 
@@ -64,7 +112,7 @@ mod tests {
     fn parameter_count_at_seed_000_dims() {
         // Built lazily: `num_params` reads shapes, so nothing is allocated.
         let spec = spec(FusionMethod::HybridFusion, SEED000_AUDIO, SEED000_TEXT);
-        let head = HybridFusion::new(&spec, &Device::default());
+        let head = HybridFusion::new(&HybridFusionKeys::default(), &spec, &Device::default());
         let early = layer_norm_params(1792) + linear_params(1792, 7); // 16,135
         let late = linear_params(1024, 7) + linear_params(768, 7) + layer_norm_params(7); // 12,572
         let residual = layer_norm_params(1792)
@@ -91,9 +139,12 @@ mod tests {
     #[test]
     fn logits_shape_at_small_dims() {
         let device = Device::default();
-        let mut spec = spec(FusionMethod::HybridFusion, 6, 5);
-        spec.config.proj_dim = 3;
-        let head = HybridFusion::new(&spec, &device);
+        let spec = spec(FusionMethod::HybridFusion, 6, 5);
+        let keys = HybridFusionKeys {
+            proj_dim: 3,
+            ..Default::default()
+        };
+        let head = HybridFusion::new(&keys, &spec, &device);
         assert_eq!(
             head.forward(ramp(2, 5, &device), ramp(2, 6, &device))
                 .dims(),

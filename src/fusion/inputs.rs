@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use burn::prelude::*;
 
-use crate::config::{Form, Modality, Pooling};
-use crate::encoders::pooling::pool;
+use crate::modality::{Form, Modality};
+use crate::pooling::Pooling;
+use crate::pooling::pool;
 
 /// One modality's stream for a batch.
 #[derive(Debug, Clone)]

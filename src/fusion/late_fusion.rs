@@ -10,10 +10,12 @@
 use burn::nn::{LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use crate::modality::{Form, Modality};
 
-use super::FusionSpec;
+use super::heads::{FusionHead, HeadKeys};
 use super::mlp::MlpHead;
+use super::registry::Method;
+use super::{FusionInputs, FusionSpec};
 
 /// `fusion.head = "mlp"`.
 #[derive(Module, Debug)]
@@ -23,8 +25,8 @@ pub struct LateFusion {
 }
 
 impl LateFusion {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        let c = &spec.config;
+    pub fn new(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> Self {
+        let c = keys;
         Self {
             text_head: MlpHead::new(
                 spec.dim(Modality::Text),
@@ -79,10 +81,52 @@ pub fn mean_of_normed_rows(norm: &LayerNorm, stacked: Tensor<3>) -> Tensor<2> {
     norm.forward(stacked).mean_dim(1).reshape([batch, classes])
 }
 
+/// late_fusion's module: the head `fusion.head` chose.
+// One exists per model: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Module, Debug)]
+pub enum LateFusionHead {
+    Mlp(LateFusion),
+    Seed000(SeedLateFusion),
+}
+
+/// `late_fusion`: one head per modality, logits averaged.
+pub struct LateFusionMethod;
+
+impl Method for LateFusionMethod {
+    const SUMMARY: &'static str = "One head per modality; the class logits are averaged.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = HeadKeys;
+    type Module = LateFusionHead;
+
+    fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> LateFusionHead {
+        match keys.head {
+            FusionHead::Seed000 => LateFusionHead::Seed000(SeedLateFusion::new(spec, device)),
+            _ => LateFusionHead::Mlp(LateFusion::new(keys, spec, device)),
+        }
+    }
+
+    fn forward(module: &LateFusionHead, x: &FusionInputs) -> Tensor<2> {
+        let (text, audio) = (x.pooled(Modality::Text), x.pooled(Modality::Audio));
+        match module {
+            LateFusionHead::Mlp(m) => m.forward(text, audio),
+            LateFusionHead::Seed000(m) => m.forward(text, audio),
+        }
+    }
+
+    fn unread(keys: &HeadKeys) -> &'static [&'static str] {
+        keys.unread()
+    }
+
+    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
+        keys.problems(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 
@@ -101,7 +145,7 @@ mod tests {
     #[test]
     fn mlp_head_parameter_count_is_unchanged() {
         let spec = spec(FusionMethod::LateFusion, SEED000_AUDIO, SEED000_TEXT);
-        let head = LateFusion::new(&spec, &Device::default());
+        let head = LateFusion::new(&HeadKeys::default(), &spec, &Device::default());
         assert_eq!(
             head.num_params(),
             linear_params(1024, 128) + linear_params(768, 128) + 2 * linear_params(128, 7)

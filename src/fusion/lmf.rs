@@ -18,9 +18,14 @@
 use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::subnet::{SubNet, SubnetsConfig, TextSubNet};
+use super::heads::positive;
+use super::registry::Method;
+use super::subnet::{SubNet, SubnetKeys, SubnetsConfig, TextSubNet};
+use super::{FusionInputs, FusionSpec};
+use crate::modality::{Form, Modality};
 
 /// COVAREP features per utterance, time-averaged.
 pub const IEMOCAP_AUDIO_DIM: usize = 74;
@@ -260,6 +265,73 @@ pub fn low_rank_fusion_broadcast(
     let [rank, batch, out] = product.dims();
     let w: Tensor<3> = weights.reshape([1, 1, rank]).repeat_dim(0, batch); // [B, 1, r]
     w.matmul(product.permute([1, 0, 2])).reshape([batch, out]) + bias
+}
+
+/// Keys of lmf.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct LmfKeys {
+    #[serde(flatten)]
+    pub subnets: SubnetKeys,
+    /// Rank of the modality factors.
+    pub rank: usize,
+}
+
+impl Default for LmfKeys {
+    fn default() -> Self {
+        Self {
+            subnets: SubnetKeys::default(),
+            rank: 4,
+        }
+    }
+}
+
+/// What lmf and tfn take: audio and visual vectors, the word sequence.
+pub const AUDIO_VISUAL_WORDS: &[(Modality, Form)] = &[
+    (Modality::Audio, Form::Pooled),
+    (Modality::Visual, Form::Pooled),
+    (Modality::Text, Form::Sequence),
+];
+
+/// `lmf`, registered.
+pub struct LmfMethod;
+
+impl Method for LmfMethod {
+    const SUMMARY: &'static str = "Seed 002 LMF (low-rank multimodal fusion): audio and visual vectors through BatchNorm -> Dropout -> three Linear+ReLU subnets, the word sequence through a one-layer LSTM, a constant 1 prepended to each, rank-`rank` modality factors multiplied elementwise (docs/methods/seed-002-lmf-model.md).";
+    const NEEDS: &'static [(Modality, Form)] = AUDIO_VISUAL_WORDS;
+    type Keys = LmfKeys;
+    type Module = Lmf;
+
+    fn init(keys: &LmfKeys, spec: &FusionSpec, device: &Device) -> Lmf {
+        LmfConfig {
+            subnets: keys.subnets.config(spec),
+            rank: keys.rank,
+            output_dim: spec.n_classes,
+        }
+        .init(device)
+    }
+
+    fn forward(module: &Lmf, x: &FusionInputs) -> Tensor<2> {
+        module.forward(
+            x.pooled(Modality::Audio),
+            x.pooled(Modality::Visual),
+            x.sequence(Modality::Text).0,
+        )
+    }
+
+    fn problems(keys: &LmfKeys) -> Vec<(&'static str, String)> {
+        let mut out = keys.subnets.problems();
+        out.extend(positive("rank", keys.rank));
+        out
+    }
+
+    fn param_group(module: &Lmf, name: &str) -> Option<burn::module::ParamGroup> {
+        (name == "factors").then(|| module.factor_group())
+    }
+
+    fn parameter_parts(module: &Lmf) -> Vec<crate::params::ModuleParams> {
+        vec![module.low_rank_params()]
+    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use crate::modality::{Form, Modality};
 
-use super::FusionSpec;
 use super::blocks::{NormedConcat, ResidualBlocks};
+use super::registry::{Method, NoKeys};
+use super::{FusionInputs, FusionSpec};
 
 /// Width of `res_block` in residual and rsa (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const RESIDUAL_HIDDEN: usize = 512;
@@ -43,10 +44,28 @@ impl Residual {
     }
 }
 
+/// `residual`, registered.
+pub struct ResidualMethod;
+
+impl Method for ResidualMethod {
+    const SUMMARY: &'static str = "Seed 000 \"Residual\": LayerNorm of `[audio, text]`, two residual ReLU blocks (512 wide, then back to the input width from the concatenation of input and block 1), a skip connection, Linear to the classes.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = NoKeys;
+    type Module = Residual;
+
+    fn init(_: &NoKeys, spec: &FusionSpec, device: &Device) -> Residual {
+        Residual::new(spec, device)
+    }
+
+    fn forward(module: &Residual, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 

@@ -17,12 +17,36 @@ use std::sync::{Arc, Mutex};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use super::FusionSpec;
+use crate::modality::{Form, Modality};
+
 use super::blocks::{NormedConcat, ResidualBlocks};
+use super::registry::Method;
 use super::residual::RESIDUAL_HIDDEN;
 use super::scalar_attention::ScalarSelfAttention;
+use super::{FusionInputs, FusionSpec};
+
+/// Keys of rsa.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct RsaKeys {
+    /// Keep a running mean of the [D, D] feature-attention map over the samples of every
+    /// evaluation pass (training passes are not counted), readable through
+    /// `Rsa::attention_mean`. Seed 000 saves that mean (`attn_weights.npy`) but keeps every
+    /// per-sample map first (tens of GB of host RAM; docs/methods/seed-000-rsa-cfn.md#heads);
+    /// the running mean gives the same array in 4·D² bytes. `false` skips the bookkeeping.
+    pub rsa_attention_mean: bool,
+}
+
+impl Default for RsaKeys {
+    fn default() -> Self {
+        Self {
+            rsa_attention_mean: true,
+        }
+    }
+}
 
 /// Hidden width of rsa's SelfAttention over the concatenation (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const RSA_ATTENTION_HIDDEN: usize = 256;
@@ -40,14 +64,14 @@ pub struct Rsa {
 }
 
 impl Rsa {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
+    pub fn new(keys: &RsaKeys, spec: &FusionSpec, device: &Device) -> Self {
         let width = spec.dim(Modality::Audio) + spec.dim(Modality::Text);
         Self {
             input: NormedConcat::new(spec.dim(Modality::Audio), spec.dim(Modality::Text), device),
             attention: ScalarSelfAttention::new(RSA_ATTENTION_HIDDEN, device),
             blocks: ResidualBlocks::new(width, RESIDUAL_HIDDEN, device),
             classifier: LinearConfig::new(width, spec.n_classes).init(device),
-            attention_mean: spec.config.rsa_attention_mean.then(AttentionMean::default),
+            attention_mean: keys.rsa_attention_mean.then(AttentionMean::default),
         }
     }
 
@@ -106,17 +130,43 @@ impl AttentionMean {
     }
 }
 
+/// `rsa`, registered.
+pub struct RsaMethod;
+
+impl Method for RsaMethod {
+    const SUMMARY: &'static str = "Seed 000 \"RSA\": `residual` whose blocks read the output of a self-attention over the scalar features of the normed concatenation; the skip still adds the normed concatenation.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = RsaKeys;
+    type Module = Rsa;
+
+    fn init(keys: &RsaKeys, spec: &FusionSpec, device: &Device) -> Rsa {
+        Rsa::new(keys, spec, device)
+    }
+
+    fn forward(module: &Rsa, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+
+    fn attention_mean(module: &Rsa) -> Option<Tensor<2>> {
+        module.attention_mean()
+    }
+
+    fn reset_attention_mean(module: &Rsa) {
+        module.reset_attention_mean();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 
     #[test]
     fn parameter_count_at_seed_000_dims() {
         let spec = spec(FusionMethod::Rsa, SEED000_AUDIO, SEED000_TEXT);
-        let rsa = Rsa::new(&spec, &Device::default());
+        let rsa = Rsa::new(&RsaKeys::default(), &spec, &Device::default());
         // residual (5,064,711) + SelfAttention(1,256) = 2·Lin(1,256) + Lin(1,1) = 1,026.
         let expected = layer_norm_params(1792)
             + (2 * linear_params(1, 256) + linear_params(1, 1))
@@ -130,7 +180,7 @@ mod tests {
     #[test]
     fn evaluation_accumulates_a_running_mean_of_the_attention_map() {
         let device = Device::default();
-        let rsa = Rsa::new(&spec(FusionMethod::Rsa, 3, 2), &device);
+        let rsa = Rsa::new(&RsaKeys::default(), &spec(FusionMethod::Rsa, 3, 2), &device);
         assert!(rsa.attention_mean().is_none());
         let (a1, t1) = (ramp(2, 3, &device), ramp(2, 2, &device));
         let (a2, t2) = (ramp(1, 3, &device).mul_scalar(2.0), ramp(1, 2, &device));
@@ -153,7 +203,7 @@ mod tests {
     #[test]
     fn training_passes_are_not_counted() {
         let device = Device::default().autodiff();
-        let rsa = Rsa::new(&spec(FusionMethod::Rsa, 3, 2), &device);
+        let rsa = Rsa::new(&RsaKeys::default(), &spec(FusionMethod::Rsa, 3, 2), &device);
         rsa.forward(ramp(2, 2, &device), ramp(2, 3, &device));
         assert!(rsa.attention_mean().is_none());
     }
@@ -162,7 +212,7 @@ mod tests {
     fn skip_adds_the_normed_concat_not_the_attended_vector() {
         // With the residual blocks' last layer zeroed, r2 = 0 and logits = Lin(x).
         let device = Device::default();
-        let mut rsa = Rsa::new(&spec(FusionMethod::Rsa, 3, 2), &device);
+        let mut rsa = Rsa::new(&RsaKeys::default(), &spec(FusionMethod::Rsa, 3, 2), &device);
         let zeros_w = Tensor::<2>::zeros(rsa.blocks.back.weight.dims(), &device);
         rsa.blocks.back.weight = burn::module::Param::from_tensor(zeros_w);
         rsa.blocks.back.bias = Some(burn::module::Param::from_tensor(Tensor::zeros(

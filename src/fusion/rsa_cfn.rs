@@ -17,11 +17,16 @@
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use super::FusionSpec;
+use crate::modality::{Form, Modality};
+
 use super::blocks::{RESIDUAL_DROPOUT, ResidualBlocks};
+use super::heads::positive;
+use super::registry::Method;
 use super::scalar_attention::ScalarSelfAttention;
+use super::{FusionInputs, FusionSpec};
 
 /// Hidden width of each modality's SelfAttention (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const CFN_ATTENTION_HIDDEN: usize = 96;
@@ -37,8 +42,7 @@ pub struct RsaCfn {
 }
 
 impl RsaCfn {
-    pub fn new(spec: &FusionSpec, device: &Device) -> Self {
-        let proj = spec.config.proj_dim;
+    pub fn new(proj: usize, spec: &FusionSpec, device: &Device) -> Self {
         let crossed = outer_product_width(proj);
         Self {
             audio: AttendedProjection::new(spec.dim(Modality::Audio), proj, device),
@@ -129,10 +133,48 @@ impl CfnClassifier {
     }
 }
 
+/// Keys of rsa_cfn (and of hybrid_fusion's rsa_cfn branch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct RsaCfnKeys {
+    /// Width each modality is projected to before the outer product (seed 000: 128, so the
+    /// outer product has 129 x 129 = 16,641 features). The head grows with the fourth power of
+    /// this width: 128 gives a 328 M-parameter head.
+    pub proj_dim: usize,
+}
+
+impl Default for RsaCfnKeys {
+    fn default() -> Self {
+        Self { proj_dim: 128 }
+    }
+}
+
+/// `rsa_cfn`, registered.
+pub struct RsaCfnMethod;
+
+impl Method for RsaCfnMethod {
+    const SUMMARY: &'static str = "Seed 000 \"RSA-CFN\": each modality projected to `proj_dim`, self-attention over its scalar features with a residual LayerNorm, a constant 1 prepended, their outer product ((proj_dim+1)² features), residual blocks and a two-layer classifier.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = RsaCfnKeys;
+    type Module = RsaCfn;
+
+    fn init(keys: &RsaCfnKeys, spec: &FusionSpec, device: &Device) -> RsaCfn {
+        RsaCfn::new(keys.proj_dim, spec, device)
+    }
+
+    fn forward(module: &RsaCfn, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+
+    fn problems(keys: &RsaCfnKeys) -> Vec<(&'static str, String)> {
+        positive("proj_dim", keys.proj_dim).into_iter().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 
@@ -140,7 +182,7 @@ mod tests {
     fn parameter_count_at_seed_000_dims() {
         // Built lazily: `num_params` reads shapes, so the 328 M weights are never allocated.
         let spec = spec(FusionMethod::RsaCfn, SEED000_AUDIO, SEED000_TEXT);
-        let head = RsaCfn::new(&spec, &Device::default());
+        let head = RsaCfn::new(128, &spec, &Device::default());
         let sa96 = 2 * linear_params(1, 96) + linear_params(1, 1); // 386
         let n = 129 * 129; // 16,641
         let expected = linear_params(1024, 128)      //     131,200 wav_proj
@@ -162,7 +204,7 @@ mod tests {
     fn forward_at_seed_000_dims() {
         let device = Device::default();
         let spec = spec(FusionMethod::RsaCfn, SEED000_AUDIO, SEED000_TEXT);
-        let head = RsaCfn::new(&spec, &device);
+        let head = RsaCfn::new(128, &spec, &device);
         let logits = head.forward(
             ramp(2, SEED000_TEXT, &device),
             ramp(2, SEED000_AUDIO, &device),
@@ -174,9 +216,8 @@ mod tests {
     #[test]
     fn logits_shape_at_small_dims() {
         let device = Device::default();
-        let mut spec = spec(FusionMethod::RsaCfn, 6, 5);
-        spec.config.proj_dim = 4;
-        let head = RsaCfn::new(&spec, &device);
+        let spec = spec(FusionMethod::RsaCfn, 6, 5);
+        let head = RsaCfn::new(4, &spec, &device);
         assert_eq!(
             head.forward(ramp(3, 5, &device), ramp(3, 6, &device))
                 .dims(),

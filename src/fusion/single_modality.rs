@@ -1,4 +1,4 @@
-//! `text_only` and `audio_only`: the baselines every fusion method must beat.
+//! `text_only`, `audio_only` and `visual_only`: the baselines every fusion method must beat.
 //!
 //! Heads, chosen by `fusion.head`:
 //! * `mlp` (the default): this crate's two-layer MLP, the same for both modalities.
@@ -11,10 +11,11 @@
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Tanh};
 use burn::prelude::*;
 
-use crate::config::Modality;
-
-use super::FusionSpec;
+use super::heads::{FusionHead, HeadKeys, MlpKeys, mlp_problems};
 use super::mlp::MlpHead;
+use super::registry::Method;
+use super::{FusionInputs, FusionSpec};
+use crate::modality::{Form, Modality};
 
 /// Dropout of seed 000's wav classification head (`final_dropout` 0.1, docs/methods/seed-000-rsa-cfn.md#encoders).
 pub const SEED_AUDIO_HEAD_DROPOUT: f64 = 0.1;
@@ -26,10 +27,15 @@ pub struct SingleModality {
 }
 
 impl SingleModality {
-    pub fn new(input_dim: usize, spec: &FusionSpec, device: &Device) -> Self {
-        let c = &spec.config;
+    pub fn new(
+        input_dim: usize,
+        hidden: usize,
+        dropout: f64,
+        spec: &FusionSpec,
+        device: &Device,
+    ) -> Self {
         Self {
-            head: MlpHead::new(input_dim, c.hidden, spec.n_classes, c.dropout, device),
+            head: MlpHead::new(input_dim, hidden, spec.n_classes, dropout, device),
         }
     }
 
@@ -94,9 +100,9 @@ pub struct LinearHead {
 }
 
 impl LinearHead {
-    pub fn new(input_dim: usize, spec: &FusionSpec, device: &Device) -> Self {
+    pub fn new(input_dim: usize, dropout: f64, spec: &FusionSpec, device: &Device) -> Self {
         Self {
-            dropout: DropoutConfig::new(spec.config.dropout).init(),
+            dropout: DropoutConfig::new(dropout).init(),
             classifier: LinearConfig::new(input_dim, spec.n_classes).init(device),
         }
     }
@@ -106,10 +112,138 @@ impl LinearHead {
     }
 }
 
+/// text_only's module: the head `fusion.head` chose.
+#[derive(Module, Debug)]
+pub enum TextOnlyHead {
+    Mlp(SingleModality),
+    Seed000(SeedTextHead),
+    Linear(LinearHead),
+}
+
+/// `text_only`: the text vector alone.
+pub struct TextOnly;
+
+impl Method for TextOnly {
+    const SUMMARY: &'static str = "The text vector alone.";
+    const NEEDS: &'static [(Modality, Form)] = &[(Modality::Text, Form::Pooled)];
+    type Keys = HeadKeys;
+    type Module = TextOnlyHead;
+
+    fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> TextOnlyHead {
+        let dim = spec.dim(Modality::Text);
+        match keys.head {
+            FusionHead::Mlp => TextOnlyHead::Mlp(SingleModality::new(
+                dim,
+                keys.hidden,
+                keys.dropout,
+                spec,
+                device,
+            )),
+            FusionHead::Seed000 => TextOnlyHead::Seed000(SeedTextHead::new(spec, device)),
+            FusionHead::Linear => {
+                TextOnlyHead::Linear(LinearHead::new(dim, keys.dropout, spec, device))
+            }
+        }
+    }
+
+    fn forward(module: &TextOnlyHead, x: &FusionInputs) -> Tensor<2> {
+        let text = x.pooled(Modality::Text);
+        match module {
+            TextOnlyHead::Mlp(m) => m.forward(text),
+            TextOnlyHead::Seed000(m) => m.forward(text),
+            TextOnlyHead::Linear(m) => m.forward(text),
+        }
+    }
+
+    fn unread(keys: &HeadKeys) -> &'static [&'static str] {
+        keys.unread()
+    }
+
+    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
+        keys.problems(true)
+    }
+}
+
+/// audio_only's module: the head `fusion.head` chose.
+#[derive(Module, Debug)]
+pub enum AudioOnlyHead {
+    Mlp(SingleModality),
+    Seed000(SeedAudioHead),
+    Linear(LinearHead),
+}
+
+/// `audio_only`: the audio vector alone.
+pub struct AudioOnly;
+
+impl Method for AudioOnly {
+    const SUMMARY: &'static str = "The audio vector alone.";
+    const NEEDS: &'static [(Modality, Form)] = &[(Modality::Audio, Form::Pooled)];
+    type Keys = HeadKeys;
+    type Module = AudioOnlyHead;
+
+    fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> AudioOnlyHead {
+        let dim = spec.dim(Modality::Audio);
+        match keys.head {
+            FusionHead::Mlp => AudioOnlyHead::Mlp(SingleModality::new(
+                dim,
+                keys.hidden,
+                keys.dropout,
+                spec,
+                device,
+            )),
+            FusionHead::Seed000 => AudioOnlyHead::Seed000(SeedAudioHead::new(spec, device)),
+            FusionHead::Linear => {
+                AudioOnlyHead::Linear(LinearHead::new(dim, keys.dropout, spec, device))
+            }
+        }
+    }
+
+    fn forward(module: &AudioOnlyHead, x: &FusionInputs) -> Tensor<2> {
+        let audio = x.pooled(Modality::Audio);
+        match module {
+            AudioOnlyHead::Mlp(m) => m.forward(audio),
+            AudioOnlyHead::Seed000(m) => m.forward(audio),
+            AudioOnlyHead::Linear(m) => m.forward(audio),
+        }
+    }
+
+    fn unread(keys: &HeadKeys) -> &'static [&'static str] {
+        keys.unread()
+    }
+
+    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
+        keys.problems(true)
+    }
+}
+
+/// `visual_only`: the visual vector alone, through an MLP head.
+pub struct VisualOnly;
+
+impl Method for VisualOnly {
+    const SUMMARY: &'static str =
+        "The visual vector alone (an MLP head, like text_only and audio_only).";
+    const NEEDS: &'static [(Modality, Form)] = &[(Modality::Visual, Form::Pooled)];
+    type Keys = MlpKeys;
+    type Module = SingleModality;
+
+    fn init(keys: &MlpKeys, spec: &FusionSpec, device: &Device) -> SingleModality {
+        let dim = spec.dim(Modality::Visual);
+        SingleModality::new(dim, keys.hidden, keys.dropout, spec, device)
+    }
+
+    fn forward(module: &SingleModality, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Visual))
+    }
+
+    fn problems(keys: &MlpKeys) -> Vec<(&'static str, String)> {
+        mlp_problems(keys.hidden, keys.dropout)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 
@@ -143,10 +277,10 @@ mod tests {
         let device = Device::default();
         let s = spec(FusionMethod::TextOnly, 512, 768);
         // klue/bert-base pooler 768 and wav2vec2-base extract_features 512 to 7 classes.
-        assert_eq!(LinearHead::new(768, &s, &device).num_params(), 5_383);
-        assert_eq!(LinearHead::new(512, &s, &device).num_params(), 3_591);
+        assert_eq!(LinearHead::new(768, 0.1, &s, &device).num_params(), 5_383);
+        assert_eq!(LinearHead::new(512, 0.1, &s, &device).num_params(), 3_591);
         let x = ramp(2, 768, &device);
-        let head = LinearHead::new(768, &s, &device);
+        let head = LinearHead::new(768, 0.1, &s, &device);
         // Not an autodiff device: dropout is the identity.
         assert_eq!(
             to_vec(head.forward(x.clone())),

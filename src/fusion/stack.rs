@@ -10,10 +10,11 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::config::Modality;
+use crate::modality::{Form, Modality};
 
-use super::FusionSpec;
 use super::blocks::{NormedConcat, dropout_active};
+use super::registry::{Method, NoKeys};
+use super::{FusionInputs, FusionSpec};
 
 /// Dropout samples averaged per training step (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const STACK_SAMPLES: usize = 5;
@@ -57,10 +58,28 @@ impl Stack {
     }
 }
 
+/// `stack`, registered.
+pub struct StackMethod;
+
+impl Method for StackMethod {
+    const SUMMARY: &'static str = "Seed 000 \"Stack\": LayerNorm of `[audio, text]`, then ONE shared Linear applied to 5 dropout(0.5) samples whose logits are averaged in training (multi-sample dropout); one plain pass in evaluation.";
+    const NEEDS: &'static [(Modality, Form)] = super::TEXT_AUDIO;
+    type Keys = NoKeys;
+    type Module = Stack;
+
+    fn init(_: &NoKeys, spec: &FusionSpec, device: &Device) -> Stack {
+        Stack::new(spec, device)
+    }
+
+    fn forward(module: &Stack, x: &FusionInputs) -> Tensor<2> {
+        module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FusionMethod;
+    use crate::fusion::FusionMethod;
     use crate::fusion::blocks::test_support::*;
     use crate::fusion::blocks::{layer_norm_params, linear_params};
 

@@ -13,7 +13,12 @@
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::heads::{positive, probability};
 use super::torch_lstm::{TorchLstm, TorchLstmConfig};
+use crate::modality::Modality;
 
 #[derive(Config, Debug)]
 pub struct SubNetConfig {
@@ -128,6 +133,80 @@ impl SubnetsConfig {
             )
             .init(device),
         )
+    }
+}
+
+/// The subnetworks' keys, shared by lmf and tfn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct SubnetKeys {
+    /// Width of the audio subnet (BatchNorm -> Dropout -> 3 x Linear+ReLU).
+    pub audio_hidden: usize,
+    /// Width of the visual subnet.
+    pub visual_hidden: usize,
+    /// Width of the text LSTM.
+    pub text_hidden: usize,
+    /// Width of the Linear after the text LSTM; unset, `text_hidden / 2` (the seed's scripts
+    /// hard-code that).
+    pub text_out: Option<usize>,
+    /// Dropout of the audio subnet (after its BatchNorm).
+    pub audio_dropout: f64,
+    /// Dropout of the visual subnet.
+    pub visual_dropout: f64,
+    /// Dropout on the text LSTM's last hidden state.
+    pub text_dropout: f64,
+}
+
+impl Default for SubnetKeys {
+    fn default() -> Self {
+        Self {
+            audio_hidden: 4,
+            visual_hidden: 16,
+            text_hidden: 128,
+            text_out: None,
+            audio_dropout: 0.3,
+            visual_dropout: 0.3,
+            text_dropout: 0.3,
+        }
+    }
+}
+
+impl SubnetKeys {
+    /// `text_out`, or its default `text_hidden / 2`.
+    pub fn text_out(&self) -> usize {
+        self.text_out.unwrap_or(self.text_hidden / 2)
+    }
+
+    /// The subnetworks at the streams' widths of `spec`.
+    pub fn config(&self, spec: &super::FusionSpec) -> SubnetsConfig {
+        SubnetsConfig {
+            audio_in: spec.dim(Modality::Audio),
+            video_in: spec.dim(Modality::Visual),
+            text_in: spec.dim(Modality::Text),
+            audio_hidden: self.audio_hidden,
+            video_hidden: self.visual_hidden,
+            text_hidden: self.text_hidden,
+            text_out: self.text_out(),
+            audio_dropout: self.audio_dropout,
+            video_dropout: self.visual_dropout,
+            text_dropout: self.text_dropout,
+        }
+    }
+
+    /// Zero widths and dropouts outside [0, 1).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        [
+            positive("audio_hidden", self.audio_hidden),
+            positive("visual_hidden", self.visual_hidden),
+            positive("text_hidden", self.text_hidden),
+            positive("text_out", self.text_out()),
+            probability("audio_dropout", self.audio_dropout),
+            probability("visual_dropout", self.visual_dropout),
+            probability("text_dropout", self.text_dropout),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 

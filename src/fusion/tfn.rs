@@ -15,10 +15,15 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::lmf::prepend_one;
-use super::subnet::{SubNet, SubnetsConfig, TextSubNet};
+use super::heads::{positive, probability};
+use super::lmf::{AUDIO_VISUAL_WORDS, prepend_one};
+use super::registry::Method;
+use super::subnet::{SubNet, SubnetKeys, SubnetsConfig, TextSubNet};
+use super::{FusionInputs, FusionSpec};
+use crate::modality::{Form, Modality};
 
 /// MOSI's sentiment range is [-3, 3]: `sigmoid · 6 − 3`. In the source these are Parameters
 /// with `requires_grad=False`, left out of the optimizer; here they are constants, so they are
@@ -127,6 +132,82 @@ pub fn tensor_fusion(audio_h: Tensor<2>, video_h: Tensor<2>, text_h: Tensor<2>) 
     let avt = av.reshape([batch, rows * cols, 1]).matmul(zt); // [B, (da+1)(dv+1), dt+1]
     let [_, pairs, texts] = avt.dims();
     avt.reshape([batch, pairs * texts])
+}
+
+/// The last layer of tfn, as `fusion.tfn_output` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TfnOutputKind {
+    Logits,
+    MosiRegression,
+}
+
+/// Keys of tfn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct TfnKeys {
+    #[serde(flatten)]
+    pub subnets: SubnetKeys,
+    /// Width of the post-fusion MLP's two hidden layers.
+    pub post_fusion_dim: usize,
+    /// Dropout on the flattened outer product, before the post-fusion MLP. (LMF's source
+    /// creates a post-fusion dropout too but never applies it, so lmf has no such key.)
+    pub post_fusion_dropout: f64,
+    /// `logits` (a Linear to the classes, the IEMOCAP adaptation) or `mosi_regression` (the
+    /// source's MOSI head: `Linear(pf, 1)`, `sigmoid · 6 − 3`, for a one-target regression
+    /// task).
+    pub tfn_output: TfnOutputKind,
+}
+
+impl Default for TfnKeys {
+    fn default() -> Self {
+        Self {
+            subnets: SubnetKeys::default(),
+            post_fusion_dim: 32,
+            post_fusion_dropout: 0.3,
+            tfn_output: TfnOutputKind::Logits,
+        }
+    }
+}
+
+/// `tfn`, registered.
+pub struct TfnMethod;
+
+impl Method for TfnMethod {
+    const SUMMARY: &'static str = "Seed 002's TFN baseline (tensor fusion): LMF's subnets, then the explicit outer product of the three `[1, h]` vectors and a three-layer post-fusion MLP.";
+    const NEEDS: &'static [(Modality, Form)] = AUDIO_VISUAL_WORDS;
+    type Keys = TfnKeys;
+    type Module = Tfn;
+
+    fn init(keys: &TfnKeys, spec: &FusionSpec, device: &Device) -> Tfn {
+        TfnConfig {
+            subnets: keys.subnets.config(spec),
+            post_fusion_dropout: keys.post_fusion_dropout,
+            post_fusion_dim: keys.post_fusion_dim,
+            output: match keys.tfn_output {
+                TfnOutputKind::Logits => TfnOutput::Logits {
+                    classes: spec.n_classes,
+                },
+                TfnOutputKind::MosiRegression => TfnOutput::MosiRegression,
+            },
+        }
+        .init(device)
+    }
+
+    fn forward(module: &Tfn, x: &FusionInputs) -> Tensor<2> {
+        module.forward(
+            x.pooled(Modality::Audio),
+            x.pooled(Modality::Visual),
+            x.sequence(Modality::Text).0,
+        )
+    }
+
+    fn problems(keys: &TfnKeys) -> Vec<(&'static str, String)> {
+        let mut out = keys.subnets.problems();
+        out.extend(positive("post_fusion_dim", keys.post_fusion_dim));
+        out.extend(probability("post_fusion_dropout", keys.post_fusion_dropout));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub fn write_summaries(
         &dir.join("summary.json"),
         &serde_json::json!({
             "name": exp.name,
-            "fusion": exp.fusion.method,
+            "fusion": exp.fusion.method(),
             "utterances": corpus.examples.len(),
             "dropped": corpus.dropped.len(),
             "stages": stages,
@@ -109,7 +109,7 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
     let _ = writeln!(
         md,
         "Fusion `{}`, {} utterances ({} rows dropped), {} folds ({}), seed {}.\n",
-        exp.fusion.method.name(),
+        exp.fusion.method().name(),
         corpus.examples.len(),
         corpus.dropped.len(),
         stages.first().map_or(0, |s| s.folds),

@@ -54,9 +54,7 @@ pub fn resolved_toml(exp: &Experiment) -> anyhow::Result<String> {
     // Keys the method does not read are left out: they would be refused when the file is
     // run again, and they do not describe what ran.
     if let Some(toml::Value::Table(fusion)) = table.get_mut("fusion") {
-        fusion.retain(|key, _| {
-            crate::config::applicable::reads(exp.fusion.method, exp.fusion.head, key)
-        });
+        fusion.retain(|key, _| crate::config::applicable::reads(&exp.fusion, key));
     }
     toml::to_string(&table).context("serialising the resolved config")
 }

@@ -75,7 +75,7 @@ impl FoldJob<'_> {
         let stats = self.feature_stats()?;
         let soft = self.soft_targets()?;
         let mut sources = BTreeMap::new();
-        for &(modality, _) in self.exp.fusion.method.needs() {
+        for &(modality, _) in self.exp.fusion.method().needs() {
             let source = match (self.features.get(&modality), modality, self.audio) {
                 (Some(features), _, _) => Source::Features(features),
                 (None, Modality::Text, _) => {
@@ -94,7 +94,7 @@ impl FoldJob<'_> {
                 (None, modality, _) => anyhow::bail!(
                     "fold {}: no input for the {modality} stream that {} takes",
                     self.fold.name,
-                    self.exp.fusion.method.name()
+                    self.exp.fusion.method().name()
                 ),
             };
             sources.insert(modality, source);
@@ -624,7 +624,7 @@ pub fn model_spec(
     let streams = exp.dataset.kind.streams();
     let dims = exp
         .fusion
-        .method
+        .method()
         .needs()
         .iter()
         .map(|&(modality, _)| {

@@ -10,7 +10,7 @@ pub mod optim;
 /// of 8 channels, no transformer, no dropout anywhere, so a pass is a pure function.
 #[cfg(test)]
 pub(crate) fn tiny_audio_spec() -> crate::model::ModelSpec {
-    use crate::config::{AudioEncoderConfig, FusionConfig, FusionMethod};
+    use crate::config::{AudioEncoderConfig, FusionConfig, HeadKeys};
     use crate::encoders::AudioEncoderSpec;
     use crate::fusion::FusionSpec;
     let audio = AudioEncoderConfig {
@@ -25,12 +25,11 @@ pub(crate) fn tiny_audio_spec() -> crate::model::ModelSpec {
         text: None,
         audio: Some(AudioEncoderSpec::for_experiment(&audio).unwrap()),
         fusion: FusionSpec {
-            config: FusionConfig {
-                method: FusionMethod::AudioOnly,
+            config: FusionConfig::AudioOnly(HeadKeys {
                 hidden: 8,
                 dropout: 0.0,
                 ..Default::default()
-            },
+            }),
             dims: [(crate::config::Modality::Audio, 8)].into(),
             text_tokens: 0,
             n_classes: 3,

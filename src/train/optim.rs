@@ -358,19 +358,20 @@ mod tests {
     /// they keep their values while the rest of the fusion moves, whatever the order of the keys.
     #[test]
     fn lmf_factors_train_at_their_own_rate() {
-        use crate::config::{FusionConfig, FusionMethod, Modality, OptimizerKind};
+        use crate::config::{FusionConfig, LmfKeys, Modality, OptimizerKind, SubnetKeys};
         use crate::fusion::{Fusion, FusionSpec};
         let device = Device::default().autodiff();
         device.seed(3);
         let spec = FusionSpec {
-            config: FusionConfig {
-                method: FusionMethod::Lmf,
-                audio_hidden: 3,
-                visual_hidden: 2,
-                text_hidden: 4,
+            config: FusionConfig::Lmf(LmfKeys {
+                subnets: SubnetKeys {
+                    audio_hidden: 3,
+                    visual_hidden: 2,
+                    text_hidden: 4,
+                    ..Default::default()
+                },
                 rank: 2,
-                ..Default::default()
-            },
+            }),
             dims: [
                 (Modality::Audio, 5),
                 (Modality::Visual, 4),

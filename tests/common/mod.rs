@@ -41,10 +41,10 @@ pub fn tiny_experiment_with_method(dir: &Path, method: &str, extra: &str) -> Pat
 /// Whether `method` (with the default MLP head) reads `fusion.<key>`, by the same rule the
 /// config validation applies.
 pub fn method_reads(method: &str, key: &str) -> bool {
-    use emo_run::config::{FusionHead, FusionMethod};
+    use emo_run::config::{FusionConfig, FusionMethod};
     let method: FusionMethod = serde_json::from_value(serde_json::Value::String(method.into()))
         .unwrap_or_else(|_| panic!("no fusion method {method:?}"));
-    emo_run::config::applicable::reads(method, FusionHead::Mlp, key)
+    emo_run::config::applicable::reads(&FusionConfig::of(method), key)
 }
 
 /// `--set` overrides that keep the heads whose size does not follow the encoders small.

@@ -1,8 +1,34 @@
-//! Sequence pooling shared by the encoders.
+//! How a sequence becomes one vector: the `pooling` setting of an encoder, and the pooling
+//! itself, shared by the encoders and by fusion inputs that pool a pre-extracted sequence.
 
 use burn::prelude::*;
 
-use crate::config::Pooling;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a sequence becomes one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// Mean over real (unpadded) positions.
+    Mean,
+    /// Mean over every position, padding included (seed 000's quirk).
+    MeanUnmasked,
+    /// The first position ([CLS] for text).
+    Cls,
+    /// The first position; the same vector as `cls`, named for audio.
+    First,
+    /// The last real (unpadded) position.
+    Last,
+    /// The last position of the PADDED batch, whatever each row's length (seed 004's quirk,
+    /// docs/methods/seed-004-etri.md#models: `F[:, -1]` of a dynamically padded batch, so every clip but the longest gets a
+    /// padding frame). Depends on the batch, so a frozen (cached) encoder cannot use it.
+    LastPadded,
+    /// The model's own pooler (BERT and ALBERT: tanh(Linear(h[CLS])) of the last layer).
+    Pooler,
+    /// No pooling: the whole sequence goes to a token-level fusion method (mlp_mixer).
+    None,
+}
 
 /// `true` where a position is padding, `[batch, max_len]`, as burn's attention expects.
 pub fn padding_mask(lengths: &[usize], max_len: usize, device: &Device) -> Tensor<2, Bool> {
