@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{LoadedExperiment, Overrides, load_experiment};
+use crate::config::{LoadedExperiment, Overrides, load_cells, load_experiment};
 use crate::data::plan::{DataPlan, plan_folds, usable_corpus};
 use crate::run::experiment::{RunOptions, resolved_toml, run_experiment};
 
@@ -59,6 +59,14 @@ pub struct Common {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// List the experiments the files stand for (one per `[sweep]` cell) without running them:
+    /// name, config hash and whether a finished run exists under --runs-dir.
+    Plan {
+        files: Vec<PathBuf>,
+        /// One JSON array of cells.
+        #[arg(long)]
+        json: bool,
+    },
     /// Parse, layer and validate experiment files; print each resolved config.
     Validate { files: Vec<PathBuf> },
     /// Dataset summary and the model's modules with parameter counts.
@@ -150,6 +158,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = cli.common.overrides();
     match cli.command {
         Some(Command::Validate { files }) => validate(&files, &overrides),
+        Some(Command::Plan { files, json }) => plan(&files, &overrides, &cli.common, json),
         Some(Command::Inspect { file, json }) => {
             let loaded = load(&file, &overrides)?;
             let ins = crate::inspect::inspect(&loaded)?;
@@ -246,13 +255,16 @@ fn validate(files: &[PathBuf], overrides: &Overrides) -> anyhow::Result<ExitCode
     );
     let mut failed = 0;
     for file in files {
-        match load_experiment(file, overrides) {
-            Ok(loaded) => {
-                println!(
-                    "# {} is valid; resolved:\n{}",
-                    file.display(),
-                    resolved_toml(&loaded.experiment)?
-                );
+        match load_cells(file, overrides) {
+            Ok(cells) => {
+                for loaded in cells {
+                    println!(
+                        "# {}{} is valid; resolved:\n{}",
+                        file.display(),
+                        cell_suffix(&loaded),
+                        resolved_toml(&loaded.experiment)?
+                    );
+                }
             }
             Err(e) => {
                 failed += 1;
@@ -279,10 +291,7 @@ fn run_files(
         !files.is_empty(),
         "no experiment file given; try `emo-run experiments/quickstart.toml` or `emo-run --help`"
     );
-    let loaded: Vec<LoadedExperiment> = files
-        .iter()
-        .map(|f| load_experiment(f, overrides).map_err(anyhow::Error::from))
-        .collect::<anyhow::Result<_>>()?;
+    let loaded = load_all(files, overrides)?;
     // Corpus and weights too, for every file, before the first one starts.
     for exp in &loaded {
         crate::run::experiment::check_inputs_exist(&exp.experiment)
@@ -330,6 +339,68 @@ fn run_files(
             (None, false) => {}
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every experiment the files stand for (one per `[sweep]` cell), all loaded and validated.
+fn load_all(files: &[PathBuf], overrides: &Overrides) -> anyhow::Result<Vec<LoadedExperiment>> {
+    let mut all = Vec::new();
+    for file in files {
+        all.extend(load_cells(file, overrides)?);
+    }
+    Ok(all)
+}
+
+/// ` (cell fusion.method="lmf" seed=2)` for a sweep cell, nothing otherwise.
+fn cell_suffix(loaded: &LoadedExperiment) -> String {
+    if loaded.cell.is_empty() {
+        String::new()
+    } else {
+        format!(" (cell {})", loaded.cell.join(" "))
+    }
+}
+
+/// `emo-run plan`: every experiment the files stand for, with the run folder it would use and
+/// whether a finished run of it exists; nothing is run.
+fn plan(
+    files: &[PathBuf],
+    overrides: &Overrides,
+    common: &Common,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(!files.is_empty(), "plan needs at least one experiment file");
+    let loaded = load_all(files, overrides)?;
+    let mut rows = Vec::new();
+    for (index, exp) in loaded.iter().enumerate() {
+        let hash = crate::run::dir::config_hash(&resolved_toml(&exp.experiment)?);
+        let finished =
+            crate::run::dir::finished_run(&common.runs_dir, &exp.experiment.name, &hash)?;
+        rows.push(serde_json::json!({
+            "index": index,
+            "file": exp.path,
+            "name": exp.experiment.name,
+            "set": exp.cell,
+            "config_hash": hash,
+            "finished": finished,
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for row in &rows {
+        let finished = row["finished"]
+            .as_str()
+            .map_or("pending".to_string(), |p| format!("finished in {p}"));
+        println!(
+            "{:>4}  {}  {}  [{}]",
+            row["index"],
+            row["name"].as_str().unwrap_or_default(),
+            row["config_hash"].as_str().unwrap_or_default(),
+            finished
+        );
+    }
+    println!("{} experiments", rows.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -290,6 +290,7 @@ mod tests {
             path: "fixture.toml".into(),
             source_text: String::new(),
             layers: vec![],
+            cell: Vec::new(),
         };
         let ins = inspect(&loaded).unwrap();
         println!("{}", render(&ins));

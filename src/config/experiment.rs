@@ -38,6 +38,12 @@ pub struct Experiment {
     /// `split.protocol = "per_emotion"`, the 1-based number otherwise): `fusion`, `train`
     /// and `seed` keys, e.g. `[fold.happy] fusion = { rank = 1 }`.
     pub fold: std::collections::BTreeMap<String, super::fold_override::FoldOverride>,
+    /// Many experiments from this file: `grid` (every combination), `zip` (lists position by
+    /// position) and `random` (seeded draws) over dotted keys; docs/GRIDS.md. Read from the file
+    /// given on the command line (not from `extends`); each cell runs as its own experiment
+    /// named `<name>--<key=value,...>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<super::sweep::SweepConfig>,
 }
 
 impl Default for Experiment {
@@ -54,6 +60,7 @@ impl Default for Experiment {
             task: TaskConfig::default(),
             train: TrainConfig::default(),
             fold: Default::default(),
+            sweep: None,
         }
     }
 }

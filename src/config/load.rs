@@ -26,6 +26,9 @@ pub struct LoadedExperiment {
     pub source_text: String,
     /// Every file that contributed, lowest precedence first (the extends chain, then the file).
     pub layers: Vec<PathBuf>,
+    /// The `[sweep]` cell this experiment is, as `--set` assignments; empty for a file without
+    /// a sweep.
+    pub cell: Vec<String>,
 }
 
 /// Overrides that sit above the files: `--set key=value` pairs.
@@ -82,7 +85,97 @@ pub fn load_experiment(
         path: path.to_path_buf(),
         source_text,
         layers,
+        cell: Vec::new(),
     })
+}
+
+/// The experiments a file stands for: itself, or one per cell of its `[sweep]` (each named
+/// `<name>--<cell>`, its values set below the command line's `--set`). Every cell is loaded and
+/// validated; the problems of all of them are reported together.
+pub fn load_cells(
+    path: &Path,
+    overrides: &Overrides,
+) -> Result<Vec<LoadedExperiment>, ConfigError> {
+    let Some(sweep) = read_sweep(path)? else {
+        return Ok(vec![load_experiment(path, overrides)?]);
+    };
+    let mut cells = Vec::new();
+    let mut problems = Vec::new();
+    for cell in sweep.cells() {
+        let assignments = super::sweep::assignments(&cell);
+        let layered = Overrides {
+            set: assignments.iter().chain(&overrides.set).cloned().collect(),
+        };
+        match load_experiment(path, &layered) {
+            Ok(mut loaded) => {
+                loaded.experiment.name = format!(
+                    "{}--{}",
+                    loaded.experiment.name,
+                    super::sweep::cell_label(&cell)
+                );
+                loaded.experiment.sweep = None;
+                loaded.cell = assignments;
+                cells.push(loaded);
+            }
+            Err(ConfigError::Invalid(found)) => {
+                let label = super::sweep::cell_label(&cell);
+                problems.extend(found.into_iter().map(|mut p| {
+                    p.message = format!("{} (in sweep cell {label})", p.message);
+                    p
+                }));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if !problems.is_empty() {
+        problems.dedup();
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(cells)
+}
+
+/// The `[sweep]` of the file itself, checked; `None` when it has none.
+fn read_sweep(path: &Path) -> Result<Option<super::sweep::SweepConfig>, ConfigError> {
+    let text = read_source(path)?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: e.to_string(),
+    })?;
+    let Some(value) = table.get("sweep") else {
+        return Ok(None);
+    };
+    let located = |key: String, message: String| {
+        let segments: Vec<String> = std::iter::once("sweep".to_string())
+            .chain(key.split('.').next().map(String::from))
+            .collect();
+        let (line, column) = locate_key(&text, &segments).unwrap_or((0, 0));
+        Located {
+            file: Some(path.to_path_buf()),
+            line,
+            column,
+            key: if key.is_empty() {
+                "sweep".into()
+            } else {
+                format!("sweep.{key}")
+            },
+            message,
+        }
+    };
+    let sweep: super::sweep::SweepConfig =
+        value.clone().try_into().map_err(|e: toml::de::Error| {
+            ConfigError::Invalid(vec![located(String::new(), e.message().to_string())])
+        })?;
+    let problems: Vec<Located> = sweep
+        .problems()
+        .into_iter()
+        .map(|(key, message)| located(key, message))
+        .collect();
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok((!sweep.is_empty()).then_some(sweep))
 }
 
 /// The built-in defaults as figment's lowest layer. `[fusion]` is left empty: each method's

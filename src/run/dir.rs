@@ -76,6 +76,17 @@ impl RunDir {
     }
 }
 
+/// The newest finished run of this config under `runs_dir/name`, if any (nothing is created).
+pub fn finished_run(runs_dir: &Path, name: &str, hash: &str) -> anyhow::Result<Option<PathBuf>> {
+    let parent = runs_dir.join(name);
+    if !parent.is_dir() {
+        return Ok(None);
+    }
+    Ok(find_runs(&parent, hash)?
+        .into_iter()
+        .find(|p| p.join(DONE).exists()))
+}
+
 /// Run folders under `parent` whose id ends with `-<hash>`, newest first.
 fn find_runs(parent: &Path, hash: &str) -> anyhow::Result<Vec<PathBuf>> {
     let suffix = format!("-{hash}");

@@ -1,0 +1,118 @@
+//! `[sweep]` files: one file, many cells, each its own validated experiment and run folder.
+
+mod common;
+
+use common::{bin, run, run_dirs, stderr, tiny_experiment};
+
+const GRID: &str =
+    "[sweep.grid]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [1, 2]\n";
+
+fn plan_json(file: &std::path::Path, runs: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = run(bin()
+        .args(["plan", "--json", "--runs-dir"])
+        .arg(runs)
+        .arg(file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn plan_lists_every_cell_of_a_grid_with_its_values_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), GRID);
+    let cells = plan_json(&file, &dir.path().join("runs"));
+    let names: Vec<&str> = cells.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "tiny--fusion.method=early_fusion,seed=1",
+            "tiny--fusion.method=early_fusion,seed=2",
+            "tiny--fusion.method=late_fusion,seed=1",
+            "tiny--fusion.method=late_fusion,seed=2",
+        ]
+    );
+    assert_eq!(
+        cells[2]["set"],
+        serde_json::json!(["fusion.method=\"late_fusion\"", "seed=1"])
+    );
+    let hashes: std::collections::BTreeSet<&str> = cells
+        .iter()
+        .map(|c| c["config_hash"].as_str().unwrap())
+        .collect();
+    assert_eq!(hashes.len(), 4, "every cell is a different config");
+    assert!(cells.iter().all(|c| c["finished"].is_null()));
+}
+
+#[test]
+fn every_cell_runs_once_and_a_rerun_skips_the_finished_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep =
+        "[sweep.zip]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [3, 4]\n";
+    let file = tiny_experiment(dir.path(), sweep);
+    let runs = dir.path().join("runs");
+    let go = || {
+        run(bin()
+            .args(["--quiet", "--set", "train.epochs=1", "--runs-dir"])
+            .arg(&runs)
+            .arg(&file))
+    };
+    let out = go();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in [
+        "tiny--fusion.method=early_fusion,seed=3",
+        "tiny--fusion.method=late_fusion,seed=4",
+    ] {
+        let dirs = run_dirs(&runs, name);
+        assert_eq!(dirs.len(), 1, "{name}: {dirs:?}");
+        let resolved = std::fs::read_to_string(dirs[0].join("resolved.toml")).unwrap();
+        assert!(
+            !resolved.contains("[sweep"),
+            "a cell is one experiment: {resolved}"
+        );
+    }
+    // plan without the --set of the run sees other configs: ask with the same one.
+    let out = run(bin()
+        .args(["plan", "--json", "--set", "train.epochs=1", "--runs-dir"])
+        .arg(&runs)
+        .arg(&file));
+    let cells: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(cells.iter().all(|c| c["finished"].is_string()), "{cells:?}");
+    let again = go();
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(stdout.matches("already finished").count(), 2, "{stdout}");
+}
+
+#[test]
+fn a_cell_that_does_not_validate_stops_the_grid_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // rsa does not read tiny.toml's `fusion.hidden`.
+    let file = tiny_experiment(
+        dir.path(),
+        "[sweep.grid]\n\"fusion.method\" = [\"early_fusion\", \"rsa\"]\n",
+    );
+    let runs = dir.path().join("runs");
+    let out = run(bin().args(["--quiet", "--runs-dir"]).arg(&runs).arg(&file));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("fusion.hidden") && err.contains("in sweep cell fusion.method=rsa"),
+        "{err}"
+    );
+    assert!(!runs.exists(), "nothing ran");
+}
+
+#[test]
+fn a_broken_sweep_table_names_its_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(
+        dir.path(),
+        "[sweep.zip]\nseed = [1, 2]\n\"train.epochs\" = [1]\n",
+    );
+    let out = run(bin().args(["plan"]).arg(&file));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("key `sweep.zip`") && err.contains("one non-zero length"),
+        "{err}"
+    );
+}
