@@ -112,109 +112,82 @@ impl LinearHead {
     }
 }
 
-/// text_only's module: the head `fusion.head` chose.
-#[derive(Module, Debug)]
-pub enum TextOnlyHead {
-    Mlp(SingleModality),
-    Seed000(SeedTextHead),
-    Linear(LinearHead),
-}
+/// One method over one pooled stream with a choice of head: its module enum (the head
+/// `fusion.head` chose) and its `Method` impl. text_only and audio_only differ only in the
+/// stream and in seed 000's head for it.
+macro_rules! one_stream_method {
+    ($(#[$doc:meta])* $method:ident, $module:ident, $seed:ident, $modality:expr, $summary:literal) => {
+        #[doc = concat!("The module of `", stringify!($method), "`: the head `fusion.head` chose.")]
+        #[derive(Module, Debug)]
+        pub enum $module {
+            Mlp(SingleModality),
+            Seed000($seed),
+            Linear(LinearHead),
+        }
 
-/// `text_only`: the text vector alone.
-pub struct TextOnly;
+        $(#[$doc])*
+        pub struct $method;
 
-impl Method for TextOnly {
-    const SUMMARY: &'static str = "The text vector alone.";
-    const NEEDS: &'static [(Modality, Form)] = &[(Modality::Text, Form::Pooled)];
-    type Keys = HeadKeys;
-    type Module = TextOnlyHead;
+        impl Method for $method {
+            const SUMMARY: &'static str = $summary;
+            const NEEDS: &'static [(Modality, Form)] = &[($modality, Form::Pooled)];
+            type Keys = HeadKeys;
+            type Module = $module;
 
-    fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> TextOnlyHead {
-        let dim = spec.dim(Modality::Text);
-        match keys.head {
-            FusionHead::Mlp => TextOnlyHead::Mlp(SingleModality::new(
-                dim,
-                keys.hidden,
-                keys.dropout,
-                spec,
-                device,
-            )),
-            FusionHead::Seed000 => TextOnlyHead::Seed000(SeedTextHead::new(spec, device)),
-            FusionHead::Linear => {
-                TextOnlyHead::Linear(LinearHead::new(dim, keys.dropout, spec, device))
+            fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> $module {
+                let dim = spec.dim($modality);
+                match keys.head {
+                    FusionHead::Mlp => $module::Mlp(SingleModality::new(
+                        dim,
+                        keys.hidden,
+                        keys.dropout,
+                        spec,
+                        device,
+                    )),
+                    FusionHead::Seed000 => $module::Seed000($seed::new(spec, device)),
+                    FusionHead::Linear => {
+                        $module::Linear(LinearHead::new(dim, keys.dropout, spec, device))
+                    }
+                }
+            }
+
+            fn forward(module: &$module, x: &FusionInputs) -> Tensor<2> {
+                let stream = x.pooled($modality);
+                match module {
+                    $module::Mlp(m) => m.forward(stream),
+                    $module::Seed000(m) => m.forward(stream),
+                    $module::Linear(m) => m.forward(stream),
+                }
+            }
+
+            fn unread(keys: &HeadKeys) -> &'static [&'static str] {
+                keys.unread()
+            }
+
+            fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
+                keys.problems(true)
             }
         }
-    }
-
-    fn forward(module: &TextOnlyHead, x: &FusionInputs) -> Tensor<2> {
-        let text = x.pooled(Modality::Text);
-        match module {
-            TextOnlyHead::Mlp(m) => m.forward(text),
-            TextOnlyHead::Seed000(m) => m.forward(text),
-            TextOnlyHead::Linear(m) => m.forward(text),
-        }
-    }
-
-    fn unread(keys: &HeadKeys) -> &'static [&'static str] {
-        keys.unread()
-    }
-
-    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
-        keys.problems(true)
-    }
+    };
 }
 
-/// audio_only's module: the head `fusion.head` chose.
-#[derive(Module, Debug)]
-pub enum AudioOnlyHead {
-    Mlp(SingleModality),
-    Seed000(SeedAudioHead),
-    Linear(LinearHead),
-}
+one_stream_method!(
+    /// `text_only`: the text vector alone.
+    TextOnly,
+    TextOnlyHead,
+    SeedTextHead,
+    Modality::Text,
+    "The text vector alone."
+);
 
-/// `audio_only`: the audio vector alone.
-pub struct AudioOnly;
-
-impl Method for AudioOnly {
-    const SUMMARY: &'static str = "The audio vector alone.";
-    const NEEDS: &'static [(Modality, Form)] = &[(Modality::Audio, Form::Pooled)];
-    type Keys = HeadKeys;
-    type Module = AudioOnlyHead;
-
-    fn init(keys: &HeadKeys, spec: &FusionSpec, device: &Device) -> AudioOnlyHead {
-        let dim = spec.dim(Modality::Audio);
-        match keys.head {
-            FusionHead::Mlp => AudioOnlyHead::Mlp(SingleModality::new(
-                dim,
-                keys.hidden,
-                keys.dropout,
-                spec,
-                device,
-            )),
-            FusionHead::Seed000 => AudioOnlyHead::Seed000(SeedAudioHead::new(spec, device)),
-            FusionHead::Linear => {
-                AudioOnlyHead::Linear(LinearHead::new(dim, keys.dropout, spec, device))
-            }
-        }
-    }
-
-    fn forward(module: &AudioOnlyHead, x: &FusionInputs) -> Tensor<2> {
-        let audio = x.pooled(Modality::Audio);
-        match module {
-            AudioOnlyHead::Mlp(m) => m.forward(audio),
-            AudioOnlyHead::Seed000(m) => m.forward(audio),
-            AudioOnlyHead::Linear(m) => m.forward(audio),
-        }
-    }
-
-    fn unread(keys: &HeadKeys) -> &'static [&'static str] {
-        keys.unread()
-    }
-
-    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
-        keys.problems(true)
-    }
-}
+one_stream_method!(
+    /// `audio_only`: the audio vector alone.
+    AudioOnly,
+    AudioOnlyHead,
+    SeedAudioHead,
+    Modality::Audio,
+    "The audio vector alone."
+);
 
 /// `visual_only`: the visual vector alone, through an MLP head.
 pub struct VisualOnly;
