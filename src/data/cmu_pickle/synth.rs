@@ -106,10 +106,21 @@ pub struct CmuSynthSummary {
     pub emotions: BTreeMap<String, CmuSynthEmotion>,
 }
 
+/// Version of the generator's rule (noise levels, mixes, label rule). A pickle written by
+/// another version holds other data for the same settings, so it is refused rather than reused.
+/// Version 1 (no field in the marker) had GloVe noise 0.3; version 2 has 0.05.
+const GENERATOR_VERSION: u32 = 2;
+
 #[derive(Serialize, Deserialize)]
 struct Marker {
     config: SynthConfig,
     summary: CmuSynthSummary,
+    #[serde(default = "first_version")]
+    generator: u32,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// The sidecar that says emo-run wrote the pickle at `path`: `<path>.synthetic.json`.
@@ -138,6 +149,16 @@ pub fn existing_synthetic_config(path: &Path) -> Result<Option<SynthConfig>, Dat
     let parsed: Marker = serde_json::from_str(&text).map_err(|e| {
         DataError::format(&marker, format!("unreadable synthetic-corpus marker: {e}"))
     })?;
+    if parsed.generator != GENERATOR_VERSION {
+        return Err(DataError::format(
+            path,
+            format!(
+                "holds a synthetic CMU pickle from generator version {} (an older emo-run); this build generates version {GENERATOR_VERSION}, whose data differ for the same settings. Delete the file and its {} to regenerate it",
+                parsed.generator,
+                marker.display()
+            ),
+        ));
+    }
     Ok(Some(parsed.config))
 }
 
@@ -164,6 +185,7 @@ pub fn write_synthetic_cmu_pickle(
         &Marker {
             config: cfg.clone(),
             summary: summary.clone(),
+            generator: GENERATOR_VERSION,
         },
     )
     .map_err(|e| DataError::format(&marker, format!("{e:#}")))?;
@@ -519,6 +541,20 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(leftovers, ["iemocap.pkl.synthetic.json"]);
+    }
+
+    #[test]
+    fn refuses_a_pickle_of_another_generator_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.pkl");
+        write_synthetic_cmu_pickle(&path, &small(1)).unwrap();
+        let marker = marker_path(&path);
+        let mut value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&marker).unwrap()).unwrap();
+        value.as_object_mut().unwrap().remove("generator");
+        std::fs::write(&marker, value.to_string()).unwrap();
+        let err = existing_synthetic_config(&path).unwrap_err().to_string();
+        assert!(err.contains("generator version 1"), "{err}");
     }
 
     #[test]
