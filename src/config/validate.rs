@@ -11,7 +11,8 @@ use super::experiment::{
 use super::modality::Modality;
 use super::names::{MODULE_NAMES, selectable_metrics};
 use crate::device::parse_device;
-use crate::fusion::{FusionConfig, FusionHead, FusionMethod};
+use crate::fusion::FusionMethod;
+use crate::fusion::registry::TaskShape;
 
 /// Every problem found, each with its dotted key; the caller adds file and line.
 pub fn validate(exp: &Experiment) -> Vec<Located> {
@@ -45,8 +46,7 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     check_task(exp, &mut fail);
     super::validate_fusion::check_streams(exp, &mut fail);
     super::validate_fusion::check_per_emotion(exp, &mut fail);
-    super::validate_fusion::check_tfn_output(exp, &mut fail);
-    for (key, message) in exp.fusion.problems() {
+    for (key, message) in exp.fusion.problems(task_shape(exp)) {
         fail(&format!("fusion.{key}"), message);
     }
     problems
@@ -234,20 +234,6 @@ fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                     "found {:?}, expected one or more distinct targets of \"valence\", \"arousal\"",
                     task.targets
                 ),
-            );
-        }
-        if exp.fusion.method() == FusionMethod::HybridFusion {
-            fail(
-                "fusion.method",
-                "hybrid_fusion layer-norms each head's outputs before averaging them, which erases the scale of regression values; use it with task.kind = \"classification\" or \"multilabel\"".into(),
-            );
-        }
-        if let FusionConfig::LateFusion(keys) = &exp.fusion
-            && keys.head == FusionHead::Seed000
-        {
-            fail(
-                "fusion.head",
-                "seed 000's late_fusion head layer-norms each modality's outputs before averaging them, which erases the scale of regression values; use head = \"mlp\" or task.kind = \"classification\" or \"multilabel\"".into(),
             );
         }
     }
@@ -603,6 +589,16 @@ fn check_step(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                 exp.device
             ),
         );
+    }
+}
+
+/// What the task asks of the fusion's output (see `fusion::registry::TaskShape`).
+fn task_shape(exp: &Experiment) -> TaskShape {
+    let task = &exp.task;
+    let regresses = matches!(task.kind, TaskKind::Regression | TaskKind::Multitask);
+    TaskShape {
+        regression_targets: if regresses { task.targets.len() } else { 0 },
+        classes: task.kind != TaskKind::Regression,
     }
 }
 

@@ -1,13 +1,10 @@
-//! Checks of the fusion method against the rest of the experiment: the streams it consumes must
-//! be ones the corpus provides, in a form that can feed it; the per-emotion protocol goes with
-//! the CMU pickle; tfn's regression head needs a regression task. (Each method checks its own
-//! keys' values: `FusionConfig::problems`.)
+//! Checks of the fusion method against the corpus: the streams it consumes must be ones the
+//! corpus provides, in a form that can feed it; the per-emotion protocol goes with the CMU
+//! pickle. (Each method checks its own keys against the task: `FusionConfig::problems`.)
 
-use super::experiment::{DatasetKind, Experiment, SplitProtocol, TaskKind};
+use super::experiment::{DatasetKind, Experiment, SplitProtocol};
 use super::modality::list;
 use super::names::serde_name;
-use crate::fusion::FusionConfig;
-use crate::fusion::tfn::TfnOutputKind;
 
 /// Every stream the method needs is in the corpus, in a form it can take.
 pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
@@ -70,31 +67,16 @@ pub fn check_per_emotion(exp: &Experiment, fail: &mut impl FnMut(&str, String)) 
     }
 }
 
-/// tfn's MOSI head gives one score: it needs a one-target regression task.
-pub fn check_tfn_output(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
-    let one_target = exp.task.kind == TaskKind::Regression && exp.task.targets.len() == 1;
-    if let FusionConfig::Tfn(keys) = &exp.fusion
-        && keys.tfn_output == TfnOutputKind::MosiRegression
-        && !one_target
-    {
-        fail(
-            "fusion.tfn_output",
-            "found \"mosi_regression\" (one score in [-3, 3]), which needs task.kind = \"regression\" with one target; expected \"logits\" for classification".into(),
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fusion::FusionMethod;
+    use crate::fusion::{FusionConfig, FusionMethod};
 
     fn problems(exp: &Experiment) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let mut fail = |k: &str, m: String| out.push((k.to_string(), m));
         check_streams(exp, &mut fail);
         check_per_emotion(exp, &mut fail);
-        check_tfn_output(exp, &mut fail);
         out
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::blocks::NormedConcat;
 use super::heads::{FusionHead, HeadKeys};
 use super::mlp::MlpHead;
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
 
@@ -148,7 +148,7 @@ impl Method for EarlyFusionMethod {
         keys.head.unread()
     }
 
-    fn problems(keys: &EarlyFusionKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &EarlyFusionKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
         keys.head.problems(false)
     }
 }

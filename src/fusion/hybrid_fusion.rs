@@ -23,7 +23,7 @@ use super::early_fusion::ConcatOrder;
 use super::early_fusion::SeedEarlyFusion;
 use super::heads::positive;
 use super::late_fusion::{SeedLateFusion, mean_of_normed_rows};
-use super::registry::Method;
+use super::registry::{Method, TaskShape, erases_regression_scale};
 use super::residual::Residual;
 use super::rsa_cfn::RsaCfn;
 use super::{FusionInputs, FusionSpec};
@@ -96,8 +96,15 @@ impl Method for HybridFusionMethod {
         module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
     }
 
-    fn problems(keys: &HybridFusionKeys) -> Vec<(&'static str, String)> {
-        positive("proj_dim", keys.proj_dim).into_iter().collect()
+    fn problems(keys: &HybridFusionKeys, task: TaskShape) -> Vec<(&'static str, String)> {
+        let mut out: Vec<_> = positive("proj_dim", keys.proj_dim).into_iter().collect();
+        if task.regression_targets > 0 {
+            out.push((
+                "method",
+                erases_regression_scale("hybrid_fusion", "it with "),
+            ));
+        }
+        out
     }
 }
 

@@ -14,7 +14,7 @@ use crate::modality::{Form, Modality};
 
 use super::heads::{FusionHead, HeadKeys};
 use super::mlp::MlpHead;
-use super::registry::Method;
+use super::registry::{Method, TaskShape, erases_regression_scale};
 use super::{FusionInputs, FusionSpec};
 
 /// `fusion.head = "mlp"`.
@@ -118,8 +118,15 @@ impl Method for LateFusionMethod {
         keys.unread()
     }
 
-    fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
-        keys.problems(false)
+    fn problems(keys: &HeadKeys, task: TaskShape) -> Vec<(&'static str, String)> {
+        let mut out = keys.problems(false);
+        if keys.head == FusionHead::Seed000 && task.regression_targets > 0 {
+            out.push((
+                "head",
+                erases_regression_scale("seed 000's late_fusion head", "head = \"mlp\" or "),
+            ));
+        }
+        out
     }
 }
 

@@ -22,7 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::heads::positive;
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::subnet::{SubNet, SubnetKeys, SubnetsConfig, TextSubNet};
 use super::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
@@ -319,7 +319,7 @@ impl Method for LmfMethod {
         )
     }
 
-    fn problems(keys: &LmfKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &LmfKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
         let mut out = keys.subnets.problems();
         out.extend(positive("rank", keys.rank));
         out

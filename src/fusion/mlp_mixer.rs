@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::modality::{Form, Modality};
 
 use super::heads::positive;
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
 
 /// Dropout everywhere in the mixer and its head (`dropout=0.1`, docs/methods/seed-000-rsa-cfn.md#heads).
@@ -215,7 +215,7 @@ impl Method for MlpMixerMethod {
         module.forward(x.sequence(Modality::Text).0, x.sequence(Modality::Audio).0)
     }
 
-    fn problems(keys: &MlpMixerKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &MlpMixerKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
         [
             positive("mixer_dim", keys.mixer_dim),
             positive("mixer_audio_tokens", keys.mixer_audio_tokens),

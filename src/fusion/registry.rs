@@ -31,6 +31,22 @@ impl<T> MethodKeys for T where
 {
 }
 
+/// What the task asks of the method's output, for the methods whose checks depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskShape {
+    /// Regression targets among the outputs (0 for classification and multi-label).
+    pub regression_targets: usize,
+    /// Whether class logits are among the outputs too.
+    pub classes: bool,
+}
+
+/// The message of a head that erases the scale of regression outputs.
+pub fn erases_regression_scale(what: &str, instead: &str) -> String {
+    format!(
+        "{what} layer-norms its outputs before averaging them, which erases the scale of regression values; use {instead}task.kind = \"classification\" or \"multilabel\""
+    )
+}
+
 /// One fusion method: its keys, its module, the streams it takes.
 pub trait Method {
     /// What the method is, in a sentence or two (the `fusion.method` docs).
@@ -51,8 +67,8 @@ pub trait Method {
         &[]
     }
 
-    /// What is wrong with the keys' values, as `(key, message)`.
-    fn problems(_keys: &Self::Keys) -> Vec<(&'static str, String)> {
+    /// What is wrong with the keys' values, alone or for this task, as `(key, message)`.
+    fn problems(_keys: &Self::Keys, _task: TaskShape) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 
@@ -162,9 +178,12 @@ macro_rules! registry {
             }
 
             /// What is wrong with the keys' values, as `(key, message)`.
-            pub fn problems(&self) -> Vec<(&'static str, String)> {
+            pub fn problems(
+                &self,
+                task: $crate::fusion::registry::TaskShape,
+            ) -> Vec<(&'static str, String)> {
                 match self {
-                    $(FusionConfig::$variant(k) => <$method as $crate::fusion::registry::Method>::problems(k)),*
+                    $(FusionConfig::$variant(k) => <$method as $crate::fusion::registry::Method>::problems(k, task)),*
                 }
             }
 

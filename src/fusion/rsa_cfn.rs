@@ -24,7 +24,7 @@ use crate::modality::{Form, Modality};
 
 use super::blocks::{RESIDUAL_DROPOUT, ResidualBlocks};
 use super::heads::positive;
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::scalar_attention::ScalarSelfAttention;
 use super::{FusionInputs, FusionSpec};
 
@@ -166,7 +166,7 @@ impl Method for RsaCfnMethod {
         module.forward(x.pooled(Modality::Text), x.pooled(Modality::Audio))
     }
 
-    fn problems(keys: &RsaCfnKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &RsaCfnKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
         positive("proj_dim", keys.proj_dim).into_iter().collect()
     }
 }

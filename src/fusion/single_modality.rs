@@ -13,7 +13,7 @@ use burn::prelude::*;
 
 use super::heads::{FusionHead, HeadKeys, MlpKeys, mlp_problems};
 use super::mlp::MlpHead;
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
 
@@ -164,7 +164,7 @@ macro_rules! one_stream_method {
                 keys.unread()
             }
 
-            fn problems(keys: &HeadKeys) -> Vec<(&'static str, String)> {
+            fn problems(keys: &HeadKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
                 keys.problems(true)
             }
         }
@@ -208,7 +208,7 @@ impl Method for VisualOnly {
         module.forward(x.pooled(Modality::Visual))
     }
 
-    fn problems(keys: &MlpKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &MlpKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
         mlp_problems(keys.hidden, keys.dropout)
     }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::heads::{positive, probability};
 use super::lmf::{AUDIO_VISUAL_WORDS, prepend_one};
-use super::registry::Method;
+use super::registry::{Method, TaskShape};
 use super::subnet::{SubNet, SubnetKeys, SubnetsConfig, TextSubNet};
 use super::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
@@ -202,8 +202,15 @@ impl Method for TfnMethod {
         )
     }
 
-    fn problems(keys: &TfnKeys) -> Vec<(&'static str, String)> {
+    fn problems(keys: &TfnKeys, task: TaskShape) -> Vec<(&'static str, String)> {
         let mut out = keys.subnets.problems();
+        let one_score = task.regression_targets == 1 && !task.classes;
+        if keys.tfn_output == TfnOutputKind::MosiRegression && !one_score {
+            out.push((
+                "tfn_output",
+                "found \"mosi_regression\" (one score in [-3, 3]), which needs task.kind = \"regression\" with one target; expected \"logits\" for classification".into(),
+            ));
+        }
         out.extend(positive("post_fusion_dim", keys.post_fusion_dim));
         out.extend(probability("post_fusion_dropout", keys.post_fusion_dropout));
         out
@@ -213,6 +220,29 @@ impl Method for TfnMethod {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mosi_head_needs_a_task_of_one_regression_target() {
+        let mosi = TfnKeys {
+            tfn_output: TfnOutputKind::MosiRegression,
+            ..Default::default()
+        };
+        let classification = TaskShape {
+            regression_targets: 0,
+            classes: true,
+        };
+        let one_score = TaskShape {
+            regression_targets: 1,
+            classes: false,
+        };
+        let keys: Vec<&str> = TfnMethod::problems(&mosi, classification)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys, ["tfn_output"]);
+        assert!(TfnMethod::problems(&mosi, one_score).is_empty());
+        assert!(TfnMethod::problems(&TfnKeys::default(), classification).is_empty());
+    }
     use crate::fusion::blocks::linear_params;
     use crate::fusion::subnet::test_support::{autodiff, trainable};
 
