@@ -28,6 +28,10 @@ pub struct Cli {
     /// Run again even when a finished run of the same resolved config exists.
     #[arg(long)]
     pub force: bool,
+    /// Run up to N experiments (files, sweep cells) at once, each in its own process, the CPU
+    /// cores shared out between them. A failed one is reported and the others go on.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -59,6 +63,16 @@ pub struct Common {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run one experiment of a file: the file itself, or cell INDEX of its `[sweep]` (the
+    /// order `emo-run plan` lists).
+    Cell {
+        file: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        /// Run again even when a finished run of the same resolved config exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// List the experiments the files stand for (one per `[sweep]` cell) without running them:
     /// name, config hash and whether a finished run exists under --runs-dir.
     Plan {
@@ -230,7 +244,19 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(ExitCode::SUCCESS)
         }
-        None => run_files(&cli.files, &overrides, &cli.common, cli.force),
+        None => run_files(&cli.files, &overrides, &cli.common, cli.force, cli.jobs),
+        Some(Command::Cell { file, index, force }) => {
+            crate::run::pool::exit_with_parent();
+            let mut cells = load_cells(&file, &overrides)?;
+            anyhow::ensure!(
+                index < cells.len(),
+                "{} has {} experiment(s) (`emo-run plan` lists them); --index {index} is past the last",
+                file.display(),
+                cells.len()
+            );
+            let cell = cells.swap_remove(index);
+            run_loaded(vec![cell], &cli.common, force)
+        }
     }
 }
 
@@ -286,12 +312,27 @@ fn run_files(
     overrides: &Overrides,
     common: &Common,
     force: bool,
+    jobs: usize,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         !files.is_empty(),
         "no experiment file given; try `emo-run experiments/quickstart.toml` or `emo-run --help`"
     );
+    anyhow::ensure!(jobs >= 1, "--jobs 0: expected at least one process");
     let loaded = load_all(files, overrides)?;
+    if jobs > 1 && loaded.len() > 1 {
+        return run_in_processes(&loaded, overrides, common, force, jobs);
+    }
+    run_loaded(loaded, common, force)
+}
+
+/// Check and plan every experiment, then run them one after another in this process. A failed
+/// experiment is reported and the rest go on; the exit status is the number that failed.
+fn run_loaded(
+    loaded: Vec<LoadedExperiment>,
+    common: &Common,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     // Corpus and weights too, for every file, before the first one starts.
     for exp in &loaded {
         crate::run::experiment::check_inputs_exist(&exp.experiment)
@@ -306,16 +347,24 @@ fn run_files(
     let plans = plan_all(&loaded, common.quiet)?;
     let opts = RunOptions {
         runs_dir: common.runs_dir.clone(),
-        cache_dir: common
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| common.runs_dir.join(".feature-cache")),
+        cache_dir: cache_dir(common),
         force,
         quiet: common.quiet,
     };
+    let mut failed = 0;
     for (exp, plan) in loaded.iter().zip(&plans) {
-        let outcome = run_experiment(exp, plan, &opts)
-            .with_context(|| format!("running {}", exp.path.display()))?;
+        let outcome = match run_experiment(exp, plan, &opts) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "error: running {}{}: {e:#}",
+                    exp.path.display(),
+                    cell_suffix(exp)
+                );
+                continue;
+            }
+        };
         match (&outcome.summary, outcome.skipped) {
             (_, true) => println!(
                 "{}: already finished in {}",
@@ -339,7 +388,82 @@ fn run_files(
             (None, false) => {}
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(failures(failed, loaded.len()))
+}
+
+/// Exit status 0, or the number of experiments that failed (at most 255), with a summary line
+/// when more than one ran.
+fn failures(failed: usize, total: usize) -> ExitCode {
+    if failed == 0 {
+        return ExitCode::SUCCESS;
+    }
+    if total > 1 {
+        eprintln!("{failed} of {total} experiments failed");
+    }
+    ExitCode::from(failed.min(255) as u8)
+}
+
+/// `--jobs N`: every experiment checked and planned here first (so a synthetic corpus is
+/// generated once and a broken one stops everything before it starts), then each run by `emo-run
+/// cell` in a process of its own, N at a time.
+fn run_in_processes(
+    loaded: &[LoadedExperiment],
+    overrides: &Overrides,
+    common: &Common,
+    force: bool,
+    jobs: usize,
+) -> anyhow::Result<ExitCode> {
+    for exp in loaded {
+        crate::run::experiment::check_inputs_exist(&exp.experiment)
+            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
+    }
+    plan_all(loaded, common.quiet)?;
+    let exe = std::env::current_exe().context("finding the emo-run executable")?;
+    let threads = crate::run::pool::threads_per_job(jobs).to_string();
+    let mut index_in_file: std::collections::HashMap<&PathBuf, usize> = Default::default();
+    let processes: Vec<crate::run::pool::Job> = loaded
+        .iter()
+        .map(|exp| {
+            let index = index_in_file.entry(&exp.path).or_insert(0);
+            let mut command = std::process::Command::new(&exe);
+            command
+                .arg("cell")
+                .arg(&exp.path)
+                .args(["--index", &index.to_string(), "--quiet", "--runs-dir"])
+                .arg(&common.runs_dir)
+                .arg("--cache-dir")
+                .arg(cache_dir(common))
+                .env("RAYON_NUM_THREADS", &threads);
+            *index += 1;
+            for assignment in &overrides.set {
+                command.args(["--set", assignment]);
+            }
+            if force {
+                command.arg("--force");
+            }
+            if common.json_logs {
+                command.arg("--json-logs");
+            }
+            crate::run::pool::Job {
+                label: exp.experiment.name.clone(),
+                command,
+            }
+        })
+        .collect();
+    let failed = crate::run::pool::run_jobs(processes, jobs, |label, status| match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => eprintln!("error: {label} failed ({s})"),
+        Err(e) => eprintln!("error: {label} did not start: {e}"),
+    });
+    Ok(failures(failed, loaded.len()))
+}
+
+/// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
+fn cache_dir(common: &Common) -> PathBuf {
+    common
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| common.runs_dir.join(".feature-cache"))
 }
 
 /// Every experiment the files stand for (one per `[sweep]` cell), all loaded and validated.

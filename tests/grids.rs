@@ -116,3 +116,74 @@ fn a_broken_sweep_table_names_its_key_and_line() {
         "{err}"
     );
 }
+
+const ZIP: &str =
+    "[sweep.zip]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [3, 4]\n";
+const CELLS: [&str; 2] = [
+    "tiny--fusion.method=early_fusion,seed=3",
+    "tiny--fusion.method=late_fusion,seed=4",
+];
+
+fn predictions(runs: &std::path::Path, name: &str) -> Vec<u8> {
+    let dirs = run_dirs(runs, name);
+    assert_eq!(dirs.len(), 1, "{name}: {dirs:?}");
+    std::fs::read(dirs[0].join("predictions.parquet")).unwrap()
+}
+
+#[test]
+fn cells_in_parallel_processes_give_the_numbers_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let grid = |jobs: &str, runs: &std::path::Path| {
+        let out = run(bin()
+            .args([
+                "--quiet",
+                "--set",
+                "train.epochs=1",
+                "--jobs",
+                jobs,
+                "--runs-dir",
+            ])
+            .arg(runs)
+            .arg(&file));
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    grid("1", &one);
+    grid("2", &two);
+    for name in CELLS {
+        assert_eq!(predictions(&one, name), predictions(&two, name), "{name}");
+    }
+}
+
+#[test]
+fn a_failed_cell_is_reported_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let runs = dir.path().join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    // A file where the first cell's run folder goes: that cell cannot start.
+    std::fs::write(runs.join(CELLS[0]), "in the way").unwrap();
+    for jobs in ["1", "2"] {
+        let out = run(bin()
+            .args([
+                "--quiet",
+                "--set",
+                "train.epochs=1",
+                "--jobs",
+                jobs,
+                "--runs-dir",
+            ])
+            .arg(&runs)
+            .arg(&file));
+        assert_eq!(out.status.code(), Some(1), "one cell failed");
+        let err = stderr(&out);
+        assert!(err.contains("1 of 2 experiments failed"), "{err}");
+        assert!(err.contains(CELLS[0]), "{err}");
+        assert_eq!(
+            run_dirs(&runs, CELLS[1]).len(),
+            1,
+            "the other cell ran once"
+        );
+    }
+}

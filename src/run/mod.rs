@@ -2,3 +2,4 @@
 
 pub mod dir;
 pub mod experiment;
+pub mod pool;
