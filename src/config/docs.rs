@@ -21,12 +21,24 @@ pub fn config_reference_markdown() -> String {
     );
     let mut rows = Vec::new();
     walk(&schema, &schema, &defaults, "", &mut rows);
+    // A nested table's rows come in the middle of its parent's; keep each section in one piece,
+    // sections in the order they first appear.
+    let section_of = |key: &str| {
+        key.rsplit_once('.')
+            .map_or("(top level)".to_string(), |(s, _)| format!("[{s}]"))
+    };
+    let mut order: Vec<String> = Vec::new();
+    for (key, ..) in &rows {
+        let section = section_of(key);
+        if !order.contains(&section) {
+            order.push(section);
+        }
+    }
+    rows.sort_by_key(|(key, ..)| order.iter().position(|s| *s == section_of(key)));
     let mut table = String::new();
     let mut current = String::new();
     for (key, ty, default, doc) in rows {
-        let section = key
-            .rsplit_once('.')
-            .map_or("(top level)".to_string(), |(s, _)| format!("[{s}]"));
+        let section = section_of(&key);
         if section != current {
             if !current.is_empty() {
                 table.push('\n');
