@@ -280,13 +280,13 @@ impl FusionMethod {
     }
 
     /// The `fusion.*` keys the method reads (under some choice of its own keys), by name.
-    pub fn keys(self) -> Vec<String> {
-        properties(&self.keys_schema()).into_keys().collect()
+    pub fn keys(self) -> &'static [&'static str] {
+        &table_names(self)[1..]
     }
 
     /// Whether the method reads `key` under some choice of its own keys.
     pub fn has_key(self, key: &str) -> bool {
-        key == "method" || self.keys().iter().any(|k| k == key)
+        table_names(self).contains(&key)
     }
 }
 
@@ -340,13 +340,12 @@ impl Serialize for FusionConfig {
         use serde::ser::SerializeMap;
         let keys = self.keys_value();
         let fields = keys.as_object().cloned().unwrap_or_default();
-        // The keys in their struct's order (the schema's), `method` first.
-        let order = self.method().keys();
+        // `method` first, then the keys by name.
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("method", &self.method())?;
-        for key in order {
-            if let Some(value) = fields.get(&key).filter(|v| !v.is_null()) {
-                map.serialize_entry(&key, value)?;
+        for &key in self.method().keys() {
+            if let Some(value) = fields.get(key).filter(|v| !v.is_null()) {
+                map.serialize_entry(key, value)?;
             }
         }
         map.end()
@@ -372,10 +371,10 @@ impl<'de> Deserialize<'de> for FusionConfig {
         let own = method.keys();
         let mut keys = Map::new();
         for (key, value) in table {
-            if own.contains(&key) {
+            if own.contains(&key.as_str()) {
                 keys.insert(key, value);
             } else if !FusionMethod::ALL.iter().any(|m| m.has_key(&key)) {
-                return Err(D::Error::unknown_field(&key, static_names(method)));
+                return Err(D::Error::unknown_field(&key, table_names(method)));
             }
         }
         FusionConfig::from_keys(method, Value::Object(keys.clone())).map_err(|e| {
@@ -395,9 +394,10 @@ fn culprit(method: FusionMethod, keys: &Map<String, Value>) -> Option<String> {
         .map(|(k, _)| format!("{k}: "))
 }
 
-/// `method` and the keys of `method`, as the `'static` list serde's unknown-field error takes.
-/// Leaked once per method: a handful of short strings for the life of the process.
-fn static_names(method: FusionMethod) -> &'static [&'static str] {
+/// `method` and then the keys of `method` by name, read from its keys struct's schema once per
+/// process. `'static` because serde's unknown-field error takes such a list: leaked once per
+/// method, a handful of short strings for the life of the process.
+fn table_names(method: FusionMethod) -> &'static [&'static str] {
     use std::sync::{Mutex, OnceLock};
     static NAMES: OnceLock<Mutex<BTreeMap<FusionMethod, &'static [&'static str]>>> =
         OnceLock::new();
@@ -407,7 +407,7 @@ fn static_names(method: FusionMethod) -> &'static [&'static str] {
         .unwrap_or_else(|e| e.into_inner());
     names.entry(method).or_insert_with(|| {
         let list: Vec<&'static str> = std::iter::once("method".to_string())
-            .chain(method.keys())
+            .chain(properties(&method.keys_schema()).into_keys())
             .map(|k| &*Box::leak(k.into_boxed_str()))
             .collect();
         Box::leak(list.into_boxed_slice())
@@ -584,8 +584,8 @@ mod tests {
         assert_eq!(catalogue["proj_dim"].1, ["rsa_cfn", "hybrid_fusion"]);
         assert_eq!(catalogue["post_fusion_dim"].0["default"], 32);
         for &method in FusionMethod::ALL {
-            for key in method.keys() {
-                assert!(catalogue.contains_key(&key), "{key}");
+            for &key in method.keys() {
+                assert!(catalogue.contains_key(key), "{key}");
             }
         }
     }
