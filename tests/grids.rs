@@ -7,6 +7,21 @@ use common::{bin, run, run_dirs, stderr, tiny_experiment};
 const GRID: &str =
     "[sweep.grid]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [1, 2]\n";
 
+/// Run `file` with one epoch per cell, `jobs` cells at a time, into `runs`.
+fn run_grid(file: &std::path::Path, runs: &std::path::Path, jobs: &str) -> std::process::Output {
+    run(bin()
+        .args([
+            "--quiet",
+            "--set",
+            "train.epochs=1",
+            "--jobs",
+            jobs,
+            "--runs-dir",
+        ])
+        .arg(runs)
+        .arg(file))
+}
+
 fn plan_json(file: &std::path::Path, runs: &std::path::Path) -> Vec<serde_json::Value> {
     let out = run(bin()
         .args(["plan", "--json", "--runs-dir"])
@@ -50,12 +65,7 @@ fn every_cell_runs_once_and_a_rerun_skips_the_finished_ones() {
         "[sweep.zip]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [3, 4]\n";
     let file = tiny_experiment(dir.path(), sweep);
     let runs = dir.path().join("runs");
-    let go = || {
-        run(bin()
-            .args(["--quiet", "--set", "train.epochs=1", "--runs-dir"])
-            .arg(&runs)
-            .arg(&file))
-    };
+    let go = || run_grid(&file, &runs, "1");
     let out = go();
     assert!(out.status.success(), "{}", stderr(&out));
     for name in [
@@ -135,17 +145,7 @@ fn cells_in_parallel_processes_give_the_numbers_of_one_process() {
     let dir = tempfile::tempdir().unwrap();
     let file = tiny_experiment(dir.path(), ZIP);
     let grid = |jobs: &str, runs: &std::path::Path| {
-        let out = run(bin()
-            .args([
-                "--quiet",
-                "--set",
-                "train.epochs=1",
-                "--jobs",
-                jobs,
-                "--runs-dir",
-            ])
-            .arg(runs)
-            .arg(&file));
+        let out = run_grid(&file, runs, jobs);
         assert!(out.status.success(), "{}", stderr(&out));
     };
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
@@ -165,17 +165,7 @@ fn a_failed_cell_is_reported_and_the_others_go_on() {
     // A file where the first cell's run folder goes: that cell cannot start.
     std::fs::write(runs.join(CELLS[0]), "in the way").unwrap();
     for jobs in ["1", "2"] {
-        let out = run(bin()
-            .args([
-                "--quiet",
-                "--set",
-                "train.epochs=1",
-                "--jobs",
-                jobs,
-                "--runs-dir",
-            ])
-            .arg(&runs)
-            .arg(&file));
+        let out = run_grid(&file, &runs, jobs);
         assert_eq!(out.status.code(), Some(1), "one cell failed");
         let err = stderr(&out);
         assert!(err.contains("1 of 2 experiments failed"), "{err}");
