@@ -494,9 +494,15 @@ fn plan(
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!files.is_empty(), "plan needs at least one experiment file");
     let loaded = load_all(files, overrides)?;
+    // The identity fingerprints the data, so the corpora are read (a synthetic one generated).
+    for exp in &loaded {
+        crate::run::experiment::check_inputs_exist(&exp.experiment)
+            .with_context(|| format!("{} cannot be planned here", exp.path.display()))?;
+    }
+    let plans = plan_all(&loaded, common.quiet)?;
     let mut rows = Vec::new();
-    for (index, exp) in loaded.iter().enumerate() {
-        let hash = crate::run::dir::config_hash(&resolved_toml(&exp.experiment)?);
+    for (index, (exp, data)) in loaded.iter().zip(&plans).enumerate() {
+        let hash = crate::run::identity::run_identity(&exp.experiment, data)?.hash;
         let finished =
             crate::run::dir::finished_run(&common.runs_dir, &exp.experiment.name, &hash)?;
         rows.push(serde_json::json!({
@@ -504,7 +510,7 @@ fn plan(
             "file": exp.path,
             "name": exp.experiment.name,
             "set": exp.cell,
-            "config_hash": hash,
+            "identity": hash,
             "finished": finished,
         }));
     }
@@ -520,7 +526,7 @@ fn plan(
             "{:>4}  {}  {}  [{}]",
             row["index"],
             row["name"].as_str().unwrap_or_default(),
-            row["config_hash"].as_str().unwrap_or_default(),
+            row["identity"].as_str().unwrap_or_default(),
             finished
         );
     }

@@ -15,6 +15,7 @@ pub mod encoders;
 pub mod env;
 pub mod fusion;
 pub mod inspect;
+pub mod lock;
 pub mod logging;
 pub mod metrics;
 pub mod modality;

@@ -52,7 +52,7 @@ fn plan_lists_every_cell_of_a_grid_with_its_values_and_name() {
     );
     let hashes: std::collections::BTreeSet<&str> = cells
         .iter()
-        .map(|c| c["config_hash"].as_str().unwrap())
+        .map(|c| c["identity"].as_str().unwrap())
         .collect();
     assert_eq!(hashes.len(), 4, "every cell is a different config");
     assert!(cells.iter().all(|c| c["finished"].is_null()));
@@ -175,5 +175,94 @@ fn a_failed_cell_is_reported_and_the_others_go_on() {
             1,
             "the other cell ran once"
         );
+    }
+}
+
+/// A cell's identity leaves out where the corpus lies and which device runs it, so a cluster
+/// node that mounts the corpus elsewhere finds the finished cell; a corpus whose content
+/// changed is a new cell.
+#[test]
+fn a_moved_corpus_or_another_device_finds_the_finished_run_and_changed_data_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), "");
+    let runs = dir.path().join("runs");
+    let first = run(bin()
+        .args(["--quiet", "--set", "train.epochs=1", "--runs-dir"])
+        .arg(&runs)
+        .arg(&file));
+    assert!(first.status.success(), "{}", stderr(&first));
+    let dirs = run_dirs(&runs, "tiny");
+    let identity = std::fs::read_to_string(dirs[0].join("identity.toml")).unwrap();
+    assert!(
+        identity.contains("[fingerprints]") && !identity.contains("corpus"),
+        "no path in the identity: {identity}"
+    );
+    let moved = dir.path().join("elsewhere");
+    copy_dir(&dir.path().join("corpus"), &moved);
+    let plan_with = |sets: &[String]| {
+        let mut cmd = bin();
+        cmd.args(["plan", "--json", "--quiet", "--set", "train.epochs=1"]);
+        for set in sets {
+            cmd.args(["--set", set]);
+        }
+        let out = run(cmd.arg("--runs-dir").arg(&runs).arg(&file));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cells: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        cells[0]["finished"].is_string()
+    };
+    let root = format!("dataset.root={:?}", moved.display().to_string());
+    assert!(plan_with(&[root.clone(), "device=\"cpu\"".into()]));
+    // One annotation row fewer: same paths, other data.
+    let annotation = moved.join("annotation/Sess01_eval.csv");
+    let text = std::fs::read_to_string(&annotation).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&annotation, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    assert!(!plan_with(&[root]));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Cells that start together on an empty root generate the synthetic corpus once: the others
+/// wait for it and read it.
+#[test]
+fn concurrent_cells_on_an_empty_root_generate_the_corpus_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let runs = dir.path().join("runs");
+    let cells: Vec<std::process::Child> = (0..2)
+        .map(|index| {
+            bin()
+                .args(["cell", "--set", "train.epochs=1", "--runs-dir"])
+                .arg(&runs)
+                .arg(&file)
+                .args(["--index", &index.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut generated = 0;
+    for cell in cells {
+        let out = cell.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        generated += stderr(&out)
+            .matches("generating the synthetic KEMDy20 corpus")
+            .count();
+    }
+    assert_eq!(generated, 1, "one process generates, the other waits");
+    for name in CELLS {
+        assert_eq!(run_dirs(&runs, name).len(), 1, "{name}");
     }
 }

@@ -271,20 +271,23 @@ pub fn missing_corpus(ds: &DatasetConfig) -> Option<String> {
 
 /// Generate the synthetic KEMDy20 corpus unless a complete one with the same settings is there.
 fn ensure_synthetic(root: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
-    let existing = super::synth::existing_config(root)?;
-    ensure_generated(root, cfg, existing, "KEMDy20 corpus", "folder", || {
-        write_kemdy20(root, cfg)
-    })
+    ensure_generated(
+        root,
+        cfg,
+        || super::synth::existing_config(root),
+        "KEMDy20 corpus",
+        "folder",
+        || write_kemdy20(root, cfg),
+    )
 }
 
 /// Generate the synthetic pickle unless our own, with the same settings, is there.
 fn ensure_synthetic_pickle(path: &Path, cfg: &SynthConfig) -> Result<(), DataError> {
     use super::cmu_pickle::{existing_synthetic_config, write_synthetic_cmu_pickle};
-    let existing = existing_synthetic_config(path)?;
     ensure_generated(
         path,
         cfg,
-        existing,
+        || existing_synthetic_config(path),
         "CMU feature pickle",
         "file and its .synthetic.json",
         || write_synthetic_cmu_pickle(path, cfg),
@@ -293,15 +296,25 @@ fn ensure_synthetic_pickle(path: &Path, cfg: &SynthConfig) -> Result<(), DataErr
 
 /// The rule both generators follow: keep a synthetic corpus made with `cfg`, refuse one made
 /// with other settings, write one where there is none.
+///
+/// The look and the write happen under a lock beside `path`: cells of a grid that start
+/// together on an empty root (a Slurm array, say) generate the corpus once, and the others wait
+/// for it instead of reading or overwriting a half-written one.
 fn ensure_generated<S: std::fmt::Debug>(
     path: &Path,
     cfg: &SynthConfig,
-    existing: Option<SynthConfig>,
+    existing: impl FnOnce() -> Result<Option<SynthConfig>, DataError>,
     what: &str,
     delete: &str,
     write: impl FnOnce() -> Result<S, DataError>,
 ) -> Result<(), DataError> {
-    match existing {
+    let lock_path = crate::lock::sibling_lock_path(path);
+    let _lock = crate::lock::FileLock::acquire(
+        &lock_path,
+        &format!("to finish writing the synthetic {what}"),
+    )
+    .map_err(|e| DataError::format(&lock_path, format!("{e:#}")))?;
+    match existing()? {
         Some(existing) if &existing == cfg => Ok(()),
         Some(existing) => Err(DataError::Format {
             path: path.to_path_buf(),

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod error;
 pub mod feature;
 pub mod features;
+pub mod fingerprint;
 pub mod folds;
 pub mod iemocap;
 pub mod kemdy19;

@@ -115,6 +115,12 @@ impl FeatureCache {
         &self.dir
     }
 
+    /// This encoder's lock: held while a process computes entries, so that others wait and
+    /// read them instead of computing them too.
+    pub fn lock(&self, what: &str) -> anyhow::Result<crate::lock::FileLock> {
+        crate::lock::FileLock::acquire(&self.dir.join(".lock"), what)
+    }
+
     fn entry_path(&self, key: &blake3::Hash) -> PathBuf {
         let hex = key.to_hex();
         self.dir.join(&hex[..2]).join(format!("{hex}.feat"))

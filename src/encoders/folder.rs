@@ -64,6 +64,40 @@ pub fn weights_file(dir: &Path) -> anyhow::Result<PathBuf> {
         })
 }
 
+/// What in a model folder changes a run's numbers, not where the folder lies: the content of
+/// every file in it (config, tokenizer, preprocessor), the weights only with `pretrained`.
+/// Hashed once per folder per process, since a grid asks for it once per cell.
+pub fn folder_fingerprint(dir: &Path, with_weights: bool) -> anyhow::Result<String> {
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<BTreeMap<(PathBuf, bool), String>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let key = (dir.to_path_buf(), with_weights);
+    if let Some(found) = seen.lock().expect("never poisoned").get(&key) {
+        return Ok(found.clone());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing the model folder {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            with_weights || !WEIGHT_FILES.contains(&name)
+        })
+        .collect();
+    files.sort();
+    let mut hasher = blake3::Hasher::new();
+    for file in &files {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        hasher.update(format!("{name}\t{}\n", hash_file(file)?).as_bytes());
+    }
+    let digest = hasher.finalize().to_hex().to_string();
+    seen.lock()
+        .expect("never poisoned")
+        .insert(key, digest.clone());
+    Ok(digest)
+}
+
 /// blake3 of a file's bytes, streamed (weight files run to gigabytes).
 pub fn hash_file(path: &Path) -> anyhow::Result<blake3::Hash> {
     let mut file =

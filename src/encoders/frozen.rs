@@ -116,7 +116,9 @@ fn built<'s, T>(
 /// comes (an interrupted extraction resumes where it stopped); log hits and misses.
 ///
 /// Utterances with the same model input (the same sentence, say) share one key, so they are
-/// looked up and computed once and get the same feature.
+/// looked up and computed once and get the same feature. Concurrent processes (the cells of a
+/// grid) compute under the cache's lock, and look again once they hold it: two cells that need
+/// the same features compute them once, the second reads what the first stored.
 fn through_cache(
     modality: &str,
     cache: &FeatureCache,
@@ -127,17 +129,12 @@ fn through_cache(
 ) -> anyhow::Result<Vec<CachedFeature>> {
     let mut features: HashMap<blake3::Hash, CachedFeature> = HashMap::new();
     let mut seen = HashSet::new();
-    let mut missing = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        if !seen.insert(*key) {
-            continue;
-        }
-        match cache.get(key) {
-            Some(feature) => {
-                features.insert(*key, feature);
-            }
-            None => missing.push(i),
-        }
+    let distinct: Vec<usize> = (0..keys.len()).filter(|&i| seen.insert(keys[i])).collect();
+    let mut missing = look_up(cache, keys, &distinct, &mut features);
+    let mut _lock = None;
+    if !missing.is_empty() {
+        _lock = Some(cache.lock(&format!("to finish computing {modality} features"))?);
+        missing = look_up(cache, keys, &missing, &mut features);
     }
     let bar = progress_bar(modality, missing.len(), quiet);
     for chunk in missing.chunks(batch.max(1)) {
@@ -152,17 +149,35 @@ fn through_cache(
     tracing::info!(
         modality,
         utterances = keys.len(),
-        hits = cache.stats.hits(),
-        misses = cache.stats.misses(),
+        computed = missing.len(),
         unusable = cache.stats.corrupt(),
         cache = %cache.dir().display(),
         "frozen {modality} encoder: {} distinct inputs for {} utterances: {} from the feature cache, {} computed",
         features.len(),
         keys.len(),
-        cache.stats.hits(),
+        features.len() - missing.len(),
         missing.len()
     );
     Ok(keys.iter().map(|k| features[k].clone()).collect())
+}
+
+/// Read the entries of `keys[i]` for each `i` of `wanted` into `found`; the indices not stored.
+fn look_up(
+    cache: &FeatureCache,
+    keys: &[blake3::Hash],
+    wanted: &[usize],
+    found: &mut HashMap<blake3::Hash, CachedFeature>,
+) -> Vec<usize> {
+    let mut missing = Vec::new();
+    for &i in wanted {
+        match cache.get(&keys[i]) {
+            Some(feature) => {
+                found.insert(keys[i], feature);
+            }
+            None => missing.push(i),
+        }
+    }
+    missing
 }
 
 fn progress_bar(modality: &str, len: usize, quiet: bool) -> ProgressBar {
@@ -351,5 +366,30 @@ mod tests {
         let again = through_cache("text", &cache, &keys, 8, true, |_| unreachable!()).unwrap();
         assert_eq!(again, out);
         assert_eq!(cache.stats.hits(), 2);
+    }
+
+    /// A second process that misses while the first computes waits for it, then reads what it
+    /// stored instead of computing it again.
+    #[test]
+    fn a_process_that_waits_for_the_cache_lock_reads_instead_of_computing() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = blake3::hash(b"encoder");
+        let first = FeatureCache::open(dir.path(), &key).unwrap();
+        let held = first.lock("testing").unwrap();
+        let keys = [blake3::hash(b"a")];
+        let waiter = {
+            let root = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let cache = FeatureCache::open(&root, &key).unwrap();
+                through_cache("text", &cache, &keys, 8, true, |_| {
+                    panic!("computed although the other process stored it")
+                })
+                .unwrap()
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        first.put(&keys[0], &feature(7.0)).unwrap();
+        drop(held);
+        assert_eq!(waiter.join().unwrap(), [feature(7.0)]);
     }
 }

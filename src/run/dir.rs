@@ -1,14 +1,16 @@
 //! The run directory: where it lives, how a rerun finds it, and the lock that keeps two
 //! processes out of one run.
 //!
-//! `runs/<name>/<run-id>` with run-id = UTC start time + the first 12 hex digits of the blake3
-//! hash of `resolved.toml`. A rerun of the same resolved config finds the folder by its hash: an
-//! unfinished one (no `DONE`) is resumed, a finished one is skipped unless forced.
+//! `runs/<name>/<run-id>` with run-id = UTC start time + the run's identity hash (the first 12
+//! hex digits of the blake3 hash of `identity.toml`, see [`super::identity`]). A rerun of the
+//! same experiment on the same data finds the folder by its hash: an unfinished one (no `DONE`)
+//! is resumed, a finished one is skipped unless forced.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use crate::lock::{FileLock, TryLock};
 
 pub const DONE: &str = "DONE";
 const LOCK: &str = ".lock";
@@ -29,12 +31,7 @@ pub enum RunState {
 pub struct RunDir {
     pub path: PathBuf,
     pub state: RunState,
-    _lock: File,
-}
-
-/// Short content hash of the resolved config; two configs share a run only if identical.
-pub fn config_hash(resolved_toml: &str) -> String {
-    blake3::hash(resolved_toml.as_bytes()).to_hex()[..12].to_string()
+    _lock: FileLock,
 }
 
 impl RunDir {
@@ -128,21 +125,21 @@ fn create_run_dir(parent: &Path, hash: &str) -> anyhow::Result<PathBuf> {
     )
 }
 
-fn lock_run(path: &Path) -> anyhow::Result<File> {
+fn lock_run(path: &Path) -> anyhow::Result<FileLock> {
     let lock_path = path.join(LOCK);
-    let file =
-        File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => bail!(
+    match FileLock::try_acquire(&lock_path)? {
+        TryLock::Held(lock) => Ok(lock),
+        TryLock::Busy => bail!(
             "{} is in use by another emo-run process (lock {}); wait for it or run with other settings",
             path.display(),
             lock_path.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", lock_path.display()))
-        }
     }
+}
+
+/// Whether a process is running in the run folder `path` now.
+pub fn is_running(path: &Path) -> anyhow::Result<bool> {
+    FileLock::is_held(&path.join(LOCK))
 }
 
 #[cfg(test)]

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use serde::Serialize;
 
-use super::dir::{RunDir, RunState, config_hash};
+use super::dir::{RunDir, RunState};
+pub use super::identity::resolved_toml;
+use super::identity::run_identity;
 use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::{Experiment, LoadedExperiment, Modality};
 use crate::data::Corpus;
@@ -42,21 +43,6 @@ pub struct RunOutcome {
     pub summary: Option<Summary>,
     /// Annotation rows that did not become examples (0 when skipped).
     pub dropped: usize,
-}
-
-/// The resolved config as TOML: what `resolved.toml` holds and what the run id hashes. The
-/// `extends` list is left out: its files are already merged in, and their relative paths would
-/// not resolve from the run directory (`config.toml` keeps the file as given).
-pub fn resolved_toml(exp: &Experiment) -> anyhow::Result<String> {
-    let mut exp = exp.clone();
-    exp.extends.clear();
-    let mut table = toml::Table::try_from(&exp).context("serialising the resolved config")?;
-    // Keys the method does not read are left out: they would be refused when the file is
-    // run again, and they do not describe what ran.
-    if let Some(toml::Value::Table(fusion)) = table.get_mut("fusion") {
-        fusion.retain(|key, _| crate::config::applicable::reads(&exp.fusion, key));
-    }
-    toml::to_string(&table).context("serialising the resolved config")
 }
 
 /// Frozen encoders' outputs for every example of the corpus, through the feature cache.
@@ -137,12 +123,8 @@ pub fn run_experiment(
 ) -> anyhow::Result<RunOutcome> {
     let exp = &loaded.experiment;
     let resolved = resolved_toml(exp)?;
-    let run = RunDir::open(
-        &opts.runs_dir,
-        &exp.name,
-        &config_hash(&resolved),
-        opts.force,
-    )?;
+    let identity = run_identity(exp, plan)?;
+    let run = RunDir::open(&opts.runs_dir, &exp.name, &identity.hash, opts.force)?;
     if run.state == RunState::Finished {
         tracing::info!(run = %run.path.display(), "already finished; skipping (use --force to run again)");
         return Ok(RunOutcome {
@@ -159,6 +141,7 @@ pub fn run_experiment(
     let device = choice.device()?;
     write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
     write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
+    write_atomic(&run.file("identity.toml"), identity.toml.as_bytes())?;
     write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
     let (corpus, folds) = (&plan.corpus, &plan.folds);
     write_folds(&run.file("folds.parquet"), &plan.members())?;

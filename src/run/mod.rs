@@ -1,5 +1,6 @@
-//! Run directories, atomic writes, locking and the experiment runner.
+//! Run directories and their identity, the experiment runner, and processes for grids.
 
 pub mod dir;
 pub mod experiment;
+pub mod identity;
 pub mod pool;
