@@ -30,8 +30,18 @@ pub struct Cli {
     pub force: bool,
     /// Run up to N experiments (files, sweep cells) at once, each in its own process, the CPU
     /// cores shared out between them. A failed one is reported and the others go on.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub jobs: usize,
+    /// Default: 1, or one per device of --devices.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Place the experiments on these devices, one list entry per process slot, round robin
+    /// when --jobs is larger (`--devices cuda:0,cuda:1`); each runs as with --device.
+    #[arg(
+        long,
+        value_name = "DEVICE,...",
+        value_delimiter = ',',
+        conflicts_with = "device"
+    )]
+    pub devices: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -244,7 +254,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(ExitCode::SUCCESS)
         }
-        None => run_files(&cli.files, &overrides, &cli.common, cli.force, cli.jobs),
+        None => {
+            let parallel = Parallel::new(cli.jobs, cli.devices, &overrides)?;
+            run_files(&cli.files, &overrides, &cli.common, cli.force, &parallel)
+        }
         Some(Command::Cell { file, index, force }) => {
             crate::run::pool::exit_with_parent();
             let mut cells = load_cells(&file, &overrides)?;
@@ -312,18 +325,50 @@ fn run_files(
     overrides: &Overrides,
     common: &Common,
     force: bool,
-    jobs: usize,
+    parallel: &Parallel,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         !files.is_empty(),
         "no experiment file given; try `emo-run experiments/quickstart.toml` or `emo-run --help`"
     );
-    anyhow::ensure!(jobs >= 1, "--jobs 0: expected at least one process");
     let loaded = load_all(files, overrides)?;
-    if jobs > 1 && loaded.len() > 1 {
-        return run_in_processes(&loaded, overrides, common, force, jobs);
+    if !parallel.devices.is_empty() || (parallel.jobs > 1 && loaded.len() > 1) {
+        return run_in_processes(&loaded, overrides, common, force, parallel);
     }
     run_loaded(loaded, common, force)
+}
+
+/// How many experiments run at once, and on which devices.
+struct Parallel {
+    jobs: usize,
+    /// Slot `k` runs on `devices[k % len]`; empty: each experiment's own `device`.
+    devices: Vec<String>,
+}
+
+impl Parallel {
+    fn new(
+        jobs: Option<usize>,
+        devices: Vec<String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Self> {
+        let jobs = jobs.unwrap_or(devices.len().max(1));
+        anyhow::ensure!(jobs >= 1, "--jobs 0: expected at least one process");
+        anyhow::ensure!(
+            devices.is_empty()
+                || !overrides
+                    .set
+                    .iter()
+                    .any(|s| s.trim_start().starts_with("device")),
+            "--devices places each experiment on a device; it cannot be combined with --set device=..."
+        );
+        for device in &devices {
+            crate::device::parse_device(device)
+                .map_err(anyhow::Error::msg)
+                .and_then(|d| d.device())
+                .with_context(|| format!("--devices: {device:?}"))?;
+        }
+        Ok(Self { jobs, devices })
+    }
 }
 
 /// Check and plan every experiment, then run them one after another in this process. A failed
@@ -411,8 +456,9 @@ fn run_in_processes(
     overrides: &Overrides,
     common: &Common,
     force: bool,
-    jobs: usize,
+    parallel: &Parallel,
 ) -> anyhow::Result<ExitCode> {
+    let jobs = parallel.jobs;
     for exp in loaded {
         crate::run::experiment::check_inputs_exist(&exp.experiment)
             .with_context(|| format!("{} cannot run here", exp.path.display()))?;
@@ -450,7 +496,13 @@ fn run_in_processes(
             }
         })
         .collect();
-    let failed = crate::run::pool::run_jobs(processes, jobs, |label, status| match status {
+    let place = |job: &mut crate::run::pool::Job, slot: usize| {
+        if let Some(device) = parallel.devices.get(slot % parallel.devices.len().max(1)) {
+            job.command.args(["--device", device]);
+            tracing::info!(experiment = %job.label, "starting on {device}");
+        }
+    };
+    let failed = crate::run::pool::run_jobs(processes, jobs, place, |label, status| match status {
         Ok(s) if s.success() => {}
         Ok(s) => eprintln!("error: {label} failed ({s})"),
         Err(e) => eprintln!("error: {label} did not start: {e}"),

@@ -266,3 +266,36 @@ fn concurrent_cells_on_an_empty_root_generate_the_corpus_once() {
         assert_eq!(run_dirs(&runs, name).len(), 1, "{name}");
     }
 }
+
+/// `--devices` gives each process slot its own device; a device this build cannot use is
+/// refused before anything runs.
+#[test]
+fn devices_place_the_cells_slot_by_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let runs = dir.path().join("runs");
+    let out = run(bin()
+        .args(["--set", "train.epochs=1", "--devices", "flex,cpu", "--runs-dir"])
+        .arg(&runs)
+        .arg(&file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut devices: Vec<String> = CELLS
+        .iter()
+        .map(|name| {
+            let dirs = run_dirs(&runs, name);
+            let resolved = std::fs::read_to_string(dirs[0].join("resolved.toml")).unwrap();
+            let table: toml::Table = resolved.parse().unwrap();
+            table["device"].as_str().unwrap().to_string()
+        })
+        .collect();
+    devices.sort();
+    assert_eq!(devices, ["cpu", "flex"], "one cell per slot's device");
+
+    let refused = run(bin()
+        .args(["--devices", "flex,warp:9", "--runs-dir"])
+        .arg(dir.path().join("none"))
+        .arg(&file));
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--devices: \"warp:9\""), "{}", stderr(&refused));
+    assert!(!dir.path().join("none").exists());
+}

@@ -16,21 +16,31 @@ pub struct Job {
 
 /// Run every job, at most `parallel` at once, in order of the list; `on_done` hears of each as
 /// it ends (a process that could not start counts as failed). Returns how many failed.
+///
+/// Each running job holds one of `parallel` slots; `place` hears the slot of a job just before
+/// it starts, so that slot `k` can be given its own device (`--devices`) and no two jobs of
+/// one slot ever run at once.
 pub fn run_jobs(
     jobs: Vec<Job>,
     parallel: usize,
+    mut place: impl FnMut(&mut Job, usize),
     mut on_done: impl FnMut(&str, Result<ExitStatus, std::io::Error>),
 ) -> usize {
+    let slots = parallel.max(1);
     let mut queue = jobs.into_iter();
-    let mut running: Vec<(String, Child)> = Vec::new();
+    let mut running: Vec<(usize, String, Child)> = Vec::new();
     let mut failed = 0;
     loop {
-        while running.len() < parallel.max(1) {
+        while running.len() < slots {
             let Some(mut job) = queue.next() else { break };
+            let slot = (0..slots)
+                .find(|s| running.iter().all(|(taken, _, _)| taken != s))
+                .expect("fewer jobs running than slots");
+            place(&mut job, slot);
             job.command
                 .env(PARENT_PID_VAR, std::process::id().to_string());
             match job.command.spawn() {
-                Ok(child) => running.push((job.label, child)),
+                Ok(child) => running.push((slot, job.label, child)),
                 Err(e) => {
                     failed += 1;
                     on_done(&job.label, Err(e));
@@ -41,13 +51,13 @@ pub fn run_jobs(
             return failed;
         }
         let mut still = Vec::new();
-        for (label, mut child) in running {
+        for (slot, label, mut child) in running {
             match child.try_wait() {
                 Ok(Some(status)) => {
                     failed += usize::from(!status.success());
                     on_done(&label, Ok(status));
                 }
-                Ok(None) => still.push((label, child)),
+                Ok(None) => still.push((slot, label, child)),
                 Err(e) => {
                     failed += 1;
                     on_done(&label, Err(e));
@@ -101,9 +111,15 @@ mod tests {
             })
             .collect();
         let mut seen = Vec::new();
-        let failed = run_jobs(jobs, 2, |label, status| {
-            seen.push((label.to_string(), status.unwrap().success()))
-        });
+        let mut slots = Vec::new();
+        let failed = run_jobs(
+            jobs,
+            2,
+            |job, slot| slots.push((job.label.clone(), slot)),
+            |label, status| seen.push((label.to_string(), status.unwrap().success())),
+        );
+        assert_eq!(&slots[..2], [("0".to_string(), 0), ("1".to_string(), 1)]);
+        assert!(slots.iter().all(|(_, slot)| *slot < 2), "{slots:?}");
         assert_eq!(failed, 2);
         seen.sort();
         assert_eq!(
@@ -122,7 +138,7 @@ mod tests {
             command: Command::new("/nonexistent/emo-run"),
         }];
         assert_eq!(
-            run_jobs(missing, 1, |_, status| assert!(status.is_err())),
+            run_jobs(missing, 1, |_, _| {}, |_, status| assert!(status.is_err())),
             1
         );
     }
