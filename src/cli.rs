@@ -422,8 +422,13 @@ fn run_loaded(
                     .iter()
                     .map(|m| format!("{} {:.4} ± {:.4}", m.metric, m.mean, m.std))
                     .collect();
+                let resumed = if outcome.resumed {
+                    "resumed an interrupted run; "
+                } else {
+                    ""
+                };
                 println!(
-                    "{}: test {} ({} rows dropped, listed in data.json) -> {}",
+                    "{}: {resumed}test {} ({} rows dropped, listed in data.json) -> {}",
                     exp.experiment.name,
                     line.join(", "),
                     outcome.dropped,

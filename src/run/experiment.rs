@@ -40,6 +40,8 @@ pub struct RunOptions {
 pub struct RunOutcome {
     pub path: PathBuf,
     pub skipped: bool,
+    /// An interrupted run was continued rather than started.
+    pub resumed: bool,
     pub summary: Option<Summary>,
     /// Annotation rows that did not become examples (0 when skipped).
     pub dropped: usize,
@@ -130,6 +132,7 @@ pub fn run_experiment(
         return Ok(RunOutcome {
             path: run.path.clone(),
             skipped: true,
+            resumed: false,
             summary: None,
             dropped: 0,
         });
@@ -214,6 +217,7 @@ pub fn run_experiment(
     Ok(RunOutcome {
         path: run.path.clone(),
         skipped: false,
+        resumed: run.state == RunState::Resume,
         summary: Some(summary),
         dropped: corpus.dropped.len(),
     })
