@@ -155,6 +155,27 @@ pub fn run_experiment(
     if run.state == RunState::Resume {
         tracing::info!(run = %run.path.display(), "resuming an unfinished run");
     }
+    // A failure is recorded in the run folder, where `emo-run status` looks; a killed process
+    // records nothing, and its run reads as interrupted.
+    run_in(&run, loaded, &resolved, plan, opts).inspect_err(|error| {
+        if let Err(e) = run.mark_failed(error) {
+            tracing::warn!(
+                "could not record the failure in {}: {e:#}",
+                run.path.display()
+            );
+        }
+    })
+}
+
+/// Everything of a run after its folder is open: inputs, folds, summaries, `DONE`.
+fn run_in(
+    run: &RunDir,
+    loaded: &LoadedExperiment,
+    resolved: &str,
+    plan: &DataPlan,
+    opts: &RunOptions,
+) -> anyhow::Result<RunOutcome> {
+    let exp = &loaded.experiment;
     let choice = crate::device::parse_device(&exp.device).map_err(anyhow::Error::msg)?;
     let device = choice.device()?;
     write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
@@ -219,7 +240,7 @@ pub fn run_experiment(
             quiet: opts.quiet,
         };
         results.push(job.run()?);
-        write_tables(&run, &results)?;
+        write_tables(run, &results)?;
         if results.len() == 1 {
             write_json_atomic(&run.file("model.json"), &model_report(&results[0]))?;
         }
