@@ -80,6 +80,16 @@ pub enum Command {
         /// One JSON array of cells.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        slurm: crate::run::slurm::SlurmOptions,
+    },
+    /// Where each cell of a Slurm manifest (`plan --slurm`) stands: done, running, failed,
+    /// interrupted or pending, from the run folders.
+    Status {
+        manifest: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Parse, layer and validate experiment files; print each resolved config.
     Validate { files: Vec<PathBuf> },
@@ -172,7 +182,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = cli.common.overrides();
     match cli.command {
         Some(Command::Validate { files }) => validate(&files, &overrides),
-        Some(Command::Plan { files, json }) => plan(&files, &overrides, &cli.common, json),
+        Some(Command::Plan { files, json, slurm }) => {
+            plan(&files, &overrides, &cli.common, json, &slurm)
+        }
+        Some(Command::Status { manifest, json }) => {
+            print!("{}", crate::run::status::report(&manifest, json)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Inspect { file, json }) => {
             let loaded = load(&file, &overrides)?;
             let ins = crate::inspect::inspect(&loaded)?;
@@ -247,6 +263,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         None => run_files(&cli.files, &overrides, &cli.common, cli.force, cli.jobs),
         Some(Command::Cell { file, index, force }) => {
             crate::run::pool::exit_with_parent();
+            if crate::run::slurm::is_manifest(&file) {
+                return run_manifest_cell(&file, index, &overrides, &cli.common, force);
+            }
             let mut cells = load_cells(&file, &overrides)?;
             anyhow::ensure!(
                 index < cells.len(),
@@ -258,6 +277,37 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_loaded(vec![cell], &cli.common, force)
         }
     }
+}
+
+/// `emo-run cell MANIFEST --index I` (a Slurm array task): the planned cell, with the
+/// manifest's overrides, runs and cache folders.
+fn run_manifest_cell(
+    manifest: &std::path::Path,
+    index: usize,
+    overrides: &Overrides,
+    common: &Common,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        overrides.set.is_empty(),
+        "{}: a manifest fixes the cell's overrides; plan again to change them",
+        manifest.display()
+    );
+    let (planned, cell) = crate::run::slurm::planned_cell(manifest, index, cell_hash)?;
+    let common = Common {
+        runs_dir: planned.runs_dir,
+        cache_dir: Some(planned.cache_dir),
+        ..common.clone()
+    };
+    run_loaded(vec![cell], &common, force)
+}
+
+/// The config hash a cell's run folder is named by; every hash the command line shows or
+/// checks comes from here.
+fn cell_hash(exp: &LoadedExperiment) -> anyhow::Result<String> {
+    Ok(crate::run::dir::config_hash(&resolved_toml(
+        &exp.experiment,
+    )?))
 }
 
 /// `--pooling` takes the config's names (`mean`, `mean_unmasked`, ...).
@@ -413,11 +463,7 @@ fn run_in_processes(
     force: bool,
     jobs: usize,
 ) -> anyhow::Result<ExitCode> {
-    for exp in loaded {
-        crate::run::experiment::check_inputs_exist(&exp.experiment)
-            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
-    }
-    plan_all(loaded, common.quiet)?;
+    prepare_inputs(loaded, common.quiet)?;
     let exe = std::env::current_exe().context("finding the emo-run executable")?;
     let threads = crate::run::pool::threads_per_job(jobs).to_string();
     let mut index_in_file: std::collections::HashMap<&PathBuf, usize> = Default::default();
@@ -458,6 +504,17 @@ fn run_in_processes(
     Ok(failures(failed, loaded.len()))
 }
 
+/// Before experiments start in processes of their own (`--jobs`, Slurm tasks): check every
+/// input and read every corpus here, so that a synthetic corpus is generated once, not by many
+/// processes at the same time, and a broken one stops everything before it starts.
+fn prepare_inputs(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<()> {
+    for exp in loaded {
+        crate::run::experiment::check_inputs_exist(&exp.experiment)
+            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
+    }
+    plan_all(loaded, quiet).map(drop)
+}
+
 /// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
 fn cache_dir(common: &Common) -> PathBuf {
     common
@@ -491,12 +548,16 @@ fn plan(
     overrides: &Overrides,
     common: &Common,
     json: bool,
+    slurm: &crate::run::slurm::SlurmOptions,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!files.is_empty(), "plan needs at least one experiment file");
     let loaded = load_all(files, overrides)?;
+    if slurm.slurm {
+        return write_slurm_array(files, loaded, overrides, common, slurm);
+    }
     let mut rows = Vec::new();
     for (index, exp) in loaded.iter().enumerate() {
-        let hash = crate::run::dir::config_hash(&resolved_toml(&exp.experiment)?);
+        let hash = cell_hash(exp)?;
         let finished =
             crate::run::dir::finished_run(&common.runs_dir, &exp.experiment.name, &hash)?;
         rows.push(serde_json::json!({
@@ -525,6 +586,36 @@ fn plan(
         );
     }
     println!("{} experiments", rows.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `emo-run plan --slurm`: the manifest and sbatch script of the (validated) cells.
+fn write_slurm_array(
+    files: &[PathBuf],
+    loaded: Vec<LoadedExperiment>,
+    overrides: &Overrides,
+    common: &Common,
+    slurm: &crate::run::slurm::SlurmOptions,
+) -> anyhow::Result<ExitCode> {
+    prepare_inputs(&loaded, common.quiet)?;
+    let cells = loaded
+        .into_iter()
+        .map(|exp| cell_hash(&exp).map(|hash| (exp, hash)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let manifest = crate::run::slurm::Manifest::new(
+        &cells,
+        &overrides.set,
+        &common.runs_dir,
+        &cache_dir(common),
+    )?;
+    let out = (slurm.out.clone())
+        .unwrap_or_else(|| crate::run::slurm::default_out_dir(&common.runs_dir, files));
+    let exe = std::env::current_exe().context("finding the emo-run executable")?;
+    let script = crate::run::slurm::write_array(&manifest, slurm, &out, &exe)?;
+    print!(
+        "{}",
+        crate::run::slurm::how_to_submit(&manifest, &script, &exe)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

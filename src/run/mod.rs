@@ -1,5 +1,8 @@
-//! Run directories, atomic writes, locking and the experiment runner.
+//! Run directories, atomic writes, locking, the experiment runner, and running many: local
+//! processes (`pool`), Slurm job arrays (`slurm`) and their progress (`status`).
 
 pub mod dir;
 pub mod experiment;
 pub mod pool;
+pub mod slurm;
+pub mod status;
