@@ -8,7 +8,7 @@
 # cancels one task while it runs, checks with `emo-run status` that its cell is interrupted and
 # not done, submits the same script again, and checks that every cell then finished exactly
 # once, the cancelled one resumed in its own run folder. Needs root (the daemons run as root)
-# and, if Slurm is missing, apt. Takes 2-4 minutes on 2 cores. Whatever happens, the trap
+# and, if Slurm is missing, apt. Takes 1-2 minutes on 2 cores. Whatever happens, the trap
 # cancels the jobs and stops the daemons it started; the temporary folder is kept on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,25 +38,33 @@ mkdir -p "$WORK/state" "$WORK/spool" "$WORK/log"
 export SLURM_CONF=$WORK/slurm.conf
 CTLD_PID="" SLURMD_PID="" JOBS=()
 
-# Cancel our jobs, stop our daemons and whatever our tasks left running; keep $WORK on failure.
+# The job step daemons our slurmd started (they outlive it): those that inherited our SLURM_CONF.
+our_stepds() {
+  local pid
+  for pid in $(pgrep -x slurmstepd); do
+    tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qx "SLURM_CONF=$SLURM_CONF" && echo "$pid"
+  done
+  return 0
+}
+
+# Cancel our jobs, let their steps finish, stop our daemons, then kill whatever of ours is left
+# (steps, and task processes, the only ones whose command line names $WORK). $WORK is kept on
+# failure.
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap - EXIT
   set +e
   for job in "${JOBS[@]}"; do scancel "$job" 2>/dev/null; done
-  if [ ${#JOBS[@]} -gt 0 ] && [ -n "$CTLD_PID" ]; then
-    for _ in $(seq 20); do
-      [ -z "$(squeue -h 2>/dev/null)" ] && break
-      sleep 0.5
-    done
-  fi
+  for _ in $(seq 40); do
+    [ -z "$(squeue -h 2>/dev/null)" ] && [ -z "$(our_stepds)" ] && break
+    sleep 0.5
+  done
   for pid in $SLURMD_PID $CTLD_PID; do kill "$pid" 2>/dev/null; done
   for pid in $SLURMD_PID $CTLD_PID; do
     for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -9 "$pid" 2>/dev/null
   done
-  # Task processes outlive slurmd; ours are the only ones whose command line names $WORK.
-  for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+  for pid in $(our_stepds) $(pgrep -f -- "$WORK/"); do kill -9 "$pid" 2>/dev/null; done
   if [ "$rc" = 0 ]; then
     rm -rf "$WORK"
   else
@@ -64,7 +72,9 @@ cleanup() {
   fi
   exit "$rc"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # --- a one-node cluster ------------------------------------------------------------------------
 HOST=$(hostname -s)
