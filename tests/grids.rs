@@ -372,4 +372,22 @@ fn status_tells_a_failed_cell_from_a_running_and_an_interrupted_one() {
     assert_eq!(status_of(&manifest).0, ["done", "pending"]);
     assert_eq!(run_dirs(&runs, CELLS[0]), std::slice::from_ref(&folder));
     assert!(!folder.join("FAILED").exists());
+
+    // A corpus gone after planning (a file where its folder was) stops cell 1 before it has a
+    // run folder: the task's error is recorded beside the manifest.
+    let corpus = dir.path().join("corpus");
+    std::fs::rename(&corpus, dir.path().join("corpus.kept")).unwrap();
+    std::fs::write(&corpus, "not a corpus").unwrap();
+    let out = run_manifest_cell(&manifest, 1);
+    assert!(!out.status.success());
+    let (states, status) = status_of(&manifest);
+    assert_eq!(states, ["done", "failed"]);
+    assert!(status["cells"][1]["run"].is_null(), "{status}");
+    let error = status["cells"][1]["error"].as_str().unwrap();
+    assert!(error.contains("corpus"), "{error}");
+    std::fs::remove_file(&corpus).unwrap();
+    std::fs::rename(dir.path().join("corpus.kept"), &corpus).unwrap();
+    let out = run_manifest_cell(&manifest, 1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(status_of(&manifest).0, ["done", "done"]);
 }

@@ -215,6 +215,33 @@ pub fn planned_cell(
     Ok((manifest, loaded))
 }
 
+/// Where a task records an error that stopped its cell before the cell had a run folder (its
+/// corpus gone, its file edited since planning): `<manifest folder>/failed/<index>`. A run
+/// folder's `FAILED` covers the errors after that.
+pub fn failure_mark(manifest: &Path, index: usize) -> PathBuf {
+    manifest.with_file_name("failed").join(index.to_string())
+}
+
+/// At the start of a task: the previous attempt's error no longer describes the cell.
+pub fn clear_failure(manifest: &Path, index: usize) -> anyhow::Result<()> {
+    let mark = failure_mark(manifest, index);
+    match std::fs::remove_file(&mark) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", mark.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Record the error that stopped task `index` (best effort: the error itself is what the task
+/// reports).
+pub fn record_failure(manifest: &Path, index: usize, error: &anyhow::Error) {
+    let mark = failure_mark(manifest, index);
+    if let Err(e) = crate::atomic::write_atomic(&mark, format!("{error:#}\n").as_bytes()) {
+        tracing::warn!("could not record the failure in {}: {e:#}", mark.display());
+    }
+}
+
 /// Whether `cell`'s file argument is a manifest rather than an experiment file: manifests are
 /// JSON, experiment files TOML.
 pub fn is_manifest(path: &Path) -> bool {

@@ -16,7 +16,8 @@ pub enum CellState {
     Done,
     /// A process holds an unfinished run folder's lock.
     Running,
-    /// An unfinished folder, not held, whose last attempt failed with an error (`FAILED`).
+    /// The last attempt stopped on an error: in its run folder (`FAILED`), or before it had one
+    /// (the task's failure mark, see `slurm::failure_mark`).
     Failed,
     /// An unfinished folder, not held, without `FAILED`: its process was killed or cancelled.
     Interrupted,
@@ -68,8 +69,9 @@ pub fn status(manifest: &Manifest, path: &Path) -> anyhow::Result<Status> {
         .cells
         .iter()
         .map(|cell| {
+            let mark = super::slurm::failure_mark(path, cell.index);
             let (state, run, error) =
-                cell_state(&manifest.runs_dir, &cell.name, &cell.config_hash)?;
+                cell_state(&manifest.runs_dir, &cell.name, &cell.config_hash, &mark)?;
             Ok(CellStatus {
                 index: cell.index,
                 name: cell.name.clone(),
@@ -90,12 +92,15 @@ pub fn status(manifest: &Manifest, path: &Path) -> anyhow::Result<Status> {
     })
 }
 
-/// A running attempt wins over a finished one (a forced rerun), a finished one over leftovers;
-/// otherwise the newest unfinished folder tells how the last attempt ended.
+/// A running attempt wins over a finished one (a forced rerun), a finished one over leftovers.
+/// Otherwise the last attempt's error tells how it ended: the task's `failure_mark` (written
+/// when it stopped before reaching a run folder, cleared when a task starts), else the newest
+/// unfinished folder's `FAILED`, else that folder was interrupted.
 fn cell_state(
     runs_dir: &Path,
     name: &str,
     hash: &str,
+    failure_mark: &Path,
 ) -> anyhow::Result<(CellState, Option<PathBuf>, Option<String>)> {
     let runs = runs_of(runs_dir, name, hash)?;
     let (finished, unfinished): (Vec<&PathBuf>, Vec<&PathBuf>) =
@@ -108,16 +113,20 @@ fn cell_state(
     if let Some(run) = finished.first() {
         return Ok((CellState::Done, Some(run.to_path_buf()), None));
     }
-    let Some(run) = unfinished.first() else {
-        return Ok((CellState::Pending, None, None));
-    };
-    match std::fs::read_to_string(run.join(FAILED)) {
-        Ok(text) => {
-            let first = text.lines().next().unwrap_or_default().to_string();
-            Ok((CellState::Failed, Some(run.to_path_buf()), Some(first)))
-        }
-        Err(_) => Ok((CellState::Interrupted, Some(run.to_path_buf()), None)),
-    }
+    let run = unfinished.first().map(|r| r.to_path_buf());
+    let error =
+        first_line(failure_mark).or_else(|| run.as_ref().and_then(|r| first_line(&r.join(FAILED))));
+    Ok(match (error, run) {
+        (Some(error), run) => (CellState::Failed, run, Some(error)),
+        (None, Some(run)) => (CellState::Interrupted, Some(run), None),
+        (None, None) => (CellState::Pending, None, None),
+    })
+}
+
+/// The first line of an error file, if there is one.
+fn first_line(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(text.lines().next().unwrap_or_default().to_string())
 }
 
 /// `emo-run status`'s output for the manifest at `path`: a table, or JSON.
