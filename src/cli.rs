@@ -293,16 +293,14 @@ fn run_manifest_cell(
         "{}: a manifest fixes the cell's overrides; plan again to change them",
         manifest.display()
     );
-    crate::run::slurm::clear_failure(manifest, index)?;
-    let (planned, cell) = crate::run::slurm::planned_cell(manifest, index, cell_hash)
-        .inspect_err(|e| crate::run::slurm::record_failure(manifest, index, e))?;
-    let common = Common {
-        runs_dir: planned.runs_dir,
-        cache_dir: Some(planned.cache_dir),
-        ..common.clone()
-    };
-    run_loaded(vec![cell], &common, force)
-        .inspect_err(|e| crate::run::slurm::record_failure(manifest, index, e))
+    crate::run::slurm::run_task(manifest, index, cell_hash, |planned, cell| {
+        let common = Common {
+            runs_dir: planned.runs_dir.clone(),
+            cache_dir: Some(planned.cache_dir.clone()),
+            ..common.clone()
+        };
+        run_loaded(vec![cell], &common, force)
+    })
 }
 
 /// The config hash a cell's run folder is named by; every hash the command line shows or

@@ -163,16 +163,35 @@ impl Manifest {
     }
 }
 
-/// Array task `index` of the manifest at `path`, loaded with the manifest's overrides, after
-/// checking that it is still the experiment that was planned (same name, same config hash by
-/// `hash_of`): an experiment file edited since would otherwise run, and be looked for by
-/// `emo-run status`, under another hash.
-pub fn planned_cell(
+/// Array task `index` of the manifest at `path`: its cell, loaded and checked by
+/// [`planned_cell`], is handed to `run` (with the manifest, for its folders). An error that
+/// stops the task before `run` gives the cell a run folder is recorded at [`failure_mark`].
+pub fn run_task(
     path: &Path,
     index: usize,
     hash_of: impl Fn(&LoadedExperiment) -> anyhow::Result<String>,
-) -> anyhow::Result<(Manifest, LoadedExperiment)> {
+    run: impl FnOnce(&Manifest, LoadedExperiment) -> anyhow::Result<std::process::ExitCode>,
+) -> anyhow::Result<std::process::ExitCode> {
+    // Absolute: the task moves to the planning folder before it may record a failure here.
+    let path = &absolute(path)?;
     let manifest = Manifest::read(path)?;
+    manifest.cell(index, path)?;
+    clear_failure(path, index)?;
+    planned_cell(&manifest, path, index, hash_of)
+        .and_then(|loaded| run(&manifest, loaded))
+        .inspect_err(|e| record_failure(path, index, e))
+}
+
+/// Cell `index` of `manifest` (read from `path`), loaded with the manifest's overrides in the
+/// planning folder, after checking that it is still the experiment that was planned (same
+/// name, same config hash by `hash_of`): an experiment file edited since would otherwise run,
+/// and be looked for by `emo-run status`, under another hash.
+pub fn planned_cell(
+    manifest: &Manifest,
+    path: &Path,
+    index: usize,
+    hash_of: impl Fn(&LoadedExperiment) -> anyhow::Result<String>,
+) -> anyhow::Result<LoadedExperiment> {
     let cell = manifest.cell(index, path)?;
     std::env::set_current_dir(&manifest.workdir).with_context(|| {
         format!(
@@ -212,7 +231,7 @@ pub fn planned_cell(
             changed()
         );
     }
-    Ok((manifest, loaded))
+    Ok(loaded)
 }
 
 /// Where a task records an error that stopped its cell before the cell had a run folder (its
@@ -223,7 +242,7 @@ pub fn failure_mark(manifest: &Path, index: usize) -> PathBuf {
 }
 
 /// At the start of a task: the previous attempt's error no longer describes the cell.
-pub fn clear_failure(manifest: &Path, index: usize) -> anyhow::Result<()> {
+fn clear_failure(manifest: &Path, index: usize) -> anyhow::Result<()> {
     let mark = failure_mark(manifest, index);
     match std::fs::remove_file(&mark) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -235,7 +254,7 @@ pub fn clear_failure(manifest: &Path, index: usize) -> anyhow::Result<()> {
 
 /// Record the error that stopped task `index` (best effort: the error itself is what the task
 /// reports).
-pub fn record_failure(manifest: &Path, index: usize, error: &anyhow::Error) {
+fn record_failure(manifest: &Path, index: usize, error: &anyhow::Error) {
     let mark = failure_mark(manifest, index);
     if let Err(e) = crate::atomic::write_atomic(&mark, format!("{error:#}\n").as_bytes()) {
         tracing::warn!("could not record the failure in {}: {e:#}", mark.display());
