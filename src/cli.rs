@@ -84,10 +84,20 @@ pub enum Command {
         force: bool,
     },
     /// List the experiments the files stand for (one per `[sweep]` cell) without running them:
-    /// name, config hash and whether a finished run exists under --runs-dir.
+    /// name, identity hash and whether a finished run exists under --runs-dir.
     Plan {
         files: Vec<PathBuf>,
         /// One JSON array of cells.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        slurm: crate::run::slurm::SlurmOptions,
+    },
+    /// Where each cell of a Slurm manifest (`plan --slurm`) stands: done, running, failed,
+    /// interrupted or pending, from the run folders.
+    Status {
+        manifest: PathBuf,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
@@ -182,7 +192,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = cli.common.overrides();
     match cli.command {
         Some(Command::Validate { files }) => validate(&files, &overrides),
-        Some(Command::Plan { files, json }) => plan(&files, &overrides, &cli.common, json),
+        Some(Command::Plan { files, json, slurm }) => {
+            plan(&files, &overrides, &cli.common, json, &slurm)
+        }
+        Some(Command::Status { manifest, json }) => {
+            print!("{}", crate::run::status::report(&manifest, json)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Inspect { file, json }) => {
             let loaded = load(&file, &overrides)?;
             let ins = crate::inspect::inspect(&loaded)?;
@@ -260,6 +276,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Cell { file, index, force }) => {
             crate::run::pool::exit_with_parent();
+            if crate::run::slurm::is_manifest(&file) {
+                return run_manifest_cell(&file, index, &overrides, &cli.common, force);
+            }
             let mut cells = load_cells(&file, &overrides)?;
             anyhow::ensure!(
                 index < cells.len(),
@@ -271,6 +290,46 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_loaded(vec![cell], &cli.common, force)
         }
     }
+}
+
+/// `emo-run cell MANIFEST --index I` (a Slurm array task): the planned cell, with the
+/// manifest's overrides, runs and cache folders.
+fn run_manifest_cell(
+    manifest: &std::path::Path,
+    index: usize,
+    overrides: &Overrides,
+    common: &Common,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        overrides.set.is_empty(),
+        "{}: a manifest fixes the cell's overrides; plan again to change them",
+        manifest.display()
+    );
+    let hash_of = |cell: &LoadedExperiment| {
+        let mut hashes = cell_hashes(std::slice::from_ref(cell), common.quiet)?;
+        Ok(hashes.remove(0))
+    };
+    crate::run::slurm::run_task(manifest, index, hash_of, |planned, cell| {
+        let common = Common {
+            runs_dir: planned.runs_dir.clone(),
+            cache_dir: Some(planned.cache_dir.clone()),
+            ..common.clone()
+        };
+        run_loaded(vec![cell], &common, force)
+    })
+}
+
+/// The identity hash each experiment's run folder is named by; every hash the command line
+/// shows or checks comes from here. The identity fingerprints the data, so every input is
+/// checked and every corpus read first (a synthetic one generated).
+fn cell_hashes(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<Vec<String>> {
+    let plans = prepare_inputs(loaded, quiet)?;
+    loaded
+        .iter()
+        .zip(&plans)
+        .map(|(exp, data)| Ok(crate::run::identity::run_identity(&exp.experiment, data)?.hash))
+        .collect()
 }
 
 /// `--pooling` takes the config's names (`mean`, `mean_unmasked`, ...).
@@ -464,11 +523,7 @@ fn run_in_processes(
     parallel: &Parallel,
 ) -> anyhow::Result<ExitCode> {
     let jobs = parallel.jobs;
-    for exp in loaded {
-        crate::run::experiment::check_inputs_exist(&exp.experiment)
-            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
-    }
-    plan_all(loaded, common.quiet)?;
+    prepare_inputs(loaded, common.quiet)?;
     let exe = std::env::current_exe().context("finding the emo-run executable")?;
     let threads = crate::run::pool::threads_per_job(jobs).to_string();
     let mut index_in_file: std::collections::HashMap<&PathBuf, usize> = Default::default();
@@ -515,6 +570,17 @@ fn run_in_processes(
     Ok(failures(failed, loaded.len()))
 }
 
+/// Before experiments start in processes of their own (`--jobs`, Slurm tasks): check every
+/// input and read every corpus here, so that a synthetic corpus is generated once, not by many
+/// processes at the same time, and a broken one stops everything before it starts.
+fn prepare_inputs(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<Vec<DataPlan>> {
+    for exp in loaded {
+        crate::run::experiment::check_inputs_exist(&exp.experiment)
+            .with_context(|| format!("{} cannot run here", exp.path.display()))?;
+    }
+    plan_all(loaded, quiet)
+}
+
 /// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
 fn cache_dir(common: &Common) -> PathBuf {
     common
@@ -548,18 +614,16 @@ fn plan(
     overrides: &Overrides,
     common: &Common,
     json: bool,
+    slurm: &crate::run::slurm::SlurmOptions,
 ) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(!files.is_empty(), "plan needs at least one experiment file");
     let loaded = load_all(files, overrides)?;
-    // The identity fingerprints the data, so the corpora are read (a synthetic one generated).
-    for exp in &loaded {
-        crate::run::experiment::check_inputs_exist(&exp.experiment)
-            .with_context(|| format!("{} cannot be planned here", exp.path.display()))?;
+    if slurm.slurm {
+        return write_slurm_array(files, loaded, overrides, common, slurm);
     }
-    let plans = plan_all(&loaded, common.quiet)?;
+    let hashes = cell_hashes(&loaded, common.quiet)?;
     let mut rows = Vec::new();
-    for (index, (exp, data)) in loaded.iter().zip(&plans).enumerate() {
-        let hash = crate::run::identity::run_identity(&exp.experiment, data)?.hash;
+    for (index, (exp, hash)) in loaded.iter().zip(hashes).enumerate() {
         let finished =
             crate::run::dir::finished_run(&common.runs_dir, &exp.experiment.name, &hash)?;
         rows.push(serde_json::json!({
@@ -588,6 +652,33 @@ fn plan(
         );
     }
     println!("{} experiments", rows.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `emo-run plan --slurm`: the manifest and sbatch script of the (validated) cells.
+fn write_slurm_array(
+    files: &[PathBuf],
+    loaded: Vec<LoadedExperiment>,
+    overrides: &Overrides,
+    common: &Common,
+    slurm: &crate::run::slurm::SlurmOptions,
+) -> anyhow::Result<ExitCode> {
+    let hashes = cell_hashes(&loaded, common.quiet)?;
+    let cells: Vec<(LoadedExperiment, String)> = loaded.into_iter().zip(hashes).collect();
+    let manifest = crate::run::slurm::Manifest::new(
+        &cells,
+        &overrides.set,
+        &common.runs_dir,
+        &cache_dir(common),
+    )?;
+    let out = (slurm.out.clone())
+        .unwrap_or_else(|| crate::run::slurm::default_out_dir(&common.runs_dir, files));
+    let exe = std::env::current_exe().context("finding the emo-run executable")?;
+    let script = crate::run::slurm::write_array(&manifest, slurm, &out, &exe)?;
+    print!(
+        "{}",
+        crate::run::slurm::how_to_submit(&manifest, &script, &exe)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

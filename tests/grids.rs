@@ -298,4 +298,217 @@ fn devices_place_the_cells_slot_by_slot() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("--devices: \"warp:9\""), "{}", stderr(&refused));
     assert!(!dir.path().join("none").exists());
+
+/// `emo-run plan FILE --slurm --set train.epochs=1` plus `args`; returns the manifest.
+fn plan_slurm(file: &std::path::Path, runs: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = run(bin()
+        .args(["plan", "--slurm", "--set", "train.epochs=1", "--runs-dir"])
+        .arg(runs)
+        .args(args)
+        .arg(file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest = runs.join("slurm/tiny/manifest.json");
+    let manifest = args
+        .iter()
+        .position(|a| *a == "--out")
+        .map_or(manifest, |at| {
+            std::path::Path::new(args[at + 1]).join("manifest.json")
+        });
+    serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap()
+}
+
+/// `emo-run status MANIFEST --json`: each cell's state, in order.
+fn status_of(manifest: &std::path::Path) -> (Vec<String>, serde_json::Value) {
+    let out = run(bin().args(["status", "--json"]).arg(manifest));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states = status["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap().to_string())
+        .collect();
+    (states, status)
+}
+
+/// `emo-run cell MANIFEST --index I`, from a folder other than the planning one: a Slurm task
+/// starts wherever Slurm puts it.
+fn run_manifest_cell(manifest: &std::path::Path, index: usize) -> std::process::Output {
+    let elsewhere = tempfile::tempdir().unwrap();
+    run(bin()
+        .current_dir(elsewhere.path())
+        .arg("cell")
+        .arg(manifest)
+        .args(["--index", &index.to_string(), "--quiet"]))
+}
+
+#[test]
+fn plan_slurm_writes_a_manifest_and_an_array_script_with_the_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), GRID);
+    let runs = dir.path().join("runs");
+    let options = [
+        "--partition",
+        "gpu",
+        "--time",
+        "0:30:00",
+        "--gpus-per-task",
+        "1",
+        "--cpus-per-task",
+        "2",
+        "--max-parallel",
+        "3",
+    ];
+    let manifest = plan_slurm(&file, &runs, &options);
+    assert_eq!(manifest["format"], "emo-run-slurm-manifest");
+    assert_eq!(manifest["format_version"], 1);
+    assert_eq!(manifest["emo_run_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["set"], serde_json::json!(["train.epochs=1"]));
+    assert_eq!(manifest["runs_dir"], runs.display().to_string());
+    assert_eq!(
+        manifest["cache_dir"],
+        runs.join(".feature-cache").display().to_string()
+    );
+    let cells = manifest["cells"].as_array().unwrap();
+    let planned = plan_json(&file, &runs);
+    assert_eq!(cells.len(), 4);
+    for (i, (cell, row)) in cells.iter().zip(&planned).enumerate() {
+        assert_eq!(cell["index"], i);
+        assert_eq!(cell["index_in_file"], i);
+        assert_eq!(cell["file"], file.display().to_string());
+        assert_eq!(cell["name"], row["name"]);
+    }
+    let script = std::fs::read_to_string(runs.join("slurm/tiny/array.sbatch")).unwrap();
+    let logs = runs.join("slurm/tiny/logs");
+    assert!(logs.is_dir());
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_emo-run")).unwrap();
+    for line in [
+        "#SBATCH --array=0-3%3".to_string(),
+        format!("#SBATCH --output={}/%A_%a.out", logs.display()),
+        "#SBATCH --partition=gpu".into(),
+        "#SBATCH --time=0:30:00".into(),
+        "#SBATCH --gpus-per-task=1".into(),
+        "#SBATCH --cpus-per-task=2".into(),
+        format!(
+            "exec {} cell {} --index \"$SLURM_ARRAY_TASK_ID\"",
+            exe.display(),
+            runs.join("slurm/tiny/manifest.json").display()
+        ),
+    ] {
+        assert!(script.lines().any(|l| l == line), "{line}\n{script}");
+    }
+    // Options without --slurm are refused.
+    let out = run(bin().args(["plan", "--partition", "gpu"]).arg(&file));
+    assert!(!out.status.success());
+}
+
+#[test]
+fn a_manifest_cell_runs_once_and_status_goes_from_pending_to_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let out_dir = dir.path().join("array");
+    let out_arg = out_dir.display().to_string();
+    plan_slurm(&file, &dir.path().join("runs"), &["--out", &out_arg]);
+    let manifest = out_dir.join("manifest.json");
+    assert_eq!(status_of(&manifest).0, ["pending", "pending"]);
+
+    let out = run_manifest_cell(&manifest, 1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (states, status) = status_of(&manifest);
+    assert_eq!(states, ["pending", "done"]);
+    assert_eq!(status["counts"]["done"], 1);
+    assert_eq!(status["counts"]["pending"], 1);
+    let runs = dir.path().join("runs");
+    assert_eq!(run_dirs(&runs, CELLS[1]).len(), 1);
+
+    // Submitting again: the finished cell exits at once, successfully.
+    let again = run_manifest_cell(&manifest, 1);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already finished"));
+    assert_eq!(run_dirs(&runs, CELLS[1]).len(), 1);
+
+    let past = run_manifest_cell(&manifest, 2);
+    assert!(!past.status.success());
+    assert!(stderr(&past).contains("has 2 cell(s)"), "{}", stderr(&past));
+    let set = run(bin()
+        .args(["cell", "--set", "seed=9"])
+        .arg(&manifest)
+        .args(["--index", "0"]));
+    assert!(
+        stderr(&set).contains("fixes the cell's overrides"),
+        "{}",
+        stderr(&set)
+    );
+    let missing = run(bin().args(["status"]).arg(dir.path().join("none.json")));
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("none.json"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn status_tells_a_failed_cell_from_a_running_and_an_interrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = tiny_experiment(dir.path(), ZIP);
+    let runs = dir.path().join("runs");
+    let manifest_value = plan_slurm(&file, &runs, &[]);
+    let manifest = runs.join("slurm/tiny/manifest.json");
+    // A run folder of cell 0 where config.toml cannot be written: the cell fails inside its run
+    // folder, as one whose corpus breaks mid-run would.
+    let hash = manifest_value["cells"][0]["identity"].as_str().unwrap();
+    let folder = runs
+        .join(CELLS[0])
+        .join(format!("20000101T000000.000Z-{hash}"));
+    std::fs::create_dir_all(folder.join("config.toml")).unwrap();
+
+    let out = run_manifest_cell(&manifest, 0);
+    assert!(!out.status.success());
+    let (states, status) = status_of(&manifest);
+    assert_eq!(states, ["failed", "pending"]);
+    let error = status["cells"][0]["error"].as_str().unwrap();
+    assert!(error.contains("config.toml"), "{error}");
+    let text = run(bin().arg("status").arg(&manifest));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("1 failed") && text.contains("1 pending"),
+        "{text}"
+    );
+
+    // A process holding the run's lock is running it.
+    let lock = std::fs::File::open(folder.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    assert_eq!(status_of(&manifest).0, ["running", "pending"]);
+    drop(lock);
+    // Unfinished, not held, no error recorded: killed.
+    std::fs::remove_file(folder.join("FAILED")).unwrap();
+    assert_eq!(status_of(&manifest).0, ["interrupted", "pending"]);
+
+    // Resumed in the same folder once the obstacle is gone.
+    std::fs::remove_dir(folder.join("config.toml")).unwrap();
+    std::fs::write(folder.join("FAILED"), "an earlier failure\n").unwrap();
+    let out = run_manifest_cell(&manifest, 0);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(status_of(&manifest).0, ["done", "pending"]);
+    assert_eq!(run_dirs(&runs, CELLS[0]), std::slice::from_ref(&folder));
+    assert!(!folder.join("FAILED").exists());
+
+    // A corpus gone after planning (a file where its folder was) stops cell 1 before it has a
+    // run folder: the task's error is recorded beside the manifest.
+    let corpus = dir.path().join("corpus");
+    std::fs::rename(&corpus, dir.path().join("corpus.kept")).unwrap();
+    std::fs::write(&corpus, "not a corpus").unwrap();
+    let out = run_manifest_cell(&manifest, 1);
+    assert!(!out.status.success());
+    let (states, status) = status_of(&manifest);
+    assert_eq!(states, ["done", "failed"]);
+    assert!(status["cells"][1]["run"].is_null(), "{status}");
+    let error = status["cells"][1]["error"].as_str().unwrap();
+    assert!(error.contains("corpus"), "{error}");
+    std::fs::remove_file(&corpus).unwrap();
+    std::fs::rename(dir.path().join("corpus.kept"), &corpus).unwrap();
+    let out = run_manifest_cell(&manifest, 1);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(status_of(&manifest).0, ["done", "done"]);
 }

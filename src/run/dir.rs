@@ -13,7 +13,14 @@ use anyhow::{Context, bail};
 use crate::lock::{FileLock, TryLock};
 
 pub const DONE: &str = "DONE";
+/// The error of the last attempt, written when a run fails while it runs (not when it is
+/// killed), removed when the run is resumed or finishes: it tells a failed run from an
+/// interrupted one (`emo-run status`).
+pub const FAILED: &str = "FAILED";
 const LOCK: &str = ".lock";
+/// How long to wait for a lock that is held: `emo-run status` holds a run's lock for a moment
+/// to test it, and a run starting in that moment must not take it for another run.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// What to do with the folder found for a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +57,9 @@ impl RunDir {
             _ => (create_run_dir(&parent, hash)?, RunState::New),
         };
         let lock = lock_run(&path)?;
+        if state == RunState::Resume {
+            remove_failed_mark(&path)?;
+        }
         Ok(Self {
             path,
             state,
@@ -69,17 +79,44 @@ impl RunDir {
     }
 
     pub fn mark_done(&self) -> anyhow::Result<()> {
+        remove_failed_mark(&self.path)?;
         crate::atomic::write_atomic(&self.file(DONE), chrono::Utc::now().to_rfc3339().as_bytes())
     }
+
+    /// Record why the run failed (the error with its causes) in `FAILED`.
+    pub fn mark_failed(&self, error: &anyhow::Error) -> anyhow::Result<()> {
+        crate::atomic::write_atomic(&self.file(FAILED), format!("{error:#}\n").as_bytes())
+    }
+}
+
+fn remove_failed_mark(run: &Path) -> anyhow::Result<()> {
+    let path = run.join(FAILED);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every run folder of this config under `runs_dir/name`, newest first (nothing is created).
+pub fn runs_of(runs_dir: &Path, name: &str, hash: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let parent = runs_dir.join(name);
+    if !parent.is_dir() {
+        return Ok(Vec::new());
+    }
+    find_runs(&parent, hash)
+}
+
+/// Whether a process holds the run's lock now, i.e. is running it. A process that died (even
+/// by `kill -9`) holds nothing: the lock goes with it.
+pub fn is_locked(run: &Path) -> anyhow::Result<bool> {
+    FileLock::is_held(&run.join(LOCK))
 }
 
 /// The newest finished run of this config under `runs_dir/name`, if any (nothing is created).
 pub fn finished_run(runs_dir: &Path, name: &str, hash: &str) -> anyhow::Result<Option<PathBuf>> {
-    let parent = runs_dir.join(name);
-    if !parent.is_dir() {
-        return Ok(None);
-    }
-    Ok(find_runs(&parent, hash)?
+    Ok(runs_of(runs_dir, name, hash)?
         .into_iter()
         .find(|p| p.join(DONE).exists()))
 }
@@ -127,19 +164,20 @@ fn create_run_dir(parent: &Path, hash: &str) -> anyhow::Result<PathBuf> {
 
 fn lock_run(path: &Path) -> anyhow::Result<FileLock> {
     let lock_path = path.join(LOCK);
-    match FileLock::try_acquire(&lock_path)? {
-        TryLock::Held(lock) => Ok(lock),
-        TryLock::Busy => bail!(
-            "{} is in use by another emo-run process (lock {}); wait for it or run with other settings",
-            path.display(),
-            lock_path.display()
-        ),
+    let started = std::time::Instant::now();
+    loop {
+        match FileLock::try_acquire(&lock_path)? {
+            TryLock::Held(lock) => return Ok(lock),
+            TryLock::Busy if started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            TryLock::Busy => bail!(
+                "{} is in use by another emo-run process (lock {}); wait for it or run with other settings",
+                path.display(),
+                lock_path.display()
+            ),
+        }
     }
-}
-
-/// Whether a process is running in the run folder `path` now.
-pub fn is_running(path: &Path) -> anyhow::Result<bool> {
-    FileLock::is_held(&path.join(LOCK))
 }
 
 #[cfg(test)]
@@ -181,5 +219,28 @@ mod tests {
             "{err}"
         );
         drop(held);
+    }
+
+    #[test]
+    fn a_held_lock_is_seen_and_a_failure_mark_lasts_until_the_resume() {
+        let root = tempfile::tempdir().unwrap();
+        let run = RunDir::open(root.path(), "exp", "abc", false).unwrap();
+        let path = run.path.clone();
+        assert!(is_locked(&path).unwrap());
+        run.mark_failed(&anyhow::anyhow!("boom")).unwrap();
+        drop(run);
+        assert!(!is_locked(&path).unwrap());
+        assert_eq!(
+            std::fs::read_to_string(path.join(FAILED)).unwrap(),
+            "boom\n"
+        );
+        assert_eq!(
+            runs_of(root.path(), "exp", "abc").unwrap(),
+            std::slice::from_ref(&path)
+        );
+        let resumed = RunDir::open(root.path(), "exp", "abc", false).unwrap();
+        assert_eq!(resumed.state, RunState::Resume);
+        assert!(!path.join(FAILED).exists());
+        assert!(runs_of(root.path(), "nothing", "abc").unwrap().is_empty());
     }
 }

@@ -140,11 +140,33 @@ pub fn run_experiment(
     if run.state == RunState::Resume {
         tracing::info!(run = %run.path.display(), "resuming an unfinished run");
     }
+    // A failure is recorded in the run folder, where `emo-run status` looks; a killed process
+    // records nothing, and its run reads as interrupted.
+    run_in(&run, loaded, [&resolved, &identity.toml], plan, opts).inspect_err(|error| {
+        if let Err(e) = run.mark_failed(error) {
+            tracing::warn!(
+                "could not record the failure in {}: {e:#}",
+                run.path.display()
+            );
+        }
+    })
+}
+
+/// Everything of a run after its folder is open: its `resolved.toml` and `identity.toml`, inputs,
+/// folds, summaries, `DONE`.
+fn run_in(
+    run: &RunDir,
+    loaded: &LoadedExperiment,
+    [resolved, identity]: [&str; 2],
+    plan: &DataPlan,
+    opts: &RunOptions,
+) -> anyhow::Result<RunOutcome> {
+    let exp = &loaded.experiment;
     let choice = crate::device::parse_device(&exp.device).map_err(anyhow::Error::msg)?;
     let device = choice.device()?;
     write_atomic(&run.file("config.toml"), loaded.source_text.as_bytes())?;
     write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
-    write_atomic(&run.file("identity.toml"), identity.toml.as_bytes())?;
+    write_atomic(&run.file("identity.toml"), identity.as_bytes())?;
     write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
     let (corpus, folds) = (&plan.corpus, &plan.folds);
     write_folds(&run.file("folds.parquet"), &plan.members())?;
@@ -205,7 +227,7 @@ pub fn run_experiment(
             quiet: opts.quiet,
         };
         results.push(job.run()?);
-        write_tables(&run, &results)?;
+        write_tables(run, &results)?;
         if results.len() == 1 {
             write_json_atomic(&run.file("model.json"), &model_report(&results[0]))?;
         }

@@ -1,6 +1,9 @@
-//! Run directories and their identity, the experiment runner, and processes for grids.
+//! Run directories and their identity, the experiment runner, and running many: local
+//! processes (`pool`), Slurm job arrays (`slurm`) and their progress (`status`).
 
 pub mod dir;
 pub mod experiment;
 pub mod identity;
 pub mod pool;
+pub mod slurm;
+pub mod status;
