@@ -275,7 +275,13 @@ fn devices_place_the_cells_slot_by_slot() {
     let file = tiny_experiment(dir.path(), ZIP);
     let runs = dir.path().join("runs");
     let out = run(bin()
-        .args(["--set", "train.epochs=1", "--devices", "flex,cpu", "--runs-dir"])
+        .args([
+            "--set",
+            "train.epochs=1",
+            "--devices",
+            "flex,cpu",
+            "--runs-dir",
+        ])
         .arg(&runs)
         .arg(&file));
     assert!(out.status.success(), "{}", stderr(&out));
@@ -296,8 +302,13 @@ fn devices_place_the_cells_slot_by_slot() {
         .arg(dir.path().join("none"))
         .arg(&file));
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("--devices: \"warp:9\""), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("--devices: \"warp:9\""),
+        "{}",
+        stderr(&refused)
+    );
     assert!(!dir.path().join("none").exists());
+}
 
 /// `emo-run plan FILE --slurm --set train.epochs=1` plus `args`; returns the manifest.
 fn plan_slurm(file: &std::path::Path, runs: &std::path::Path, args: &[&str]) -> serde_json::Value {
