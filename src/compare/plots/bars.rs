@@ -5,11 +5,13 @@
 use std::path::Path;
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{plot_error, render, series_color, text, text_width};
+use super::label::Label;
+use super::{plot_error, render, series_color, text};
 
-const LABEL_SIZE: f64 = 15.0;
+const LABEL_SIZE: f32 = 15.0;
+const TITLE_HEIGHT: i32 = 44;
 const ROW_HEIGHT: u32 = 40;
 
 /// One run's bar.
@@ -54,13 +56,13 @@ pub fn draw_bars(metric: &str, bars: &[Bar], path: &Path) -> anyhow::Result<()> 
     let labels: Vec<&str> = names.iter().map(|n| &n[prefix.len()..]).collect();
     let label_width = labels
         .iter()
-        .map(|l| text_width(l, LABEL_SIZE))
+        .map(|l| Label::new(LABEL_SIZE).width(l))
         .max()
         .unwrap_or(0)
         + 24;
     let size = (
         (label_width + 700).max(900),
-        130 + ROW_HEIGHT * bars.len() as u32,
+        140 + ROW_HEIGHT * bars.len() as u32,
     );
     let low = bars.iter().map(|b| b.mean - b.std).fold(0.0, f64::min);
     let high = bars.iter().map(|b| b.mean + b.std).fold(0.0, f64::max);
@@ -82,9 +84,14 @@ pub fn draw_bars(metric: &str, bars: &[Bar], path: &Path) -> anyhow::Result<()> 
         format!("Test {metric}: mean ± std over folds (runs {prefix}…)")
     };
     render(path, size, |root| {
+        Label::new(20.0).anchor(HPos::Center, VPos::Top).draw(
+            root,
+            &title,
+            (size.0 as i32 / 2, 14),
+        )?;
         let mut chart = ChartBuilder::on(root)
-            .caption(title, text(20.0))
             .margin(16)
+            .margin_top(TITLE_HEIGHT + 8)
             .x_label_area_size(50)
             .y_label_area_size(label_width)
             .build_cartesian_2d(x_range, -0.5..n as f64 - 0.5)
@@ -125,19 +132,15 @@ pub fn draw_bars(metric: &str, bars: &[Bar], path: &Path) -> anyhow::Result<()> 
             // covers the bar.
             let text_at = (bar.mean + bar.std.max(0.0)).max(0.0);
             let (end_x, row_y) = chart.backend_coord(&(text_at, y));
-            root.draw(&Text::new(
-                format!("{:.4} ± {:.4}", bar.mean, bar.std),
+            Label::new(14.0).anchor(HPos::Left, VPos::Center).draw(
+                root,
+                &format!("{:.4} ± {:.4}", bar.mean, bar.std),
                 (end_x + 10, row_y),
-                text(14.0).pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(plot_error)?;
+            )?;
             let (axis_x, _) = chart.backend_coord(&(chart.x_range().start, y));
-            root.draw(&Text::new(
-                labels[i].to_string(),
-                (axis_x - 10, row_y),
-                text(LABEL_SIZE).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))
-            .map_err(plot_error)?;
+            Label::new(LABEL_SIZE)
+                .anchor(HPos::Right, VPos::Center)
+                .draw(root, labels[i], (axis_x - 10, row_y))?;
         }
         Ok(())
     })

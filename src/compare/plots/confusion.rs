@@ -5,12 +5,13 @@
 use std::path::Path;
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
-use super::{Area, plot_error, render, text, text_width};
+use super::label::Label;
+use super::{Area, plot_error, render};
 
-const LABEL_SIZE: f64 = 15.0;
-const NUMBER_SIZE: f64 = 15.0;
+const LABEL_SIZE: f32 = 15.0;
+const NUMBER_SIZE: f32 = 15.0;
 const TITLE_HEIGHT: u32 = 50;
 const PANEL_TOP: u32 = 60;
 const GAP: u32 = 40;
@@ -32,12 +33,12 @@ impl Layout {
     fn new(classes: &[String], counts: &[Vec<u64>]) -> Self {
         let widest_label = classes
             .iter()
-            .map(|c| text_width(c, LABEL_SIZE))
+            .map(|c| Label::new(LABEL_SIZE).width(c))
             .max()
             .unwrap_or(0);
         let largest = counts.iter().flatten().max().copied().unwrap_or(0);
-        let widest_number =
-            text_width(&largest.to_string(), NUMBER_SIZE).max(text_width("0.00", NUMBER_SIZE));
+        let number = Label::new(NUMBER_SIZE);
+        let widest_number = number.width(&largest.to_string()).max(number.width("0.00"));
         let cell = (widest_number + 20).max(64);
         let vertical_x_labels = widest_label + 8 > cell;
         let x_labels = if vertical_x_labels { widest_label } else { 20 };
@@ -85,12 +86,11 @@ pub fn draw_confusion(
     };
     render(path, layout.size(), |root| {
         let title = format!("Confusion matrix, test predictions of all folds: {name}");
-        root.draw(&Text::new(
-            title,
-            (layout.size().0 as i32 / 2, 16),
-            text(22.0).pos(Pos::new(HPos::Center, VPos::Top)),
-        ))
-        .map_err(plot_error)?;
+        Label::new(22.0).anchor(HPos::Center, VPos::Top).draw(
+            root,
+            &title,
+            (layout.size().0 as i32 / 2, 14),
+        )?;
         let x0 = GAP as i32 / 2;
         panel(root, &layout, classes, x0, "counts", &counted)?;
         let x1 = x0 + layout.panel_width() as i32;
@@ -123,13 +123,8 @@ fn panel(
     let cell = layout.cell as i32;
     let (grid_x, grid_y) = (x0 + layout.left as i32, (TITLE_HEIGHT + PANEL_TOP) as i32);
     let grid = cell * layout.n as i32;
-    let centered = |size: f64| text(size).pos(Pos::new(HPos::Center, VPos::Center));
-    let draw = |element: Text<'_, (i32, i32), String>| root.draw(&element).map_err(plot_error);
-    draw(Text::new(
-        title.to_string(),
-        (grid_x + grid / 2, grid_y - 28),
-        centered(17.0),
-    ))?;
+    let centered = |size: f32| Label::new(size).anchor(HPos::Center, VPos::Center);
+    centered(17.0).draw(root, title, (grid_x + grid / 2, grid_y - 28))?;
     for (t, true_class) in classes.iter().enumerate() {
         for p in 0..classes.len() {
             let (label, value) = cell_value(t, p);
@@ -145,39 +140,33 @@ fn panel(
             ))
             .map_err(plot_error)?;
             let ink = if value > 0.5 { WHITE } else { BLACK };
-            draw(Text::new(
-                label,
-                (x + cell / 2, y + cell / 2),
-                centered(NUMBER_SIZE).color(&ink),
-            ))?;
+            centered(NUMBER_SIZE)
+                .color(ink)
+                .draw(root, &label, (x + cell / 2, y + cell / 2))?;
         }
-        draw(Text::new(
-            true_class.clone(),
-            (grid_x - 10, grid_y + t as i32 * cell + cell / 2),
-            text(LABEL_SIZE).pos(Pos::new(HPos::Right, VPos::Center)),
-        ))?;
+        Label::new(LABEL_SIZE)
+            .anchor(HPos::Right, VPos::Center)
+            .draw(
+                root,
+                true_class,
+                (grid_x - 10, grid_y + t as i32 * cell + cell / 2),
+            )?;
     }
     for (p, predicted) in classes.iter().enumerate() {
         let x = grid_x + p as i32 * cell + cell / 2;
-        let style = if layout.vertical_x_labels {
-            // Rotated a quarter turn: the name reads bottom to top, ending under its column.
-            text(LABEL_SIZE)
-                .transform(FontTransform::Rotate270)
-                .pos(Pos::new(HPos::Right, VPos::Center))
+        let label = if layout.vertical_x_labels {
+            // Upwards, ending under its column.
+            Label::new(LABEL_SIZE)
+                .upwards()
+                .anchor(HPos::Right, VPos::Center)
         } else {
-            text(LABEL_SIZE).pos(Pos::new(HPos::Center, VPos::Top))
+            Label::new(LABEL_SIZE).anchor(HPos::Center, VPos::Top)
         };
-        draw(Text::new(predicted.clone(), (x, grid_y + grid + 10), style))?;
+        label.draw(root, predicted, (x, grid_y + grid + 10))?;
     }
     let below_labels = grid_y + grid + layout.bottom as i32 - 22;
-    draw(Text::new(
-        "predicted".to_string(),
-        (grid_x + grid / 2, below_labels),
-        centered(16.0),
-    ))?;
-    draw(Text::new(
-        "true".to_string(),
-        (grid_x - 10, grid_y - 8),
-        text(16.0).pos(Pos::new(HPos::Right, VPos::Bottom)),
-    ))
+    centered(16.0).draw(root, "predicted", (grid_x + grid / 2, below_labels))?;
+    Label::new(16.0)
+        .anchor(HPos::Right, VPos::Bottom)
+        .draw(root, "true", (grid_x - 10, grid_y - 8))
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
+use super::label::Label;
 use super::{Area, plot_error, render, series_color, text};
 use crate::compare::load::Run;
 
@@ -24,9 +25,12 @@ pub fn draw_curves(run: &Run, name: &str, metric: &str, path: &Path) -> anyhow::
         .into_iter()
         .collect();
     render(path, SIZE, |root| {
-        let body = root
-            .titled(&format!("Learning curves: {name}"), text(22.0))
-            .map_err(plot_error)?;
+        Label::new(22.0).anchor(HPos::Center, VPos::Top).draw(
+            root,
+            &format!("Learning curves: {name}"),
+            (SIZE.0 as i32 / 2, 12),
+        )?;
+        let (_, body) = root.split_vertically(48);
         let (plots, key) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
         let (left, right) = plots.split_horizontally((SIZE.0 - LEGEND_WIDTH) / 2);
         panel(&left, run, &folds, "loss")?;
@@ -49,12 +53,9 @@ fn legend(area: &Area, run: &Run, folds: &[u32]) -> anyhow::Result<()> {
             area.draw(&PathElement::new(vec![(from, y), (to, y)], style))
                 .map_err(plot_error)?;
         }
-        area.draw(&Text::new(
-            label,
-            (42, y),
-            text(15.0).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(plot_error)
+        Label::new(15.0)
+            .anchor(HPos::Left, VPos::Center)
+            .draw(area, &label, (42, y))
     };
     for (i, &fold) in folds.iter().enumerate() {
         entry(
@@ -114,9 +115,15 @@ fn panel(area: &Area, run: &Run, folds: &[u32], metric: &str) -> anyhow::Result<
         .flat_map(|(train, valid)| train.iter().chain(valid));
     let y_range = padded_range(all.clone().map(|p| p.1));
     let last_epoch = all.map(|p| p.0).fold(1.0, f64::max);
+    let (width, _) = area.dim_in_pixel();
+    Label::new(18.0).anchor(HPos::Center, VPos::Top).draw(
+        area,
+        &format!("{metric} per epoch"),
+        (width as i32 / 2, 0),
+    )?;
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{metric} per epoch"), text(18.0))
         .margin(16)
+        .margin_top(36)
         .x_label_area_size(48)
         .y_label_area_size(72)
         .build_cartesian_2d(0.5..last_epoch + 0.5, y_range)

@@ -9,6 +9,7 @@
 mod bars;
 mod confusion;
 mod curves;
+mod label;
 
 use std::path::Path;
 use std::sync::Once;
@@ -76,19 +77,10 @@ pub fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("plotting failed: {e:?}")
 }
 
-/// Text of `size` pixels in the bundled font.
+/// Text of `size` pixels in the bundled font, for what plotters draws itself (tick labels,
+/// axis names).
 pub fn text(size: f64) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
-}
-
-/// Width in pixels of `label` at `size`.
-pub fn text_width(label: &str, size: f64) -> u32 {
-    register_bundled_font();
-    text(size)
-        .font
-        .box_size(label)
-        .map(|(w, _)| w)
-        .unwrap_or((label.chars().count() as f64 * size * 0.6) as u32)
 }
 
 /// One colour per fold or run, distinct for the first ten (the Tableau palette).
