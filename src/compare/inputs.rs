@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(find_runs(&[runs.join("a")]).0, vec![new.clone()]);
         assert_eq!(find_runs(std::slice::from_ref(&old)).0, vec![old]);
         // A runs folder gives each experiment's; an unfinished one is skipped with its reason.
-        let (found, skipped) = find_runs(&[runs.clone()]);
+        let (found, skipped) = find_runs(std::slice::from_ref(&runs));
         assert_eq!(found, vec![new.clone(), b.clone()]);
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].path, runs.join("c"));

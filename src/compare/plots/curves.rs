@@ -70,8 +70,11 @@ fn legend(area: &Area, run: &Run, folds: &[u32]) -> anyhow::Result<()> {
     entry(folds.len() + 2, "train".into(), gray, true)
 }
 
-/// One line of one fold and split: (epoch, value) in epoch order.
-fn line(run: &Run, fold: u32, split: &str, metric: &str) -> Vec<(f64, f64)> {
+/// (epoch, value) points in epoch order.
+type Line = Vec<(f64, f64)>;
+
+/// One line of one fold and split.
+fn line(run: &Run, fold: u32, split: &str, metric: &str) -> Line {
     let mut points: Vec<(f64, f64)> = run
         .epochs
         .iter()
@@ -106,7 +109,7 @@ fn padded_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
 }
 
 fn panel(area: &Area, run: &Run, folds: &[u32], metric: &str) -> anyhow::Result<()> {
-    let lines: Vec<(Vec<(f64, f64)>, Vec<(f64, f64)>)> = folds
+    let lines: Vec<(Line, Line)> = folds
         .iter()
         .map(|&f| (line(run, f, "train", metric), line(run, f, "valid", metric)))
         .collect();
