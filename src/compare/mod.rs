@@ -110,7 +110,12 @@ fn draw_figures(runs: &[Run], report: &Report, out: &Path) -> anyhow::Result<Vec
     for (run, row) in runs.iter().zip(&report.rows) {
         let stem = plots::file_stem(&row.name);
         let curves = format!("curves-{stem}.png");
-        plots::draw_curves(run, &row.name, &report.metric, &dir.join(&curves))?;
+        plots::draw_curves(
+            run,
+            &row.name,
+            curve_metric(run, report),
+            &dir.join(&curves),
+        )?;
         figures.push(Figure {
             caption: "learning curves".into(),
             run: Some(row.name.clone()),
@@ -127,4 +132,13 @@ fn draw_figures(runs: &[Run], report: &Report, out: &Path) -> anyhow::Result<Vec
         }
     }
     Ok(figures)
+}
+
+/// The report's metric, or for a run of another task (a regression run among classifiers)
+/// its own first headline metric, so that its curves are not empty.
+fn curve_metric<'a>(run: &'a Run, report: &'a Report) -> &'a str {
+    match (run.metric(&report.metric), run.summary.test.first()) {
+        (None, Some(own)) => &own.metric,
+        _ => &report.metric,
+    }
 }
