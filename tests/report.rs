@@ -11,15 +11,36 @@ const GRID: &str = "[sweep.grid]\n\"fusion.method\" = [\"early_fusion\", \"late_
 const EARLY: &str = "tiny--fusion.method=early_fusion";
 const LATE: &str = "tiny--fusion.method=late_fusion";
 
-/// Decode a PNG fully (signature, chunks, checksums, pixels) and give its size.
+/// Check a PNG through and through (signature, every chunk's CRC, the header, the pixel
+/// stream's length once inflated) and give its size.
 fn png_size(path: &Path) -> (u32, u32) {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
-        .read_info()
-        .unwrap_or_else(|e| panic!("{} is not a PNG: {e}", path.display()));
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    (info.width, info.height)
+    use std::io::Read as _;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    let (mut at, mut size, mut pixels, mut ended) = (8, (0, 0), Vec::new(), false);
+    while at < bytes.len() {
+        let length = be(at) as usize;
+        let (kind, data) = (&bytes[at + 4..at + 8], &bytes[at + 8..at + 8 + length]);
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        assert_eq!(crc.sum(), be(at + 8 + length), "{}: CRC", path.display());
+        match kind {
+            b"IHDR" => size = (be(at + 8), be(at + 12)),
+            b"IDAT" => pixels.extend_from_slice(data),
+            b"IEND" => ended = true,
+            _ => {}
+        }
+        at += 12 + length;
+    }
+    assert!(ended, "{}: no IEND", path.display());
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(pixels.as_slice())
+        .read_to_end(&mut raw)
+        .unwrap();
+    assert_eq!(raw.len(), (size.0 as usize * 3 + 1) * size.1 as usize);
+    size
 }
 
 /// Every file under `dir` with its bytes, in path order.

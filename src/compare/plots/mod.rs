@@ -3,13 +3,14 @@
 //!
 //! plotters draws into an RGB buffer with DejaVu Sans, bundled in the binary
 //! (assets/fonts/, its licence beside it), so figures look the same on every machine and
-//! need no system fonts; `png` encodes the buffer. Nothing depends on time or the machine, so
+//! need no system fonts; `png.rs` encodes the buffer. Nothing depends on time or the machine, so
 //! the same runs give byte-identical files.
 
 mod bars;
 mod confusion;
 mod curves;
 mod label;
+mod png;
 
 use std::path::Path;
 use std::sync::Once;
@@ -57,19 +58,8 @@ pub fn render(
         area.present()
             .map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
     }
-    let png = encode_png(&pixels, width, height)?;
+    let png = png::encode_rgb(&pixels, width, height)?;
     crate::atomic::write_atomic(path, &png)
-}
-
-fn encode_png(pixels: &[u8], width: u32, height: u32) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(pixels)?;
-    writer.finish()?;
-    Ok(out)
 }
 
 /// A plotters error as an anyhow one (plotters' errors borrow the backend's error type).
