@@ -51,7 +51,7 @@ pub fn render(
     draw: impl FnOnce(&Area) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     register_bundled_font();
-    let mut pixels = vec![255u8; (width * height * 3) as usize];
+    let mut pixels = vec![255u8; width as usize * height as usize * 3];
     {
         let area = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         draw(&area).map_err(|e| anyhow!("drawing {}: {e:#}", path.display()))?;
