@@ -146,6 +146,9 @@ pub enum Command {
         #[arg(long, default_value_t = 128)]
         max_len: usize,
     },
+    /// Compare finished runs: a table of their test metrics with intervals, report.md,
+    /// report.csv and PNG figures (docs/GRIDS.md, "Report").
+    Report(crate::compare::ReportArgs),
     /// Write a synthetic corpus in a real corpus layout.
     Synth {
         /// Layout to write (only kemdy20 for now).
@@ -268,6 +271,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let summary = crate::data::synth::write_kemdy20(&out, &cfg)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Report(args)) => {
+            crate::compare::report(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {

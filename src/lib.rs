@@ -7,6 +7,7 @@ pub mod alloc;
 pub mod atomic;
 pub mod batch;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;

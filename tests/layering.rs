@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["train"],
     &["env"],
     &["run", "inspect", "embed"],
+    &["compare"],
     &["cli"],
 ];
 
