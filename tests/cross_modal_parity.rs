@@ -61,7 +61,11 @@ impl Io {
     }
 
     fn lengths(&mut self, name: &str) -> Vec<usize> {
-        let values = self.data(name).convert::<i64>().try_to_vec::<i64>().unwrap();
+        let values = self
+            .data(name)
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .unwrap();
         values.into_iter().map(|v| v as usize).collect()
     }
 }
@@ -93,8 +97,16 @@ fn model(name: &str, keys: CrossModalKeys, device: &Device) -> CrossModal {
     let mut store =
         SafetensorsStore::from_file(fixture(&file)).with_from_adapter(PyTorchToBurnAdapter);
     let result = model.load_from(&mut store).unwrap();
-    assert!(result.missing.is_empty(), "{file}: missing {:?}", result.missing);
-    assert!(result.unused.is_empty(), "{file}: unused {:?}", result.unused);
+    assert!(
+        result.missing.is_empty(),
+        "{file}: missing {:?}",
+        result.missing
+    );
+    assert!(
+        result.unused.is_empty(),
+        "{file}: unused {:?}",
+        result.unused
+    );
     model
 }
 
@@ -102,7 +114,10 @@ fn assert_close<const D: usize>(what: &str, got: Tensor<D>, expected: Tensor<D>)
     assert_eq!(got.dims(), expected.dims(), "{what}");
     let diff = (got - expected).abs().max().into_scalar::<f32>();
     eprintln!("{what}: max |diff| = {diff:.3e}");
-    assert!(diff <= TOLERANCE, "{what}: max |diff| {diff:e} > {TOLERANCE:e}");
+    assert!(
+        diff <= TOLERANCE,
+        "{what}: max |diff| {diff:e} > {TOLERANCE:e}"
+    );
 }
 
 /// Runs `name`'s model on the fixture inputs and compares the pooled outputs it has and the
@@ -117,10 +132,18 @@ fn check(name: &str, variant: CrossModalVariant, masked: bool) {
     let audio_lengths = io.lengths("audio_lengths");
     let pooled = model.pooled(text.clone(), &text_lengths, audio.clone(), &audio_lengths);
     if let Some(a2t) = pooled.a2t {
-        assert_close(&format!("{name} a2t"), a2t, io.get(&format!("{name}.a2t"), &device));
+        assert_close(
+            &format!("{name} a2t"),
+            a2t,
+            io.get(&format!("{name}.a2t"), &device),
+        );
     }
     if let Some(t2a) = pooled.t2a {
-        assert_close(&format!("{name} t2a"), t2a, io.get(&format!("{name}.t2a"), &device));
+        assert_close(
+            &format!("{name} t2a"),
+            t2a,
+            io.get(&format!("{name}.t2a"), &device),
+        );
     }
     let logits = model.forward(text, &text_lengths, audio, &audio_lengths);
     assert_close(

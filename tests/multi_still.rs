@@ -16,7 +16,11 @@ use common::{bin, run};
 fn inspect(file: &str, shallow: bool) -> serde_json::Value {
     let mut cmd = bin();
     cmd.current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    cmd.args(["inspect", &format!("experiments/multi_still/{file}"), "--json"]);
+    cmd.args([
+        "inspect",
+        &format!("experiments/multi_still/{file}"),
+        "--json",
+    ]);
     if shallow {
         cmd.args([
             "--set",
@@ -38,7 +42,10 @@ fn module(ins: &serde_json::Value, name: &str) -> (u64, u64) {
         .iter()
         .find(|m| m["module"] == name)
         .unwrap_or_else(|| panic!("no module {name} in {ins}"));
-    (m["total"].as_u64().unwrap(), m["trainable"].as_u64().unwrap())
+    (
+        m["total"].as_u64().unwrap(),
+        m["trainable"].as_u64().unwrap(),
+    )
 }
 
 #[test]
@@ -57,7 +64,11 @@ fn every_model_trains_exactly_the_published_parameter_count() {
         assert_eq!(ins["trainable"], count, "{file}: trainable");
         assert_eq!(module(&ins, "fusion"), (count, count), "{file}: fusion");
         assert_eq!(module(&ins, "encoders.text").1, 0, "{file}: text is frozen");
-        assert_eq!(module(&ins, "encoders.audio").1, 0, "{file}: audio is frozen");
+        assert_eq!(
+            module(&ins, "encoders.audio").1,
+            0,
+            "{file}: audio is frozen"
+        );
     }
 }
 

@@ -75,8 +75,12 @@ fn every_variant_gives_logits_for_any_audio_length() {
         for mask in [false, true] {
             let model = small(variant, mask);
             for frames in [3, 6, 10] {
-                let logits =
-                    model.forward(sequence(2, 5, 4), &[5, 3], sequence(2, frames, 3), &[frames, 2]);
+                let logits = model.forward(
+                    sequence(2, 5, 4),
+                    &[5, 3],
+                    sequence(2, frames, 3),
+                    &[frames, 2],
+                );
                 assert_eq!(logits.dims(), [2, CLASSES]);
                 assert!(to_vec(logits).iter().all(|v| v.is_finite()));
             }
@@ -130,5 +134,8 @@ fn heads_must_divide_the_text_width() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].0, "heads");
     assert!(problems[0].1.contains("768"), "{}", problems[0].1);
-    assert!(CrossModalMethod::width_problems(&CrossModalKeys::default(), &spec(ELECTRA, XLSR)).is_empty());
+    assert!(
+        CrossModalMethod::width_problems(&CrossModalKeys::default(), &spec(ELECTRA, XLSR))
+            .is_empty()
+    );
 }
