@@ -317,7 +317,7 @@ impl Method for CrossModalMethod {
 
     fn width_problems(keys: &CrossModalKeys, spec: &FusionSpec) -> Vec<(&'static str, String)> {
         let dim = spec.dim(Modality::Text);
-        if keys.heads == 0 || dim % keys.heads == 0 {
+        if keys.heads == 0 || dim.is_multiple_of(keys.heads) {
             return Vec::new();
         }
         vec![(
