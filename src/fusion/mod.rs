@@ -9,6 +9,7 @@
 
 pub mod blocks;
 pub mod concat;
+pub mod cross_modal;
 pub mod early_fusion;
 pub mod element_wise_add;
 pub mod heads;
@@ -69,6 +70,7 @@ registry::registry! {
     MlpMixer(mlp_mixer::MlpMixerMethod),
     Lmf(lmf::LmfMethod),
     Tfn(tfn::TfnMethod),
+    CrossModal(cross_modal::CrossModalMethod),
 }
 
 /// What the two-stream heads take: the pooled text and audio vectors.
@@ -94,6 +96,14 @@ impl FusionSpec {
     /// Width of `modality`'s stream; 0 for a stream the method does not take.
     pub fn dim(&self, modality: Modality) -> usize {
         self.dims.get(&modality).copied().unwrap_or(0)
+    }
+
+    /// Refuses keys that do not fit these widths, naming the key (`fusion.<key>`).
+    pub fn check_widths(&self) -> anyhow::Result<()> {
+        match self.config.width_problems(self).first() {
+            None => Ok(()),
+            Some((key, message)) => anyhow::bail!("fusion.{key}: {message}"),
+        }
     }
 
     /// The module `config` names, at these sizes.

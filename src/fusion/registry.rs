@@ -72,6 +72,13 @@ pub trait Method {
         Vec::new()
     }
 
+    /// What is wrong with the keys for the streams' widths, which are known only once the
+    /// encoders' configs are read (cross_modal's `heads` must divide the text width), as
+    /// `(key, message)`.
+    fn width_problems(_keys: &Self::Keys, _spec: &FusionSpec) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// A named group of parameters inside the module, for `train.optimizer.module_lr`
     /// (`fusion.<name>`).
     fn param_group(_module: &Self::Module, _name: &str) -> Option<burn::module::ParamGroup> {
@@ -184,6 +191,16 @@ macro_rules! registry {
             ) -> Vec<(&'static str, String)> {
                 match self {
                     $(FusionConfig::$variant(k) => <$method as $crate::fusion::registry::Method>::problems(k, task)),*
+                }
+            }
+
+            /// What is wrong with the keys for the widths of `spec`, as `(key, message)`.
+            pub fn width_problems(
+                &self,
+                spec: &$crate::fusion::FusionSpec,
+            ) -> Vec<(&'static str, String)> {
+                match self {
+                    $(FusionConfig::$variant(k) => <$method as $crate::fusion::registry::Method>::width_problems(k, spec)),*
                 }
             }
 

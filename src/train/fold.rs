@@ -637,13 +637,15 @@ pub fn model_spec(
             (modality, width.unwrap_or(0))
         })
         .collect();
+    let fusion = FusionSpec {
+        config: exp.fusion.clone(),
+        dims,
+        text_tokens: exp.encoders.text.max_len,
+        n_classes: output_width,
+    };
+    fusion.check_widths()?;
     Ok(ModelSpec {
-        fusion: FusionSpec {
-            config: exp.fusion.clone(),
-            dims,
-            text_tokens: exp.encoders.text.max_len,
-            n_classes: output_width,
-        },
+        fusion,
         text,
         audio,
     })

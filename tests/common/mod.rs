@@ -48,7 +48,7 @@ pub fn method_reads(method: &str, key: &str) -> bool {
 }
 
 /// `--set` overrides that keep the heads whose size does not follow the encoders small.
-const SMALL: [(&str, &str); 7] = [
+const SMALL: [(&str, &str); 10] = [
     ("proj_dim", "4"),
     ("mixer_dim", "8"),
     ("mixer_audio_tokens", "32"),
@@ -56,6 +56,9 @@ const SMALL: [(&str, &str); 7] = [
     ("audio_hidden", "4"),
     ("visual_hidden", "4"),
     ("post_fusion_dim", "8"),
+    ("ffn", "16"),
+    ("frames", "12"),
+    ("head_hidden", "8"),
 ];
 
 /// The `SMALL` overrides `method` reads (a key the method ignores is refused).
