@@ -27,7 +27,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bin, run};
+use common::{bin, inspect_json, module_params, run};
 
 const fn linear(i: usize, o: usize) -> usize {
     i * o + o
@@ -92,39 +92,10 @@ fn every_experiment_file_validates() {
     );
 }
 
-/// `inspect --json` of `file`, optionally with one transformer layer per encoder.
-fn inspect(file: &str, shallow: bool) -> serde_json::Value {
-    let mut cmd = emo_run();
-    cmd.args(["inspect", file, "--json"]);
-    if shallow {
-        cmd.args([
-            "--set",
-            "encoders.text.overrides.num_hidden_layers=1",
-            "--set",
-            "encoders.audio.overrides.num_hidden_layers=1",
-        ]);
-    }
-    let out = run(&mut cmd);
-    assert!(out.status.success(), "inspect {file} failed");
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// `(total, trainable)` of one module of an inspection.
-fn module(ins: &serde_json::Value, name: &str) -> (usize, usize) {
-    let m = ins["modules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["module"] == name)
-        .unwrap_or_else(|| panic!("no module {name} in {ins}"));
-    let n = |k: &str| m[k].as_u64().unwrap() as usize;
-    (n("total"), n("trainable"))
-}
-
 fn assert_fusion(file: &str, method: &str, expected: usize) {
-    let ins = inspect(file, true);
+    let ins = inspect_json(file, true);
     assert_eq!(ins["fusion"], method, "{file}");
-    assert_eq!(module(&ins, "fusion"), (expected, expected), "{file}");
+    assert_eq!(module_params(&ins, "fusion"), (expected, expected), "{file}");
 }
 
 // ---- seed 000 (experiments/kemdy20): a = wav2vec2-large 1024, t = klue/roberta-base 768 ----
@@ -204,11 +175,11 @@ fn kemdy20_residual_heads_and_the_mixer() {
 #[test]
 fn kemdy20_rsa_cfn_and_hybrid_fusion() {
     assert_eq!(RSA_CFN, 328_300_813);
-    let ins = inspect("experiments/kemdy20/rsa_cfn.toml", true);
+    let ins = inspect_json("experiments/kemdy20/rsa_cfn.toml", true);
     assert_eq!(ins["fusion"], "rsa_cfn");
-    assert_eq!(module(&ins, "fusion"), (RSA_CFN, RSA_CFN));
+    assert_eq!(module_params(&ins, "fusion"), (RSA_CFN, RSA_CFN));
     // freeze_feature_encoder: only wav2vec2's CNN is frozen (docs/methods/seed-000-rsa-cfn.md#encoders).
-    let (total, trainable) = module(&ins, "encoders.audio");
+    let (total, trainable) = module_params(&ins, "encoders.audio");
     assert_eq!(total - trainable, LV60_CNN);
     assert_eq!(LV60_CNN, 4_210_176);
     assert_fusion(MISSION, "rsa_cfn", RSA_CFN);
@@ -235,10 +206,10 @@ const fn bert_base(vocab: usize, positions: usize, token_types: usize) -> usize 
 
 #[test]
 fn kemdy20_text_encoder_at_full_depth_is_klue_roberta_base() {
-    let ins = inspect("experiments/kemdy20/text_only.toml", false);
+    let ins = inspect_json("experiments/kemdy20/text_only.toml", false);
     // klue/roberta-base config.json: vocabulary 32,000, 514 positions, 1 token type.
     let roberta = bert_base(32_000, 514, 1);
-    assert_eq!(module(&ins, "encoders.text"), (roberta, roberta));
+    assert_eq!(module_params(&ins, "encoders.text"), (roberta, roberta));
     assert_eq!(roberta, 110_618_112);
     assert!(
         ins["modules"]
@@ -307,10 +278,10 @@ fn etri_total_heads() {
 
 #[test]
 fn etri_encoders_at_full_depth_are_klue_bert_base_and_wav2vec2_base() {
-    let ins = inspect("experiments/etri/kemdy20/concat_total.toml", false);
+    let ins = inspect_json("experiments/etri/kemdy20/concat_total.toml", false);
     // klue/bert-base config.json: vocabulary 32,000, 512 positions, 2 token types.
     let bert = bert_base(32_000, 512, 2);
-    assert_eq!(module(&ins, "encoders.text"), (bert, bert));
+    assert_eq!(module_params(&ins, "encoders.text"), (bert, bert));
     assert_eq!(bert, 110_617_344);
     // wav2vec2-base-960h: CNN without conv bias, GroupNorm after conv 0 only; feature
     // projection LN_512 + Lin(512, 768); masked_spec_embed; the positional conv (weight norm:
@@ -324,7 +295,7 @@ fn etri_encoders_at_full_depth_are_klue_bert_base_and_wav2vec2_base() {
         + pos_conv
         + layer_norm(768)
         + 12 * bert_layer(768);
-    assert_eq!(module(&ins, "encoders.audio"), (w2v, w2v));
+    assert_eq!(module_params(&ins, "encoders.audio"), (w2v, w2v));
     assert_eq!(w2v, 94_371_712);
 }
 

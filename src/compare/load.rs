@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use polars::prelude::*;
 use serde::Deserialize;
 
+use crate::report::MetricRow;
 use crate::report::summary::{MetricSummary, Summary};
 
 /// A finished run, as the report sees it.
@@ -34,23 +35,11 @@ pub struct Run {
     /// blake3 of the sorted rows of `folds.parquet`: equal exactly when two runs share folds.
     pub folds_hash: String,
     /// The stage's rows of `metrics.parquet`.
-    pub epochs: Vec<EpochValue>,
+    pub epochs: Vec<MetricRow>,
     /// The stage's test rows of `predictions.parquet`, all folds pooled.
     pub test: Vec<TestPrediction>,
     /// Regression targets, in the order of [`TestPrediction::regression`].
     pub regression_targets: Vec<String>,
-}
-
-/// One value of `metrics.parquet`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpochValue {
-    pub fold: u32,
-    pub epoch: u32,
-    pub split: String,
-    pub metric: String,
-    pub value: f64,
-    /// Seconds of the fold's training when the value was computed (NaN if not recorded).
-    pub wall_s: f64,
 }
 
 /// One test utterance's target and prediction.
@@ -207,7 +196,7 @@ fn in_stage(stages: &[Option<String>], i: usize, stage: &str) -> bool {
     stages[i].as_deref() == Some(stage)
 }
 
-fn read_metrics(path: &Path, stage: &str) -> anyhow::Result<Vec<EpochValue>> {
+fn read_metrics(path: &Path, stage: &str) -> anyhow::Result<Vec<MetricRow>> {
     let df = read_parquet(path)?;
     let stages = strings(&df, path, "stage")?;
     let (folds, epochs) = (u32s(&df, path, "fold")?, u32s(&df, path, "epoch")?);
@@ -220,7 +209,8 @@ fn read_metrics(path: &Path, stage: &str) -> anyhow::Result<Vec<EpochValue>> {
     };
     Ok((0..df.height())
         .filter(|&i| in_stage(&stages, i, stage))
-        .map(|i| EpochValue {
+        .map(|i| MetricRow {
+            stage: stage.to_string(),
             fold: folds[i],
             epoch: epochs[i],
             split: splits[i].clone().unwrap_or_default(),
@@ -233,7 +223,7 @@ fn read_metrics(path: &Path, stage: &str) -> anyhow::Result<Vec<EpochValue>> {
 
 /// Seconds of training summed over the folds: each fold's largest `wall_s` (its test rows carry
 /// the fold's training time). `None` when the run did not record it.
-fn training_seconds(epochs: &[EpochValue]) -> Option<f64> {
+fn training_seconds(epochs: &[MetricRow]) -> Option<f64> {
     let mut per_fold: std::collections::BTreeMap<u32, f64> = Default::default();
     for row in epochs.iter().filter(|r| r.wall_s.is_finite()) {
         let longest = per_fold.entry(row.fold).or_insert(0.0);

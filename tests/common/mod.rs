@@ -124,3 +124,35 @@ pub fn hf_fixture(name: &str) -> String {
         .display()
         .to_string()
 }
+
+/// `emo-run inspect FILE --json` run from the repository root (experiment files name
+/// `models/...` relative to it); `shallow` builds one transformer layer per encoder, enough for
+/// head sizes, which depend on the encoders' widths only.
+pub fn inspect_json(file: &str, shallow: bool) -> serde_json::Value {
+    let mut cmd = bin();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.args(["inspect", file, "--json"]);
+    if shallow {
+        cmd.args([
+            "--set",
+            "encoders.text.overrides.num_hidden_layers=1",
+            "--set",
+            "encoders.audio.overrides.num_hidden_layers=1",
+        ]);
+    }
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "inspect {file} failed: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `(total, trainable)` parameters of one module of an inspection.
+pub fn module_params(ins: &serde_json::Value, name: &str) -> (usize, usize) {
+    let m = ins["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == name)
+        .unwrap_or_else(|| panic!("no module {name} in {ins}"));
+    let n = |k: &str| m[k].as_u64().unwrap() as usize;
+    (n("total"), n("trainable"))
+}
