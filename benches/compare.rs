@@ -338,6 +338,8 @@ fn quickstart(
             dir,
             device: device.clone(),
             quiet: true,
+            distill: None,
+            export_train_logits: false,
         };
         job.run().expect("the quickstart fold runs");
     });

@@ -476,32 +476,36 @@ fn run_loaded(
                 continue;
             }
         };
-        match (&outcome.summary, outcome.skipped) {
-            (_, true) => println!(
+        if outcome.skipped {
+            println!(
                 "{}: already finished in {}",
                 exp.experiment.name,
                 outcome.path.display()
-            ),
-            (Some(summary), false) => {
-                let line: Vec<String> = summary
-                    .test
-                    .iter()
-                    .map(|m| format!("{} {:.4} ± {:.4}", m.metric, m.mean, m.std))
-                    .collect();
-                let resumed = if outcome.resumed {
-                    "resumed an interrupted run; "
-                } else {
-                    ""
-                };
-                println!(
-                    "{}: {resumed}test {} ({} rows dropped, listed in data.json) -> {}",
-                    exp.experiment.name,
-                    line.join(", "),
-                    outcome.dropped,
-                    outcome.path.display()
-                );
-            }
-            (None, false) => {}
+            );
+            continue;
+        }
+        let resumed = if outcome.resumed {
+            "resumed an interrupted run; "
+        } else {
+            ""
+        };
+        for summary in &outcome.summaries {
+            let line: Vec<String> = summary
+                .test
+                .iter()
+                .map(|m| format!("{} {:.4} ± {:.4}", m.metric, m.mean, m.std))
+                .collect();
+            let stage = match outcome.summaries.len() {
+                1 => String::new(),
+                _ => format!(" [{}]", summary.stage),
+            };
+            println!(
+                "{}{stage}: {resumed}test {} ({} rows dropped, listed in data.json) -> {}",
+                exp.experiment.name,
+                line.join(", "),
+                outcome.dropped,
+                outcome.path.display()
+            );
         }
     }
     Ok(failures(failed, loaded.len()))

@@ -95,7 +95,11 @@ fn every_experiment_file_validates() {
 fn assert_fusion(file: &str, method: &str, expected: usize) {
     let ins = inspect_json(file, true);
     assert_eq!(ins["fusion"], method, "{file}");
-    assert_eq!(module_params(&ins, "fusion"), (expected, expected), "{file}");
+    assert_eq!(
+        module_params(&ins, "fusion"),
+        (expected, expected),
+        "{file}"
+    );
 }
 
 // ---- seed 000 (experiments/kemdy20): a = wav2vec2-large 1024, t = klue/roberta-base 768 ----

@@ -247,6 +247,8 @@ mod tests {
                     std,
                     per_fold: per_fold.to_vec(),
                 }],
+                method: "early_fusion".into(),
+                trainable: 0,
             },
             trainable: Some(10),
             wall_s: Some(1.0),

@@ -166,6 +166,8 @@ mod tests {
                 fold_names: vec![],
                 best_epochs: vec![],
                 test: vec![],
+                method: String::new(),
+                trainable: 0,
             },
             trainable: None,
             wall_s: None,

@@ -44,6 +44,12 @@ pub struct Experiment {
     /// named `<name>--<key=value,...>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sweep: Option<super::sweep::SweepConfig>,
+    /// Named stages trained one after another on the same folds, each with its own
+    /// `encoders`, `fusion`, `task`, `train` and `seed` on top of the file's, after the stages
+    /// it names in `after`, optionally distilled from one (`distill`); docs/STAGES.md. Empty:
+    /// the file is one model (the stage `main`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<super::stages::StageConfig>,
 }
 
 impl Default for Experiment {
@@ -61,6 +67,7 @@ impl Default for Experiment {
             train: TrainConfig::default(),
             fold: Default::default(),
             sweep: None,
+            stages: Vec::new(),
         }
     }
 }

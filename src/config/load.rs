@@ -72,6 +72,7 @@ pub fn load_experiment(
     let mut problems = validate(&experiment);
     problems.extend(inapplicable_fusion_keys(&experiment, &set_keys));
     problems.extend(fold_problems(&experiment, &problems));
+    problems.extend(stage_problems(&experiment, &set_keys, &problems));
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(
             problems
@@ -232,13 +233,68 @@ fn fold_problems(exp: &Experiment, base: &[Located]) -> Vec<Located> {
     out
 }
 
+/// What is wrong with the stages: the graph (names, dependencies, distillation), then the
+/// experiment each stage makes, beyond what is wrong with the file's own (`base`), keyed
+/// `stages.<name>.<key>` where the stage sets the key.
+fn stage_problems(
+    exp: &Experiment,
+    file_keys: &std::collections::BTreeSet<String>,
+    base: &[Located],
+) -> Vec<Located> {
+    let mut out: Vec<Located> = super::stages::graph_problems(exp)
+        .into_iter()
+        .map(|(key, message)| Located::key_only(key, message))
+        .collect();
+    for stage in &exp.stages {
+        let name = &stage.name;
+        let merged = match exp.for_stage(name) {
+            Ok(m) => m,
+            Err(message) => {
+                out.push(Located::key_only(format!("stages.{name}"), message));
+                continue;
+            }
+        };
+        let own = stage.dotted_keys();
+        // The file's fusion keys do not reach a stage that names another method.
+        let replaced = super::stages::replaces_method(exp, stage);
+        let set: std::collections::BTreeSet<String> = file_keys
+            .iter()
+            .filter(|k| !k.starts_with("stages"))
+            .filter(|k| !(replaced && k.starts_with("fusion.")))
+            .cloned()
+            .chain(own.iter().cloned())
+            .collect();
+        let mut found = validate(&merged);
+        found.extend(inapplicable_fusion_keys(&merged, &set));
+        found.extend(fold_problems(&merged, &[]));
+        for mut p in found {
+            if base
+                .iter()
+                .any(|b| b.key == p.key && b.message == p.message)
+            {
+                continue;
+            }
+            if own
+                .iter()
+                .any(|k| p.key == *k || p.key.starts_with(&format!("{k}.")))
+            {
+                p.key = format!("stages.{name}.{}", p.key);
+            } else {
+                p.message = format!("{} (in stage {name})", p.message);
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// `EMO_<TABLE>__<KEY>=value` variables whose first segment names a top-level key of the
 /// experiment. Other `EMO_*` variables (test switches, tool settings) are not config and are
 /// left alone rather than rejected as unknown keys.
 fn experiment_env() -> Env {
-    const TOP_LEVEL: [&str; 11] = [
+    const TOP_LEVEL: [&str; 12] = [
         "name", "extends", "seed", "device", "dataset", "split", "encoders", "fusion", "task",
-        "train", "fold",
+        "train", "fold", "stages",
     ];
     Env::prefixed("EMO_")
         .filter(|key| {

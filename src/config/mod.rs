@@ -13,6 +13,7 @@ pub mod locate;
 pub mod methods;
 pub mod names;
 pub mod schema;
+pub mod stages;
 pub mod sweep;
 pub mod validate;
 pub mod validate_encoders;

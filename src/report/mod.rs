@@ -2,6 +2,7 @@
 
 pub mod data;
 pub mod fold_result;
+pub mod logits;
 pub mod npy;
 pub mod parquet;
 pub mod summary;

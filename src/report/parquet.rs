@@ -178,7 +178,7 @@ fn regression_columns(rows: &[PredictionRow]) -> Vec<Column> {
     columns
 }
 
-fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
+pub(crate) fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
     crate::atomic::write_with(path, |tmp| {
         let file =
             std::fs::File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;

@@ -29,6 +29,12 @@ pub struct Summary {
     pub fold_names: Vec<String>,
     pub best_epochs: Vec<usize>,
     pub test: Vec<MetricSummary>,
+    /// The stage's fusion method (set by the runner; a stage may change it).
+    #[serde(default)]
+    pub method: String,
+    /// Trainable parameters of fold 1's model.
+    #[serde(default)]
+    pub trainable: usize,
 }
 
 impl Summary {
@@ -59,6 +65,10 @@ impl Summary {
             fold_names: results.iter().map(|r| r.name.clone()).collect(),
             best_epochs: results.iter().map(|r| r.best_epoch).collect(),
             test,
+            method: String::new(),
+            trainable: results
+                .first()
+                .map_or(0, |r| r.parameters.iter().map(|m| m.trainable).sum()),
         }
     }
 
@@ -116,6 +126,9 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
         serde_name(&exp.split.protocol),
         exp.seed
     );
+    if stages.len() > 1 {
+        side_by_side(&mut md, stages);
+    }
     for stage in stages {
         let _ = writeln!(
             md,
@@ -141,6 +154,38 @@ fn markdown(exp: &Experiment, stages: &[Summary], corpus: &Corpus) -> String {
         let _ = writeln!(md, "\nSelected epochs per fold: {:?}\n", stage.best_epochs);
     }
     md
+}
+
+/// One row per stage: the headline test metrics (mean ± std over folds) and the trainable
+/// parameters, so that each student reads beside its teacher.
+fn side_by_side(md: &mut String, stages: &[Summary]) {
+    let metrics: Vec<&str> = stages[0].test.iter().map(|m| m.metric.as_str()).collect();
+    let _ = writeln!(md, "## Stages side by side (test, mean ± std over folds)\n");
+    let _ = writeln!(
+        md,
+        "| stage | method | {} | trainable parameters |",
+        metrics.join(" | ")
+    );
+    let _ = writeln!(md, "|---|---|{}---:|", "---:|".repeat(metrics.len()));
+    for stage in stages {
+        let values: Vec<String> = metrics
+            .iter()
+            .map(|name| {
+                stage
+                    .metric(name)
+                    .map_or("–".into(), |m| format!("{:.4} ± {:.4}", m.mean, m.std))
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            stage.stage,
+            stage.method,
+            values.join(" | "),
+            stage.trainable
+        );
+    }
+    let _ = writeln!(md);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::dir::{RunDir, RunState};
 pub use super::identity::resolved_toml;
 use super::identity::run_identity;
+use super::stages::{StagePlan, stage_plans};
 use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::{Experiment, LoadedExperiment, Modality};
 use crate::data::Corpus;
@@ -19,9 +20,13 @@ use crate::encoders::frozen::{self, Extraction};
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::report::FoldResult;
 use crate::report::data::data_report;
+use crate::report::logits::TRAIN_LOGITS;
 use crate::report::summary::{Summary, write_summaries};
 use crate::report::{MetricRow, PredictionRow, write_folds, write_metrics, write_predictions};
+use crate::task::TaskSpec;
+use crate::train::distill::Distillation;
 use crate::train::fold::FoldJob;
+use anyhow::Context;
 
 /// The one stage of a single-stage experiment (multi-stage distillation adds named stages).
 pub const MAIN_STAGE: &str = "main";
@@ -42,7 +47,8 @@ pub struct RunOutcome {
     pub skipped: bool,
     /// An interrupted run was continued rather than started.
     pub resumed: bool,
-    pub summary: Option<Summary>,
+    /// Each stage's test summary, in the order the stages ran (empty when skipped).
+    pub summaries: Vec<Summary>,
     /// Annotation rows that did not become examples (0 when skipped).
     pub dropped: usize,
 }
@@ -133,7 +139,7 @@ pub fn run_experiment(
             path: run.path.clone(),
             skipped: true,
             resumed: false,
-            summary: None,
+            summaries: Vec::new(),
             dropped: 0,
         });
     }
@@ -168,16 +174,129 @@ fn run_in(
     write_atomic(&run.file("resolved.toml"), resolved.as_bytes())?;
     write_atomic(&run.file("identity.toml"), identity.as_bytes())?;
     write_json_atomic(&run.file("env.json"), &crate::env::describe(exp))?;
-    let (corpus, folds) = (&plan.corpus, &plan.folds);
     write_folds(&run.file("folds.parquet"), &plan.members())?;
     write_json_atomic(&run.file("data.json"), &data_report(plan))?;
 
+    let started = Instant::now();
+    let stages = stage_plans(exp, plan)?;
+    let context = StageContext {
+        run,
+        plan,
+        opts,
+        device: &device,
+        backend: choice.backend_name(),
+    };
+    let mut results: Vec<FoldResult> = Vec::new();
+    let mut summaries = Vec::new();
+    for stage in &stages {
+        let stage_results = run_stage(&context, stage, &mut results)?;
+        let mut summary = Summary::from_folds(&stage.name, &stage_results, &plan.corpus.classes);
+        summary.method = stage.exp.fusion.method().name().to_string();
+        summaries.push(summary);
+    }
+    write_tables(run, &results)?;
+    write_summaries(&run.path, exp, &summaries, &plan.corpus)?;
+    run.mark_done()?;
+    tracing::info!(run = %run.path.display(), "done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(RunOutcome {
+        path: run.path.clone(),
+        skipped: false,
+        resumed: run.state == RunState::Resume,
+        summaries,
+        dropped: plan.corpus.dropped.len(),
+    })
+}
+
+/// What every stage of a run shares.
+struct StageContext<'a> {
+    run: &'a RunDir,
+    plan: &'a DataPlan,
+    opts: &'a RunOptions,
+    device: &'a burn::prelude::Device,
+    backend: &'static str,
+}
+
+/// Train (or resume, or take over, or reload) one stage over every fold; its fold results are
+/// appended to `all` (the rows of the run's tables, rewritten after every fold).
+fn run_stage(
+    ctx: &StageContext<'_>,
+    stage: &StagePlan,
+    all: &mut Vec<FoldResult>,
+) -> anyhow::Result<Vec<FoldResult>> {
+    let run = &ctx.run.path;
+    if stage.named {
+        if !stage.is_done_in(run)
+            && let Some(other) = stage.finished_elsewhere(run)?
+        {
+            tracing::info!(
+                stage = %stage.name,
+                identity = %stage.identity.hash,
+                "stage already finished in {} with the same identity; taking it over instead of training it again",
+                other.display()
+            );
+            stage.adopt(&other, run)?;
+        }
+        stage.write_files(run)?;
+        if stage.is_done_in(run) && !missing_exports(ctx, stage) {
+            tracing::info!(stage = %stage.name, "stage already finished; reusing its folds");
+            let results = finished_results(ctx, stage)?;
+            all.extend(results.iter().cloned());
+            return Ok(results);
+        }
+        tracing::info!(stage = %stage.name, identity = %stage.identity.hash, "stage starts");
+    }
+    let results = train_stage(ctx, stage, all)?;
+    if let Some(dir) = stage.folder(run) {
+        if let Some(first) = results.first() {
+            write_json_atomic(&dir.join("model.json"), &model_report(first))?;
+        }
+    }
+    stage.mark_done(run)?;
+    Ok(results)
+}
+
+/// A finished stage's fold results, from each fold's `result.json`.
+fn finished_results(ctx: &StageContext<'_>, stage: &StagePlan) -> anyhow::Result<Vec<FoldResult>> {
+    ctx.plan
+        .folds
+        .iter()
+        .map(|fold| {
+            let path = ctx
+                .run
+                .fold_dir(&stage.name, fold.index)
+                .join("result.json");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("reading {}", path.display()))
+        })
+        .collect()
+}
+
+/// A later stage distills from this one and some fold lacks its training-split logits.
+fn missing_exports(ctx: &StageContext<'_>, stage: &StagePlan) -> bool {
+    stage.exports
+        && ctx.plan.folds.iter().any(|fold| {
+            !ctx.run
+                .fold_dir(&stage.name, fold.index)
+                .join(TRAIN_LOGITS)
+                .exists()
+        })
+}
+
+/// The stage's inputs (audio, frozen features), then its folds.
+fn train_stage(
+    ctx: &StageContext<'_>,
+    stage: &StagePlan,
+    all: &mut Vec<FoldResult>,
+) -> anyhow::Result<Vec<FoldResult>> {
+    let exp = &stage.exp;
+    let (corpus, folds) = (&ctx.plan.corpus, &ctx.plan.folds);
     let started = Instant::now();
     let audio = if exp.encodes(crate::config::Modality::Audio) {
         Some(crate::data::features::extract_all(
             corpus,
             &exp.encoders.audio,
-            opts.quiet,
+            ctx.opts.quiet,
         )?)
     } else {
         None
@@ -186,13 +305,14 @@ fn run_in(
         exp,
         corpus,
         audio.as_ref(),
-        &device,
-        choice.backend_name(),
-        opts,
+        ctx.device,
+        ctx.backend,
+        ctx.opts,
     )?;
     // A frozen audio encoder's clips are not needed once its features exist.
     let audio = audio.filter(|_| frozen.audio.is_none());
     tracing::info!(
+        stage = %stage.name,
         utterances = corpus.examples.len(),
         dropped = corpus.dropped.len(),
         folds = folds.len(),
@@ -211,9 +331,26 @@ fn run_in(
     if let Some(audio) = frozen.audio.as_deref() {
         features.insert(Modality::Audio, audio);
     }
+    let classes = TaskSpec::from_experiment(exp).class_width();
     let mut results: Vec<FoldResult> = Vec::new();
     for fold in folds {
         let fold_exp = exp.for_fold(&fold.name).map_err(anyhow::Error::msg)?;
+        let distill = match &stage.distill {
+            None => None,
+            Some(config) => {
+                let teacher = ctx
+                    .run
+                    .fold_dir(&config.from, fold.index)
+                    .join(TRAIN_LOGITS);
+                Some(Distillation::load(
+                    config,
+                    &teacher,
+                    corpus,
+                    &fold.train,
+                    classes,
+                )?)
+            }
+        };
         let job = FoldJob {
             exp: &fold_exp,
             corpus,
@@ -221,28 +358,22 @@ fn run_in(
             features: features.clone(),
             fold,
             n_folds: folds.len(),
-            stage: MAIN_STAGE,
-            dir: run.fold_dir(MAIN_STAGE, fold.index),
-            device: device.clone(),
-            quiet: opts.quiet,
+            stage: &stage.name,
+            dir: ctx.run.fold_dir(&stage.name, fold.index),
+            device: ctx.device.clone(),
+            quiet: ctx.opts.quiet,
+            distill,
+            export_train_logits: stage.exports,
         };
-        results.push(job.run()?);
-        write_tables(run, &results)?;
-        if results.len() == 1 {
-            write_json_atomic(&run.file("model.json"), &model_report(&results[0]))?;
+        let result = job.run()?;
+        results.push(result.clone());
+        all.push(result);
+        write_tables(ctx.run, all)?;
+        if all.len() == 1 {
+            write_json_atomic(&ctx.run.file("model.json"), &model_report(&all[0]))?;
         }
     }
-    let summary = Summary::from_folds(MAIN_STAGE, &results, &corpus.classes);
-    write_summaries(&run.path, exp, std::slice::from_ref(&summary), corpus)?;
-    run.mark_done()?;
-    tracing::info!(run = %run.path.display(), "done in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(RunOutcome {
-        path: run.path.clone(),
-        skipped: false,
-        resumed: run.state == RunState::Resume,
-        summary: Some(summary),
-        dropped: corpus.dropped.len(),
-    })
+    Ok(results)
 }
 
 fn write_tables(run: &RunDir, results: &[FoldResult]) -> anyhow::Result<()> {

@@ -6,4 +6,5 @@ pub mod experiment;
 pub mod identity;
 pub mod pool;
 pub mod slurm;
+pub mod stages;
 pub mod status;

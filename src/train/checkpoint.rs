@@ -132,6 +132,15 @@ pub fn load_best(
     Ok(load_weights(spec, &weights_file(dir, state.best_epoch), device)?.valid())
 }
 
+/// A finished fold's published selected weights (`best.safetensors`), in validation mode.
+pub fn load_published_best(
+    dir: &Path,
+    spec: &ModelSpec,
+    device: &Device,
+) -> anyhow::Result<EmotionModel> {
+    Ok(load_weights(spec, &dir.join(BEST), device)?.valid())
+}
+
 /// Copy the finished fold's best and last weights and its optimizer state to their final names.
 /// Copies, not renames, so that a crash here leaves the epoch files a resume reads intact.
 pub fn publish(dir: &Path, state: &TrainState) -> anyhow::Result<()> {

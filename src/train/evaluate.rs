@@ -62,6 +62,32 @@ pub fn evaluate(
     }
 }
 
+/// The raw class logits of `model` (in validation mode) for `indices`, one row per utterance in
+/// order: what a later stage distills from.
+pub fn class_logits(
+    model: &EmotionModel,
+    inputs: &FoldInputs<'_>,
+    objective: &Objective,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let mut rows = Vec::with_capacity(indices.len());
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let output = model.forward(&inputs.batch(chunk, device));
+        let (Some(logits), _) = objective.task().split(output) else {
+            anyhow::bail!("the task has no class outputs to distill from");
+        };
+        let [n, width] = logits.dims();
+        let values = logits
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("logits to f32: {e:?}"))?;
+        rows.extend((0..n).map(|r| values[r * width..(r + 1) * width].to_vec()));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

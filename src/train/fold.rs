@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokenizers::Tokenizer;
 
 use super::checkpoint::{self, TrainState};
-use super::evaluate::{EvalOutput, evaluate};
+use super::distill::Distillation;
+use super::evaluate::{EvalOutput, class_logits, evaluate};
 use super::objective::{Objective, class_weights};
 use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
 use crate::batch::{FoldInputs, Source};
@@ -28,6 +29,7 @@ use crate::fusion::FusionSpec;
 use crate::metrics::TaskReport;
 use crate::model::{EmotionModel, ModelSpec};
 pub use crate::report::FoldResult;
+use crate::report::logits::{TRAIN_LOGITS, write_logits};
 use crate::report::{MetricRow, PredictionRow, RegressionValue};
 use crate::task::predict::HostOutputs;
 use crate::task::{TaskSpec, TaskTargets};
@@ -49,6 +51,11 @@ pub struct FoldJob<'a> {
     pub dir: PathBuf,
     pub device: Device,
     pub quiet: bool,
+    /// An earlier stage's logits to train against as well (a distilled stage).
+    pub distill: Option<Distillation>,
+    /// A later stage distills from this one: write the selected weights' class logits on the
+    /// training split to `train_logits.parquet`.
+    pub export_train_logits: bool,
 }
 
 const RESULT: &str = "result.json";
@@ -64,10 +71,30 @@ impl FoldJob<'_> {
                 "fold already finished; reusing {}",
                 result_path.display()
             );
-            return serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", result_path.display()));
+            let result = serde_json::from_str(&text)
+                .with_context(|| format!("reading {}", result_path.display()))?;
+            if self.export_train_logits && !self.dir.join(TRAIN_LOGITS).exists() {
+                // Finished before a later stage asked for its logits.
+                self.with_inputs(|spec, inputs| {
+                    let model = checkpoint::load_published_best(&self.dir, spec, &self.device)?;
+                    self.export_logits(&model, inputs)
+                })?;
+            }
+            return Ok(result);
         }
         std::fs::create_dir_all(&self.dir)?;
+        let result = self.with_inputs(|spec, inputs| self.train_and_test(spec, inputs))?;
+        crate::atomic::write_json_atomic(&result_path, &result)?;
+        checkpoint::clean_epochs(&self.dir)?;
+        Ok(result)
+    }
+
+    /// Build the fold's inputs (tokens, statistics, targets, streams) and model spec, and hand
+    /// them to `work`.
+    fn with_inputs<T>(
+        &self,
+        work: impl FnOnce(&ModelSpec, &FoldInputs<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         let encoded = match self.features.contains_key(&Modality::Text) {
             true => None,
             false => self.text_inputs()?,
@@ -105,10 +132,34 @@ impl FoldJob<'_> {
             sources,
         };
         let spec = self.model_spec(encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
-        let result = self.train_and_test(&spec, &inputs)?;
-        crate::atomic::write_json_atomic(&result_path, &result)?;
-        checkpoint::clean_epochs(&self.dir)?;
-        Ok(result)
+        work(&spec, &inputs)
+    }
+
+    /// The selected model's class logits on the training split, for a later stage.
+    fn export_logits(&self, model: &EmotionModel, inputs: &FoldInputs<'_>) -> anyhow::Result<()> {
+        let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(self.exp), self.corpus)?;
+        let objective = self.objective(&targets, &self.device);
+        let batch = self
+            .exp
+            .train
+            .eval_batch_size
+            .unwrap_or(self.exp.train.batch_size);
+        let logits = class_logits(
+            model,
+            inputs,
+            &objective,
+            &self.fold.train,
+            batch,
+            &self.device,
+        )?;
+        let rows: Vec<(String, Vec<f32>)> = self
+            .fold
+            .train
+            .iter()
+            .map(|&i| self.corpus.examples[i].id.clone())
+            .zip(logits)
+            .collect();
+        write_logits(&self.dir.join(TRAIN_LOGITS), &rows)
     }
 
     fn labels(&self) -> Vec<usize> {
@@ -335,6 +386,9 @@ impl FoldJob<'_> {
             &eval_device,
         );
         self.save_attention_mean(&best)?;
+        if self.export_train_logits {
+            self.export_logits(&best, inputs)?;
+        }
         checkpoint::publish(&self.dir, &state)?;
         let mut metrics = state.metrics;
         metrics.extend(self.rows(
@@ -410,7 +464,12 @@ impl FoldJob<'_> {
         for chunk in batches {
             let batch = inputs.batch(chunk, device);
             let output = model.forward(&batch);
-            let loss = objective.loss(output.clone(), &batch);
+            let mut loss = objective.loss(output.clone(), &batch);
+            if let Some(distill) = &self.distill
+                && let (Some(logits), _) = objective.task().split(output.clone())
+            {
+                loss = loss + distill.term(logits, chunk);
+            }
             let loss_value: f32 = loss.clone().into_scalar::<f32>();
             self.refuse_divergence(loss_value, epoch)?;
             let loss = match self.exp.train.loss_reduction {

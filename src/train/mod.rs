@@ -1,6 +1,7 @@
 //! The training loop: folds, epochs, evaluation, checkpoints.
 
 pub mod checkpoint;
+pub mod distill;
 pub mod evaluate;
 pub mod fold;
 pub mod objective;
