@@ -31,6 +31,18 @@ pub struct Inspection {
     pub precomputed: Option<CmuPickleSummary>,
     /// The model of every fold that `[fold.<name>]` configures differently from the file.
     pub folds: Vec<FoldModel>,
+    /// The model of every stage of a multi-stage file (`[[stages]]`), in run order.
+    pub stages: Vec<StageModel>,
+}
+
+/// One stage's model.
+#[derive(Serialize)]
+pub struct StageModel {
+    pub stage: String,
+    pub fusion: String,
+    pub modules: Vec<ModuleParams>,
+    pub total: usize,
+    pub trainable: usize,
 }
 
 /// One fold's model, where `[fold.<name>]` changes it.
@@ -123,6 +135,7 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
             modules,
         });
     }
+    let stages = stage_models(exp, vocab_size)?;
     Ok(Inspection {
         name: exp.name.clone(),
         fusion: exp.fusion.method().name(),
@@ -135,7 +148,30 @@ pub fn inspect(loaded: &LoadedExperiment) -> anyhow::Result<Inspection> {
         dataset_problem: problem,
         precomputed,
         folds,
+        stages,
     })
+}
+
+/// Each stage's model; a stage with another pretrained text encoder counts its vocabulary.
+fn stage_models(exp: &Experiment, vocab_size: usize) -> anyhow::Result<Vec<StageModel>> {
+    let mut out = Vec::new();
+    for name in exp.stage_order().map_err(anyhow::Error::msg)? {
+        let stage = exp.for_stage(&name).map_err(anyhow::Error::msg)?;
+        let vocab = if stage.encoders.text.kind.is_pretrained() {
+            pretrained_vocab(&stage)?.map_or(vocab_size, |v| v.size)
+        } else {
+            vocab_size
+        };
+        let modules = model_counts(&stage, vocab)?;
+        out.push(StageModel {
+            stage: name,
+            fusion: stage.fusion.method().name(),
+            total: modules.iter().map(|m| m.total).sum(),
+            trainable: modules.iter().map(|m| m.trainable).sum(),
+            modules,
+        });
+    }
+    Ok(out)
 }
 
 /// The names of `[fold.<name>]`, in the run's fold order when the corpus is on disk.
@@ -184,6 +220,10 @@ pub fn render(ins: &Inspection) -> String {
     for fold in &ins.folds {
         let _ = writeln!(out, "\nfold {} ([fold.{}]):", fold.fold, fold.fold);
         render_modules(&mut out, &fold.modules, fold.total, fold.trainable);
+    }
+    for stage in &ins.stages {
+        let _ = writeln!(out, "\nstage {} (fusion {}):", stage.stage, stage.fusion);
+        render_modules(&mut out, &stage.modules, stage.total, stage.trainable);
     }
     if let Some(v) = &ins.vocab_size {
         let _ = writeln!(out, "\ntext vocabulary: {} ({})", v.size, v.source);

@@ -48,6 +48,32 @@ fn every_model_trains_exactly_the_published_parameter_count() {
     }
 }
 
+/// pipeline.toml holds the teacher and the three students as stages: each stage's model is
+/// the one its own file describes.
+#[test]
+fn the_pipeline_stages_train_the_published_counts() {
+    let ins = inspect("pipeline.toml", true);
+    let stages: Vec<(String, u64)> = ins["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap().to_string(),
+                s["trainable"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("teacher", 44_107_271),
+        ("student_multimodal", 15_755_783),
+        ("student_text", 8_273_159),
+        ("student_audio", 8_273_159),
+    ];
+    let expected: Vec<(String, u64)> = expected.iter().map(|(s, n)| (s.to_string(), *n)).collect();
+    assert_eq!(stages, expected);
+}
+
 #[test]
 fn the_teacher_freezes_koelectra_v3_and_xlsr_large() {
     let ins = inspect("teacher.toml", false);

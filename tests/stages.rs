@@ -195,6 +195,31 @@ fn teacher_then_three_students_in_one_file() {
     };
     assert!(only(&old, "teacher").equals_missing(&only(&new, "teacher")));
     assert!(!only(&old, "student_text").equals_missing(&only(&new, "student_text")));
+
+    // The distillation term changes what a student learns: the textbook KL form instead of
+    // the seed's MSE retrains only that student, to other numbers.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kl = text.replace(
+        "distill = { from = \"teacher\", loss = \"mse_logits\", weight = 1.0 }",
+        "distill = { from = \"teacher\", loss = \"kl\", weight = 1.0, temperature = 2.0 }",
+    );
+    assert_ne!(kl, text);
+    std::fs::write(&file, kl).unwrap();
+    let out = run_pipeline(&file, &sets, &runs);
+    assert!(out.status.success());
+    let log = stderr(&out);
+    assert!(
+        log.contains("stage starts stage=student_multimodal"),
+        "{log}"
+    );
+    assert!(!log.contains("stage starts stage=teacher"), "{log}");
+    let newest = run_dirs(&runs, NAME)
+        .into_iter()
+        .find(|d| d != &run_dir && d != new_dir)
+        .unwrap();
+    let kl = read_parquet(&newest.join("predictions.parquet"));
+    assert!(!only(&new, "student_multimodal").equals_missing(&only(&kl, "student_multimodal")));
+    assert!(only(&new, "student_audio").equals_missing(&only(&kl, "student_audio")));
 }
 
 /// Kill the run once the first student has committed an epoch, rerun: the teacher is reused
