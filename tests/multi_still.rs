@@ -30,8 +30,16 @@ fn every_model_trains_exactly_the_published_parameter_count() {
         let ins = inspect(file, true);
         assert_eq!(ins["fusion"], "cross_modal", "{file}");
         assert_eq!(ins["trainable"], count, "{file}: trainable");
-        assert_eq!(module_params(&ins, "fusion"), (count, count), "{file}: fusion");
-        assert_eq!(module_params(&ins, "encoders.text").1, 0, "{file}: text is frozen");
+        assert_eq!(
+            module_params(&ins, "fusion"),
+            (count, count),
+            "{file}: fusion"
+        );
+        assert_eq!(
+            module_params(&ins, "encoders.text").1,
+            0,
+            "{file}: text is frozen"
+        );
         assert_eq!(
             module_params(&ins, "encoders.audio").1,
             0,

@@ -95,7 +95,11 @@ fn every_experiment_file_validates() {
 fn assert_fusion(file: &str, method: &str, expected: usize) {
     let ins = inspect_json(file, true);
     assert_eq!(ins["fusion"], method, "{file}");
-    assert_eq!(module_params(&ins, "fusion"), (expected, expected), "{file}");
+    assert_eq!(
+        module_params(&ins, "fusion"),
+        (expected, expected),
+        "{file}"
+    );
 }
 
 // ---- seed 000 (experiments/kemdy20): a = wav2vec2-large 1024, t = klue/roberta-base 768 ----
@@ -337,6 +341,11 @@ fn seed_switches_refuse_what_they_cannot_honour() {
             "encoders.text.path=models/klue-roberta-base",
         ],
         &["key `encoders.text.mask_swap`", "bert"],
+    );
+    fails(
+        "experiments/multi_still/teacher.toml",
+        &["dataset.multi_label=first"],
+        &["key `task.soft_target_loss`", "\"soft_votes\""],
     );
 }
 

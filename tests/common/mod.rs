@@ -141,7 +141,11 @@ pub fn inspect_json(file: &str, shallow: bool) -> serde_json::Value {
         ]);
     }
     let out = run(&mut cmd);
-    assert!(out.status.success(), "inspect {file} failed: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "inspect {file} failed: {}",
+        stderr(&out)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
