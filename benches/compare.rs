@@ -27,7 +27,9 @@ use serde::Serialize;
 
 use emo_run::batch::{FoldInputs, Source};
 use emo_run::config::Modality;
-use emo_run::config::{FusionConfig, FusionMethod, MlpMixerKeys, OptimizerConfig};
+use emo_run::config::{
+    AccumulateSchedule, FusionConfig, FusionMethod, MlpMixerKeys, OptimizerConfig,
+};
 use emo_run::data::features::AudioData;
 use emo_run::encoders::cache::CachedFeature;
 use emo_run::encoders::hf::{HfTextConfig, TextInput};
@@ -188,6 +190,7 @@ fn head_step(
     let lr = learning_rates(&optimizer_config, model.as_ref().expect("built"))?;
     let settings = StepSettings {
         accumulate: 1,
+        schedule: AccumulateSchedule::EveryN,
         clip_value: None,
         clip_norm: None,
     };

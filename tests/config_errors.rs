@@ -241,6 +241,19 @@ fn multilabel_needs_multi_hot_targets() {
 }
 
 #[test]
+fn mse_logits_needs_soft_vote_targets() {
+    validate_fails_with(
+        "[train]",
+        "[task]\nsoft_target_loss = \"mse_logits\"\n\n[train]",
+        &[
+            "key `task.soft_target_loss`",
+            "found \"mse_logits\" with dataset.multi_label = \"drop\"",
+            "expected \"cross_entropy\", or dataset.multi_label = \"soft_votes\"",
+        ],
+    );
+}
+
+#[test]
 fn module_lr_names_a_module_of_the_model() {
     validate_fails_with(
         "batch_size = 8",

@@ -53,6 +53,56 @@ fn soft_votes_with_leave_session_out() {
     assert_eq!(tested(&data), data["utterances"].as_u64().unwrap());
 }
 
+/// The `loss` values of `split` in a finished run's metrics.parquet.
+fn losses(run_dir: &Path, split: &str) -> Vec<f64> {
+    use polars::prelude::*;
+    let file = std::fs::File::open(run_dir.join("metrics.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    let text = |name: &str| df.column(name).unwrap().str().unwrap().clone();
+    let (splits, metrics) = (text("split"), text("metric"));
+    let values = df.column("value").unwrap().f64().unwrap().clone();
+    (0..df.height())
+        .filter(|&i| splits.get(i) == Some(split) && metrics.get(i) == Some("loss"))
+        .map(|i| values.get(i).unwrap())
+        .collect()
+}
+
+/// Seed 003's two switches together: soft votes trained with the MSE of the raw logits, and the
+/// seed's accumulation schedule. The logged train loss is that MSE, small; the valid and test
+/// losses stay the soft cross-entropy, near ln 7 = 1.95 for a barely trained head.
+#[test]
+fn soft_votes_train_with_mse_logits_and_the_seed003_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, runs) = run_tiny(
+        dir.path(),
+        &[
+            "dataset.multi_label=\"soft_votes\"",
+            "task.soft_target_loss=\"mse_logits\"",
+            "train.accumulate_grad_batches=3",
+            "train.accumulate_schedule=\"seed003\"",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run_dir = &run_dirs(&runs, "tiny")[0];
+    assert!(run_dir.join("DONE").exists());
+    let (train, valid, test) = (
+        losses(run_dir, "train"),
+        losses(run_dir, "valid"),
+        losses(run_dir, "test"),
+    );
+    assert_eq!(
+        (train.len(), valid.len(), test.len()),
+        (4, 4, 2),
+        "2 folds x 2 epochs"
+    );
+    assert!(train.iter().all(|&l| l < 0.5), "train (MSE) {train:?}");
+    let cross_entropy = valid.iter().chain(&test);
+    assert!(
+        cross_entropy.clone().all(|&l| l > 1.0),
+        "valid {valid:?}, test {test:?}"
+    );
+}
+
 #[test]
 fn label_transform_sampler_and_balanced_weights_in_a_holdout() {
     let dir = tempfile::tempdir().unwrap();

@@ -24,8 +24,8 @@ use burn::prelude::*;
 use burn::store::{ModuleSnapshot, ModuleStore, SafetensorsStore, bridge};
 use emo_run::config::Modality;
 use emo_run::config::{
-    AudioEncoderConfig, FusionConfig, FusionHead, FusionMethod, HeadKeys, OptimizerConfig,
-    OptimizerKind,
+    AccumulateSchedule, AudioEncoderConfig, FusionConfig, FusionHead, FusionMethod, HeadKeys,
+    OptimizerConfig, OptimizerKind,
 };
 use emo_run::encoders::AudioEncoderSpec;
 use emo_run::fusion::{Fusion, FusionInputs, FusionSpec, Stream};
@@ -568,6 +568,7 @@ fn check_optimizer(kind: OptimizerKind, name: &str) -> f32 {
     };
     let step_settings = StepSettings {
         accumulate: settings.accumulate,
+        schedule: AccumulateSchedule::EveryN,
         clip_value: None,
         clip_norm: Some(settings.clip_norm),
     };

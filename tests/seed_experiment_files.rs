@@ -342,6 +342,11 @@ fn seed_switches_refuse_what_they_cannot_honour() {
         ],
         &["key `encoders.text.mask_swap`", "bert"],
     );
+    fails(
+        "experiments/multi_still/teacher.toml",
+        &["dataset.multi_label=first"],
+        &["key `task.soft_target_loss`", "\"soft_votes\""],
+    );
 }
 
 /// `validate`'s resolved config of `file`, without the lines that name the file itself.

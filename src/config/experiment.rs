@@ -197,8 +197,9 @@ pub enum MultiLabelPolicy {
     /// stratifies the folds.
     All,
     /// Train on the distribution of the individual evaluators' votes over `dataset.classes`
-    /// (Multi-Still's soft targets, cross-entropy against the distribution); metrics use the
-    /// first Total-Evaluation label. Rows without votes in the classes are dropped.
+    /// (Multi-Still's soft targets; loss `task.soft_target_loss`, cross-entropy against the
+    /// distribution by default); metrics use the first Total-Evaluation label. Rows without
+    /// votes in the classes are dropped.
     SoftVotes,
 }
 
@@ -281,6 +282,11 @@ pub struct TaskConfig {
     /// Loss of the multi-label part (`multilabel`, and `multitask` with
     /// `dataset.multi_label = "all"`).
     pub multilabel_loss: MultilabelLoss,
+    /// Training loss of the class part against the evaluators' vote distribution
+    /// (`dataset.multi_label = "soft_votes"` only). Validation and test losses are the soft
+    /// cross-entropy either way (seed 003 tests with it), so `valid.loss` means the same under
+    /// both; the logged `train` loss is the one trained.
+    pub soft_target_loss: SoftTargetLoss,
     /// A class is predicted when its score (sigmoid for `bce`, softmax probability for
     /// `soft_margin_on_softmax`, as seed 004's `probs > 0.5`) exceeds this threshold.
     pub threshold: f64,
@@ -297,6 +303,7 @@ impl Default for TaskConfig {
             kind: TaskKind::Classification,
             class_weights: ClassWeights::default(),
             multilabel_loss: MultilabelLoss::Bce,
+            soft_target_loss: SoftTargetLoss::CrossEntropy,
             threshold: 0.5,
             targets: vec![RegressionTarget::Valence, RegressionTarget::Arousal],
             weights: TaskWeights::default(),
@@ -313,6 +320,18 @@ pub enum MultilabelLoss {
     /// Seed 004's quirk: `MultiLabelSoftMarginLoss` applied to the SOFTMAX probabilities, so a
     /// sigmoid runs on top of a softmax (weak gradients, at most one class above 0.5).
     SoftMarginOnSoftmax,
+}
+
+/// Training loss of single-label logits against a soft target distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SoftTargetLoss {
+    /// `-sum_c p_c log softmax(z)_c`, averaged over the batch (PyTorch's `cross_entropy` with
+    /// probability targets).
+    CrossEntropy,
+    /// Seed 003's (Multi-Still) `MSELoss()` between the RAW logits and the distribution, the
+    /// mean over every cell: no softmax, so the logits are regressed onto probabilities.
+    MseLogits,
 }
 
 /// A continuous annotation predicted by the regression head.
@@ -411,8 +430,10 @@ pub struct TrainConfig {
     /// each example weighted by 1 / its class's count).
     pub sampler: Sampler,
     /// Sum the gradients of this many batches (each loss divided by it, as PyTorch's
-    /// `loss / N`) before one optimizer step. A last incomplete group still steps.
+    /// `loss / N`) before one optimizer step; `accumulate_schedule` says which batches step.
     pub accumulate_grad_batches: usize,
+    /// Which batches of an epoch end an accumulation group of `accumulate_grad_batches` (N).
+    pub accumulate_schedule: AccumulateSchedule,
     /// Rescale all gradients together so that their global L2 norm is at most this
     /// (`torch.nn.utils.clip_grad_norm_`). Unset: no norm clipping.
     pub clip_grad_norm: Option<f64>,
@@ -433,6 +454,20 @@ pub struct TrainConfig {
     /// for this many epochs (seed 002: 20 on `valid.loss`); the best epoch's weights are tested.
     /// Unset: every one of `epochs` runs.
     pub patience: Option<usize>,
+}
+
+/// See `train.accumulate_schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccumulateSchedule {
+    /// A step after every N batches (batch ids N-1, 2N-1, ... counted from 0); a last
+    /// incomplete group of the epoch still steps (Lightning's `accumulate_grad_batches`).
+    EveryN,
+    /// Seed 003's (Multi-Still) loop: a step after the batches whose 0-based id in the epoch is
+    /// a multiple of N (`batch_id % N == 0`), so the first step follows batch 0 alone and the
+    /// next ones batches 1..N, N+1..2N, ...; the gradients gathered after the epoch's last step
+    /// are discarded.
+    Seed003,
 }
 
 /// See `train.loss_reduction`.
@@ -460,6 +495,7 @@ impl Default for TrainConfig {
             select_by: "auto".into(),
             sampler: Sampler::Shuffle,
             accumulate_grad_batches: 1,
+            accumulate_schedule: AccumulateSchedule::EveryN,
             clip_grad_norm: None,
             clip_grad_value: None,
             precision: Precision::F32,

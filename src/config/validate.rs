@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use super::error::Located;
 use super::experiment::{
-    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Precision, Sampler, SplitProtocol,
-    TaskKind,
+    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Precision, Sampler, SoftTargetLoss,
+    SplitProtocol, TaskKind,
 };
 use super::modality::Modality;
 use super::names::{MODULE_NAMES, selectable_metrics};
@@ -166,6 +166,7 @@ fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
         }
     }
     check_task_kind(exp, fail);
+    check_soft_target_loss(exp, fail);
     if exp.dataset.multi_label == MultiLabelPolicy::SoftVotes
         && exp.task.class_weights != ClassWeights::default()
     {
@@ -180,6 +181,29 @@ fn check_task(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
         fail(
             "train.sampler",
             "found \"class_balanced\" with dataset.multi_label = \"soft_votes\"; soft targets have no single class to balance, expected \"shuffle\"".into(),
+        );
+    }
+}
+
+/// `mse_logits` regresses class logits onto a vote distribution: without both there is
+/// nothing for it to train, and silently training cross-entropy instead would mislabel a run.
+fn check_soft_target_loss(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
+    if exp.task.soft_target_loss != SoftTargetLoss::MseLogits {
+        return;
+    }
+    let policy = exp.dataset.multi_label;
+    if policy != MultiLabelPolicy::SoftVotes {
+        let found = serde_json::to_string(&policy).unwrap_or_default();
+        fail(
+            "task.soft_target_loss",
+            format!(
+                "found \"mse_logits\" with dataset.multi_label = {found}, which gives no vote distribution to regress the logits onto; expected \"cross_entropy\", or dataset.multi_label = \"soft_votes\""
+            ),
+        );
+    } else if exp.task.kind == TaskKind::Regression {
+        fail(
+            "task.soft_target_loss",
+            "found \"mse_logits\" with task.kind = \"regression\", which has no class logits; expected \"cross_entropy\"".into(),
         );
     }
 }
@@ -605,5 +629,57 @@ fn task_shape(exp: &Experiment) -> TaskShape {
 fn check_probability(key: &str, p: f64, fail: &mut impl FnMut(&str, String)) {
     if !(0.0..1.0).contains(&p) {
         fail(key, format!("found {p}, expected a probability in [0, 1)"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages `validate` gives for `key`.
+    fn problems_of(exp: &Experiment, key: &str) -> Vec<String> {
+        validate(exp)
+            .into_iter()
+            .filter(|p| p.key == key)
+            .map(|p| p.message)
+            .collect()
+    }
+
+    #[test]
+    fn mse_logits_needs_soft_vote_targets_and_class_logits() {
+        let mut exp = Experiment::default();
+        exp.task.soft_target_loss = SoftTargetLoss::MseLogits;
+        let drop = problems_of(&exp, "task.soft_target_loss");
+        assert_eq!(drop.len(), 1, "{drop:?}");
+        assert!(
+            drop[0].contains("dataset.multi_label = \"drop\"") && drop[0].contains("soft_votes"),
+            "{}",
+            drop[0]
+        );
+
+        exp.dataset.multi_label = MultiLabelPolicy::SoftVotes;
+        assert_eq!(
+            problems_of(&exp, "task.soft_target_loss"),
+            Vec::<String>::new()
+        );
+        exp.task.kind = TaskKind::Multitask;
+        assert_eq!(
+            problems_of(&exp, "task.soft_target_loss"),
+            Vec::<String>::new()
+        );
+
+        exp.task.kind = TaskKind::Regression;
+        let regression = problems_of(&exp, "task.soft_target_loss");
+        assert!(
+            regression.len() == 1 && regression[0].contains("no class logits"),
+            "{regression:?}"
+        );
+    }
+
+    #[test]
+    fn cross_entropy_needs_no_soft_votes() {
+        let exp = Experiment::default();
+        assert_eq!(exp.task.soft_target_loss, SoftTargetLoss::CrossEntropy);
+        assert!(problems_of(&exp, "task.soft_target_loss").is_empty());
     }
 }

@@ -29,6 +29,12 @@ pub fn mse_per_target_sum(predicted: Tensor<2>, targets: Tensor<2>) -> Tensor<1>
         .div_scalar(rows.max(1) as f32)
 }
 
+/// Seed 003's `MSELoss()` between raw logits and a target distribution: the mean over every
+/// cell of `(z - p)^2`, with no softmax (`nn.MSELoss` on the logits as they leave the head).
+pub fn mse_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    (logits - targets).powf_scalar(2.0).mean()
+}
+
 /// Seed 004's "total": `w_c * classification + w_r * regression`.
 pub fn weighted_sum(
     classification: Tensor<1>,
@@ -107,6 +113,19 @@ mod tests {
         let y = Tensor::<2>::from_data([[2.0f32, 2.0], [3.0, 4.0]], &device);
         let got = scalar(mse_per_target_sum(p, y));
         assert!((got - 2.75).abs() < 1e-6, "{got}");
+    }
+
+    /// By hand: errors (1.5, 0.25, -0.25) and (0, -1, 0) -> squares 2.25, 0.0625, 0.0625, 0, 1,
+    /// 0; sum 3.375 over the 6 cells = 0.5625 (divided by rows alone it would be 1.6875).
+    #[test]
+    fn mse_logits_is_the_mean_over_every_cell_of_the_raw_logits() {
+        let z = [[2.0, 0.5, 0.0], [0.0, -1.0, 1.0]];
+        let p = [[0.5, 0.25, 0.25], [0.0, 0.0, 1.0]];
+        let got = scalar(mse_logits(t2(z), t2(p)));
+        assert!((got - 0.5625).abs() < 1e-6, "{got}");
+        // No softmax: logits already equal to the distribution cost nothing.
+        let exact = scalar(mse_logits(t2(p), t2(p)));
+        assert_eq!(exact, 0.0);
     }
 
     #[test]

@@ -11,7 +11,9 @@ pub mod loss;
 pub mod predict;
 pub mod targets;
 
-use crate::config::{Experiment, MultiLabelPolicy, MultilabelLoss, RegressionTarget, TaskKind};
+use crate::config::{
+    Experiment, MultiLabelPolicy, MultilabelLoss, RegressionTarget, SoftTargetLoss, TaskKind,
+};
 
 pub use targets::TaskTargets;
 
@@ -22,8 +24,10 @@ pub struct TaskSpec {
     pub n_classes: usize,
     /// The class part is multi-label (multi-hot targets from `dataset.multi_label = "all"`).
     pub multi_hot: bool,
-    /// Single-label cross-entropy against the evaluators' vote distribution.
+    /// The single-label class part trains against the evaluators' vote distribution.
     pub soft_votes: bool,
+    /// The training loss against that distribution (`task.soft_target_loss`).
+    pub soft_target_loss: SoftTargetLoss,
     pub multilabel_loss: MultilabelLoss,
     pub threshold: f32,
     pub targets: Vec<RegressionTarget>,
@@ -44,6 +48,7 @@ impl TaskSpec {
             n_classes: exp.dataset.classes.len(),
             multi_hot,
             soft_votes: exp.dataset.multi_label == MultiLabelPolicy::SoftVotes,
+            soft_target_loss: task.soft_target_loss,
             multilabel_loss: task.multilabel_loss,
             threshold: task.threshold as f32,
             targets: if matches!(task.kind, TaskKind::Regression | TaskKind::Multitask) {

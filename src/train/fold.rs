@@ -291,7 +291,7 @@ impl FoldJob<'_> {
         let parameters = spec.parameter_counts(&model, &eval_device)?;
         let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(exp), self.corpus)?;
         let loss_train = self.objective(&targets, &train_device);
-        let loss_eval = self.objective(&targets, &eval_device);
+        let loss_eval = self.objective(&targets, &eval_device).for_evaluation();
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
         let drop_last = exp.train.eval_drop_last;
         // The parameter ids are final here (restored on resume), so the per-module groups hold.

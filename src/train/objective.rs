@@ -1,19 +1,21 @@
 //! The training objective of the task: cross-entropy against the single label (optionally
-//! class-weighted) or the evaluators' vote distribution (`multi_label = "soft_votes"`), the
-//! multi-label loss, the regression loss, or seed 004's weighted sum of both (`multitask`).
+//! class-weighted) or the evaluators' vote distribution (`multi_label = "soft_votes"`, trained
+//! with `task.soft_target_loss`), the multi-label loss, the regression loss, or seed 004's
+//! weighted sum of both (`multitask`).
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use crate::batch::Batch;
-use crate::config::{ClassWeightRule, ClassWeights, MultilabelLoss};
+use crate::config::{ClassWeightRule, ClassWeights, MultilabelLoss, SoftTargetLoss};
 use crate::task::{TaskSpec, TaskTargets, loss};
 
 pub struct Objective {
     task: TaskSpec,
     hard: CrossEntropyLoss,
     targets: TaskTargets,
+    soft_loss: SoftTargetLoss,
 }
 
 impl Objective {
@@ -26,12 +28,21 @@ impl Objective {
         device: &Device,
     ) -> Self {
         Self {
+            soft_loss: task.soft_target_loss,
             task,
             hard: CrossEntropyLossConfig::new()
                 .with_weights(weights)
                 .init(device),
             targets,
         }
+    }
+
+    /// The objective that scores validation and test passes: soft targets always take the
+    /// cross-entropy, whatever `task.soft_target_loss` trains with, because seed 003 tests
+    /// with it and `valid.loss` must mean the same across runs that train differently.
+    pub fn for_evaluation(mut self) -> Self {
+        self.soft_loss = SoftTargetLoss::CrossEntropy;
+        self
     }
 
     pub fn task(&self) -> &TaskSpec {
@@ -77,8 +88,15 @@ impl Objective {
             };
         }
         match (&batch.soft, self.task.soft_votes) {
-            (Some(targets), true) => soft_cross_entropy(logits, targets.clone()),
+            (Some(targets), true) => self.soft_loss(logits, targets.clone()),
             _ => self.hard.forward(logits, batch.labels.clone()),
+        }
+    }
+
+    fn soft_loss(&self, logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+        match self.soft_loss {
+            SoftTargetLoss::CrossEntropy => soft_cross_entropy(logits, targets),
+            SoftTargetLoss::MseLogits => loss::mse_logits(logits, targets),
         }
     }
 }
@@ -158,5 +176,47 @@ mod tests {
             .into_scalar::<f32>();
         let soft: f32 = soft_cross_entropy(logits, one_hot).into_scalar::<f32>();
         assert!((hard - soft).abs() < 1e-6);
+    }
+
+    /// An objective over three classes with vote-distribution targets, trained with `loss`.
+    fn soft_vote_objective(loss: SoftTargetLoss, device: &Device) -> Objective {
+        let mut exp = crate::config::Experiment::default();
+        exp.dataset.classes = ["a", "b", "c"].map(String::from).to_vec();
+        exp.dataset.multi_label = crate::config::MultiLabelPolicy::SoftVotes;
+        exp.task.soft_target_loss = loss;
+        let task = TaskSpec::from_experiment(&exp);
+        Objective::new(task, TaskTargets::default(), None, device)
+    }
+
+    /// Two rows whose votes are `[0.5, 0.25, 0.25]` and `[0, 0, 1]` (first labels 0 and 2).
+    fn soft_batch(device: &Device) -> Batch {
+        let soft = Tensor::<2>::from_data([[0.5f32, 0.25, 0.25], [0.0, 0.0, 1.0]], device);
+        Batch {
+            indices: vec![0, 1],
+            streams: Default::default(),
+            labels: Tensor::from_data(TensorData::new(vec![0i64, 2], [2]), device),
+            soft: Some(soft),
+        }
+    }
+
+    /// `mse_logits` trains on the mean squared error of the raw logits (by hand: 3.375 over 6
+    /// cells, as `loss::mse_logits`' test), while the evaluation objective built from the same
+    /// task scores with the soft cross-entropy; the default trains with that cross-entropy.
+    #[test]
+    fn mse_logits_trains_and_evaluation_keeps_the_soft_cross_entropy() {
+        let device = Device::default();
+        let logits = || Tensor::<2>::from_data([[2.0f32, 0.5, 0.0], [0.0, -1.0, 1.0]], &device);
+        let batch = soft_batch(&device);
+        let value =
+            |objective: Objective| -> f32 { objective.loss(logits(), &batch).into_scalar::<f32>() };
+        let cross_entropy: f32 =
+            soft_cross_entropy(logits(), batch.soft.clone().unwrap()).into_scalar::<f32>();
+
+        let mse = soft_vote_objective(SoftTargetLoss::MseLogits, &device);
+        assert!((value(mse) - 0.5625).abs() < 1e-6);
+        let evaluation = soft_vote_objective(SoftTargetLoss::MseLogits, &device).for_evaluation();
+        assert_eq!(value(evaluation), cross_entropy);
+        let default = soft_vote_objective(SoftTargetLoss::CrossEntropy, &device);
+        assert_eq!(value(default), cross_entropy);
     }
 }

@@ -20,7 +20,7 @@ use burn::optim::{
 use burn::prelude::*;
 
 pub use crate::config::names::MODULE_NAMES;
-use crate::config::{OptimizerConfig, OptimizerKind, TrainConfig};
+use crate::config::{AccumulateSchedule, OptimizerConfig, OptimizerKind, TrainConfig};
 use crate::model::EmotionModel;
 
 /// A fresh optimizer of the configured kind.
@@ -90,6 +90,8 @@ fn present_modules(model: &EmotionModel) -> Vec<&'static str> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepSettings {
     pub accumulate: usize,
+    /// Which batches end a group of `accumulate` (`train.accumulate_schedule`).
+    pub schedule: AccumulateSchedule,
     pub clip_value: Option<f32>,
     pub clip_norm: Option<f32>,
 }
@@ -98,19 +100,27 @@ impl StepSettings {
     pub fn from_train(train: &TrainConfig) -> Self {
         Self {
             accumulate: train.accumulate_grad_batches.max(1),
+            schedule: train.accumulate_schedule,
             clip_value: train.clip_grad_value.map(|v| v as f32),
             clip_norm: train.clip_grad_norm.map(|v| v as f32),
         }
     }
 }
 
-/// Turns batch losses into optimizer steps: one step every `accumulate` batches.
+/// Turns batch losses into optimizer steps: one step per group of `accumulate` batches, the
+/// groups laid out by the schedule. [`Stepper::finish`] must end every epoch: it settles the
+/// epoch's leftover gradients and restarts the batch count, so no gradient and no count
+/// crosses an epoch and a fold resumed from an epoch's checkpoint steps exactly as one that
+/// never stopped.
 pub struct Stepper<M: Module> {
     pub optimizer: ModuleOptimizer,
     lr: ModuleLearningRate,
     settings: StepSettings,
     accumulated: GradientsAccumulator<M>,
+    /// Batches whose gradients wait in `accumulated`.
     pending: usize,
+    /// Batches backpropagated so far in this epoch (the next batch's 0-based id).
+    seen: usize,
 }
 
 impl<M: Module> Stepper<M> {
@@ -121,12 +131,13 @@ impl<M: Module> Stepper<M> {
             settings,
             accumulated: GradientsAccumulator::new(),
             pending: 0,
+            seen: 0,
         }
     }
 
-    /// Backpropagate one batch's mean loss; steps when `accumulate` batches are gathered. The
-    /// loss is divided by `accumulate` first, so N batches of B accumulate the gradient of one
-    /// batch of N x B (PyTorch's `(loss / N).backward()`).
+    /// Backpropagate one batch's mean loss; steps when the batch ends a group. The loss is
+    /// divided by `accumulate` first, so N batches of B accumulate the gradient of one batch of
+    /// N x B (PyTorch's `(loss / N).backward()`); seed 003 divides its lone first batch too.
     pub fn backward(&mut self, model: M, loss: Tensor<1>) -> M {
         let n = self.settings.accumulate;
         let loss = if n > 1 {
@@ -137,19 +148,38 @@ impl<M: Module> Stepper<M> {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         self.accumulated.accumulate(&model, grads);
         self.pending += 1;
-        if self.pending == n {
+        let batch_id = self.seen;
+        self.seen += 1;
+        if self.ends_group(batch_id) {
             self.step(model)
         } else {
             model
         }
     }
 
-    /// Step on what is left at the end of an epoch (a last incomplete group, as Lightning).
+    /// Whether the batch with this 0-based id in the epoch is followed by a step.
+    fn ends_group(&self, batch_id: usize) -> bool {
+        let n = self.settings.accumulate;
+        match self.settings.schedule {
+            AccumulateSchedule::EveryN => self.pending == n,
+            AccumulateSchedule::Seed003 => batch_id.is_multiple_of(n),
+        }
+    }
+
+    /// End of an epoch: what is left after its last step still steps (`every_n`, as
+    /// Lightning) or is discarded (`seed003`: the seed zeroes those gradients unused).
     pub fn finish(&mut self, model: M) -> M {
-        if self.pending > 0 {
-            self.step(model)
-        } else {
-            model
+        self.seen = 0;
+        if self.pending == 0 {
+            return model;
+        }
+        match self.settings.schedule {
+            AccumulateSchedule::EveryN => self.step(model),
+            AccumulateSchedule::Seed003 => {
+                self.pending = 0;
+                drop(self.accumulated.grads());
+                model
+            }
         }
     }
 
@@ -287,9 +317,96 @@ mod tests {
     fn settings(accumulate: usize) -> StepSettings {
         StepSettings {
             accumulate,
+            schedule: AccumulateSchedule::EveryN,
             clip_value: None,
             clip_norm: None,
         }
+    }
+
+    fn sgd(settings: StepSettings) -> Stepper<EmotionModel> {
+        Stepper::new(SgdConfig::new().init(), 1.0.into(), settings)
+    }
+
+    /// Backpropagate one batch per row; whether each batch was followed by a step (seen as a
+    /// change of the weights: SGD at rate 1 moves them by the gradient), and the model after
+    /// the last.
+    fn run_rows(
+        stepper: &mut Stepper<EmotionModel>,
+        mut model: EmotionModel,
+        rows: std::ops::Range<usize>,
+        device: &Device,
+    ) -> (Vec<bool>, EmotionModel) {
+        let mut stepped = Vec::new();
+        for row in rows {
+            let before = flat(&model);
+            let l = loss(&model, &batch(&[row], device), device);
+            model = stepper.backward(model, l);
+            stepped.push(flat(&model) != before);
+        }
+        (stepped, model)
+    }
+
+    fn assert_close(a: &[f32], b: &[f32]) {
+        let worst = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-6, "largest difference {worst}");
+    }
+
+    /// Seed 003 with N = 4 over 6 batches: steps after batch 0 alone (its loss / 4), then after
+    /// batches 1..=4; batch 5's gradient is dropped at the end of the epoch, and the next epoch
+    /// starts again with a step after its batch 0, exactly as a fresh stepper (a resumed fold).
+    #[test]
+    fn seed003_steps_at_multiples_of_n_and_drops_the_leftover() {
+        let device = Device::default().autodiff();
+        let start = tiny_model(&device);
+        let seed003 = StepSettings {
+            schedule: AccumulateSchedule::Seed003,
+            ..settings(4)
+        };
+        let mut stepper = sgd(seed003);
+        let (first, after_first) = run_rows(&mut stepper, start.clone(), 0..1, &device);
+        let (rest, model) = run_rows(&mut stepper, after_first.clone(), 1..6, &device);
+        assert_eq!(
+            [first, rest].concat(),
+            [true, false, false, false, true, false]
+        );
+
+        // The first step is batch 0's gradient divided by N.
+        let l = loss(&start, &batch(&[0], &device), &device).div_scalar(4.0);
+        assert_close(
+            &flat(&sgd(settings(1)).backward(start, l)),
+            &flat(&after_first),
+        );
+        // The second is batches 1..=4, an ordinary group of four from the first step's weights.
+        let (_, group) = run_rows(&mut sgd(settings(4)), after_first, 1..5, &device);
+        let after_group = flat(&model);
+        assert_close(&flat(&group), &after_group);
+
+        let model = stepper.finish(model);
+        assert_eq!(flat(&model), after_group, "batch 5's gradient is dropped");
+        let (next, continued) = run_rows(&mut stepper, model.clone(), 6..7, &device);
+        assert_eq!(next, [true], "a new epoch steps after its batch 0");
+        let (_, fresh) = run_rows(&mut sgd(seed003), model, 6..7, &device);
+        assert_eq!(
+            flat(&continued),
+            flat(&fresh),
+            "nothing carried over the epoch"
+        );
+    }
+
+    /// `every_n` (the default): a step after batches N-1, 2N-1, ..., and the epoch's last
+    /// incomplete group still steps at `finish`.
+    #[test]
+    fn every_n_steps_after_each_group_and_the_leftover_at_the_end() {
+        let device = Device::default().autodiff();
+        let mut stepper = sgd(settings(4));
+        let (stepped, model) = run_rows(&mut stepper, tiny_model(&device), 0..6, &device);
+        assert_eq!(stepped, [false, false, false, true, false, false]);
+        let before = flat(&model);
+        assert_ne!(flat(&stepper.finish(model)), before, "batches 4 and 5 step");
     }
 
     /// SGD with lr 1 moves each weight by exactly its gradient, so equal weights after the step
