@@ -41,7 +41,7 @@ pub fn read_logits(path: &Path) -> anyhow::Result<Vec<(String, Vec<f32>)>> {
         .list()
         .with_context(|| format!("{}: `logits` is not a list", path.display()))?;
     ids.into_iter()
-        .zip(logits.into_iter())
+        .zip(logits)
         .map(|(id, row)| {
             let (Some(id), Some(row)) = (id, row) else {
                 anyhow::bail!("{}: a row without an id or logits", path.display());

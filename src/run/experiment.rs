@@ -246,10 +246,8 @@ fn run_stage(
         tracing::info!(stage = %stage.name, identity = %stage.identity.hash, "stage starts");
     }
     let results = train_stage(ctx, stage, all)?;
-    if let Some(dir) = stage.folder(run) {
-        if let Some(first) = results.first() {
-            write_json_atomic(&dir.join("model.json"), &model_report(first))?;
-        }
+    if let (Some(dir), Some(first)) = (stage.folder(run), results.first()) {
+        write_json_atomic(&dir.join("model.json"), &model_report(first))?;
     }
     stage.mark_done(run)?;
     Ok(results)
