@@ -112,6 +112,43 @@ pub struct DatasetConfig {
     pub label_transform: bool,
     /// Drop nothing silently: with `strict`, any dropped row is an error before training.
     pub strict: bool,
+    /// More corpora read with this table's options and joined to the one at `root`, e.g.
+    /// seed 003's KEMDy19 + KEMDy20: `also = [{ kind = "kemdy19", root = "data/KEMDy19" }]`.
+    /// Their utterance ids must not repeat the first corpus's; their sessions are numbered after
+    /// its last, and their speakers are prefixed with their kind, so that session and speaker
+    /// protocols never join two corpora's groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<AlsoCorpus>,
+}
+
+/// One more corpus of `dataset.also`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlsoCorpus {
+    /// Its layout (not `iemocap_cmu_pickle`, whose features are not transcripts and clips).
+    pub kind: DatasetKind,
+    /// Its root folder, or file for `manifest`.
+    pub root: PathBuf,
+}
+
+impl DatasetConfig {
+    /// The options of this table applied to the `also` corpus `extra`.
+    pub fn with_corpus(&self, extra: &AlsoCorpus) -> DatasetConfig {
+        DatasetConfig {
+            kind: extra.kind,
+            root: extra.root.clone(),
+            synthetic: None,
+            also: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Every corpus root of the table: `root`, then the `also` ones.
+    pub fn roots(&self) -> Vec<&std::path::Path> {
+        std::iter::once(self.root.as_path())
+            .chain(self.also.iter().map(|a| a.root.as_path()))
+            .collect()
+    }
 }
 
 impl Default for DatasetConfig {
@@ -134,6 +171,7 @@ impl Default for DatasetConfig {
             mosei: Default::default(),
             label_transform: false,
             strict: false,
+            also: Vec::new(),
         }
     }
 }

@@ -482,6 +482,9 @@ fn override_origin(key: &str, overrides: &Overrides) -> Option<String> {
 
 fn absolutize_paths(exp: &mut Experiment) {
     exp.dataset.root = absolutize(&exp.dataset.root);
+    for extra in &mut exp.dataset.also {
+        extra.root = absolutize(&extra.root);
+    }
     for path in [&mut exp.encoders.text.path, &mut exp.encoders.audio.path]
         .into_iter()
         .flatten()

@@ -52,8 +52,46 @@ pub fn validate(exp: &Experiment) -> Vec<Located> {
     problems
 }
 
+/// `dataset.also`: corpora of transcripts and clips that deliver the same streams as the
+/// first one, at other roots.
+fn check_also(ds: &super::experiment::DatasetConfig, fail: &mut impl FnMut(&str, String)) {
+    if ds.also.is_empty() {
+        return;
+    }
+    if ds.kind == DatasetKind::IemocapCmuPickle {
+        fail(
+            "dataset.also",
+            "found corpora to join to LMF's feature pickle, which is read by its own loader; expected no `also` with kind = \"iemocap_cmu_pickle\"".into(),
+        );
+        return;
+    }
+    for extra in &ds.also {
+        if extra.kind == DatasetKind::IemocapCmuPickle {
+            fail(
+                "dataset.also.kind",
+                "found \"iemocap_cmu_pickle\", expected a corpus of transcripts and clips".into(),
+            );
+        } else if extra.kind.streams() != ds.kind.streams() {
+            fail(
+                "dataset.also.kind",
+                format!(
+                    "found {:?}, whose streams differ from dataset.kind {:?}'s; joined corpora must deliver the same streams",
+                    extra.kind, ds.kind
+                ),
+            );
+        }
+        if extra.root == ds.root || ds.also.iter().filter(|o| o.root == extra.root).count() > 1 {
+            fail(
+                "dataset.also.root",
+                format!("{} is joined twice", extra.root.display()),
+            );
+        }
+    }
+}
+
 fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let ds = &exp.dataset;
+    check_also(ds, fail);
     if ds.classes.len() < 2 {
         fail(
             "dataset.classes",
@@ -643,6 +681,33 @@ mod tests {
             .filter(|p| p.key == key)
             .map(|p| p.message)
             .collect()
+    }
+
+    #[test]
+    fn also_joins_only_corpora_of_the_same_streams_once() {
+        use super::super::experiment::AlsoCorpus;
+        let mut exp = Experiment::default();
+        let also = |kind, root: &str| AlsoCorpus {
+            kind,
+            root: root.into(),
+        };
+        exp.dataset.also = vec![
+            also(DatasetKind::Kemdy19, "data/KEMDy19"),
+            also(DatasetKind::IemocapCmuPickle, "x.pkl"),
+            also(DatasetKind::Kemdy19, "data/KEMDy19"),
+        ];
+        let kinds = problems_of(&exp, "dataset.also.kind");
+        assert_eq!(kinds.len(), 1, "{kinds:?}");
+        assert!(kinds[0].contains("transcripts and clips"), "{kinds:?}");
+        let roots = problems_of(&exp, "dataset.also.root");
+        assert!(
+            roots.iter().all(|m| m.contains("joined twice")),
+            "{roots:?}"
+        );
+        assert_eq!(roots.len(), 2);
+        exp.dataset.also.truncate(1);
+        assert!(problems_of(&exp, "dataset.also.kind").is_empty());
+        assert!(problems_of(&exp, "dataset.also.root").is_empty());
     }
 
     #[test]

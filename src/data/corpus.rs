@@ -170,6 +170,59 @@ fn pickle_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
 
 /// The loader of `dataset.kind`.
 fn read_raw(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
+    let mut raw = read_one(ds)?;
+    for extra in &ds.also {
+        let more = read_one(&ds.with_corpus(extra))?;
+        join_corpus(
+            &mut raw,
+            more,
+            &format!("{:?}", extra.kind).to_lowercase(),
+            &extra.root,
+        )?;
+    }
+    Ok(raw)
+}
+
+/// Append `more` (read at `root`) to `raw`: its sessions numbered after `raw`'s last, its
+/// speakers prefixed with `kind`, so that session and speaker groups stay within one corpus.
+/// A repeated utterance id is an error: the folds, the predictions and the teacher's logits
+/// are keyed by id.
+fn join_corpus(
+    raw: &mut RawCorpus,
+    more: RawCorpus,
+    kind: &str,
+    root: &Path,
+) -> Result<(), DataError> {
+    let ids: std::collections::HashSet<&str> =
+        raw.utterances.iter().map(|u| u.id.as_str()).collect();
+    let repeated: Vec<&str> = more
+        .utterances
+        .iter()
+        .map(|u| u.id.as_str())
+        .filter(|id| ids.contains(id))
+        .take(5)
+        .collect();
+    if !repeated.is_empty() {
+        return Err(DataError::format(
+            root,
+            &format!(
+                "dataset.also: utterance ids of this corpus repeat those of dataset.root (e.g. {}); ids must be unique across the joined corpora",
+                repeated.join(", ")
+            ),
+        ));
+    }
+    let offset = raw.utterances.iter().map(|u| u.session).max().unwrap_or(0);
+    raw.utterances
+        .extend(more.utterances.into_iter().map(|mut u| {
+            u.session += offset;
+            u.speaker = format!("{kind}/{}", u.speaker);
+            u
+        }));
+    raw.dropped.extend(more.dropped);
+    Ok(())
+}
+
+fn read_one(ds: &DatasetConfig) -> Result<RawCorpus, DataError> {
     match ds.kind {
         DatasetKind::Kemdy20 => load_kemdy20(&ds.root, ds.text_read, ds.strip_tags),
         DatasetKind::Iemocap => super::iemocap::load_iemocap(&ds.root, &ds.iemocap),
@@ -480,6 +533,70 @@ fn neutral_pair_other(emotions: &[String]) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::config::AlsoCorpus;
+
+    /// A small synthetic KEMDy20 corpus at `dir`.
+    fn synthetic(dir: &Path) -> DatasetConfig {
+        let cfg = SynthConfig {
+            sessions: 2,
+            utterances_per_session: 6,
+            ..Default::default()
+        };
+        write_kemdy20(dir, &cfg).unwrap();
+        DatasetConfig {
+            kind: DatasetKind::Kemdy20,
+            root: dir.to_path_buf(),
+            multi_label: MultiLabelPolicy::First,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn also_joins_a_second_corpus_in_sessions_and_speakers_of_its_own() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut ds = synthetic(a.path());
+        let alone = prepare_corpus(&ds).unwrap();
+        crate::data::kemdy19::tests::write_fixture(b.path());
+        let kemdy19 = prepare_corpus(&DatasetConfig {
+            kind: DatasetKind::Kemdy19,
+            root: b.path().to_path_buf(),
+            ..ds.clone()
+        })
+        .unwrap();
+        ds.also = vec![AlsoCorpus {
+            kind: DatasetKind::Kemdy19,
+            root: b.path().to_path_buf(),
+        }];
+        let joined = prepare_corpus(&ds).unwrap();
+        let n = alone.examples.len();
+        assert_eq!(joined.examples.len(), n + kemdy19.examples.len());
+        assert_eq!(
+            joined.dropped.len(),
+            alone.dropped.len() + kemdy19.dropped.len()
+        );
+        let last_session = alone.examples.iter().map(|e| e.session).max().unwrap();
+        for (e, k) in joined.examples[n..].iter().zip(&kemdy19.examples) {
+            assert_eq!(e.id, k.id);
+            assert_eq!(e.session, k.session + last_session);
+            assert_eq!(e.speaker, format!("kemdy19/{}", k.speaker));
+        }
+    }
+
+    #[test]
+    fn also_refuses_repeated_utterance_ids() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut ds = synthetic(a.path());
+        synthetic(b.path());
+        ds.also = vec![AlsoCorpus {
+            kind: DatasetKind::Kemdy20,
+            root: b.path().to_path_buf(),
+        }];
+        let err = prepare_corpus(&ds).unwrap_err().to_string();
+        assert!(err.contains("repeat those of dataset.root"), "{err}");
+        assert!(err.contains(&b.path().display().to_string()), "{err}");
+    }
+
     #[test]
     fn a_missing_pickle_says_what_the_synthetic_table_would_generate() {
         let ds = DatasetConfig {

@@ -12,14 +12,14 @@ use super::Corpus;
 use super::plan::DataPlan;
 
 /// Hex digest of the corpus content and its folds.
-pub fn data_fingerprint(plan: &DataPlan, root: &Path) -> String {
+pub fn data_fingerprint(plan: &DataPlan, roots: &[&Path]) -> String {
     let mut hasher = blake3::Hasher::new();
-    hash_corpus(&mut hasher, &plan.corpus, root);
+    hash_corpus(&mut hasher, &plan.corpus, roots);
     hasher.update(plan.fingerprint().as_bytes());
     hasher.finalize().to_hex().to_string()
 }
 
-fn hash_corpus(hasher: &mut blake3::Hasher, corpus: &Corpus, root: &Path) {
+fn hash_corpus(hasher: &mut blake3::Hasher, corpus: &Corpus, roots: &[&Path]) {
     let line = |hasher: &mut blake3::Hasher, text: String| {
         hasher.update(text.as_bytes());
         hasher.update(b"\n");
@@ -34,7 +34,7 @@ fn hash_corpus(hasher: &mut blake3::Hasher, corpus: &Corpus, root: &Path) {
                 e.session,
                 e.speaker,
                 e.text,
-                relative_path(&e.wav_path, root),
+                relative_to_roots(&e.wav_path, roots),
                 file_size(&e.wav_path),
                 e.label,
                 e.labels,
@@ -53,6 +53,17 @@ fn hash_corpus(hasher: &mut blake3::Hasher, corpus: &Corpus, root: &Path) {
             }
         }
     }
+}
+
+/// `path` under the first of the corpus roots that holds it, with that root's position (the
+/// joined corpora of `dataset.also`); the path as given when none does.
+fn relative_to_roots(path: &Path, roots: &[&Path]) -> (usize, std::path::PathBuf) {
+    roots
+        .iter()
+        .enumerate()
+        .map(|(k, root)| (k, relative_path(path, root)))
+        .find(|(_, p)| *p != path)
+        .map_or((0, path.to_path_buf()), |(k, p)| (k, p.to_path_buf()))
 }
 
 /// `path` under the dataset root (or under the folder holding a root that is a file, such as
@@ -113,10 +124,10 @@ mod tests {
                 std::fs::write(dir.join(format!("wav/{i}.wav")), [0u8; 10]).unwrap();
             }
         }
-        let here = data_fingerprint(&plan(a.path(), 0), a.path());
-        assert_eq!(here, data_fingerprint(&plan(b.path(), 0), b.path()));
-        assert_ne!(here, data_fingerprint(&plan(a.path(), 1), a.path()));
+        let here = data_fingerprint(&plan(a.path(), 0), &[a.path()]);
+        assert_eq!(here, data_fingerprint(&plan(b.path(), 0), &[b.path()]));
+        assert_ne!(here, data_fingerprint(&plan(a.path(), 1), &[a.path()]));
         std::fs::write(b.path().join("wav/3.wav"), [0u8; 11]).unwrap();
-        assert_ne!(here, data_fingerprint(&plan(b.path(), 0), b.path()));
+        assert_ne!(here, data_fingerprint(&plan(b.path(), 0), &[b.path()]));
     }
 }

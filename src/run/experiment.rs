@@ -118,6 +118,11 @@ pub fn check_inputs_exist(exp: &Experiment) -> anyhow::Result<()> {
     if exp.dataset.synthetic.is_none() {
         problems.extend(crate::data::corpus::missing_corpus(&exp.dataset));
     }
+    for extra in &exp.dataset.also {
+        let ds = exp.dataset.with_corpus(extra);
+        problems
+            .extend(crate::data::corpus::missing_corpus(&ds).map(|p| format!("dataset.also: {p}")));
+    }
     problems.extend(crate::encoders::folder::run_file_problems(exp));
     crate::encoders::folder::ensure_none_missing(problems)
 }

@@ -46,11 +46,18 @@ pub fn run_identity(exp: &Experiment, plan: &DataPlan) -> anyhow::Result<Identit
         table.remove(key);
     }
     remove_path(&mut table, &["dataset", "root"]);
+    if let Some(toml::Value::Table(dataset)) = table.get_mut("dataset")
+        && let Some(toml::Value::Array(also)) = dataset.get_mut("also")
+    {
+        for extra in also.iter_mut().filter_map(toml::Value::as_table_mut) {
+            extra.remove("root");
+        }
+    }
     remove_path(&mut table, &["split", "files"]);
     let mut fingerprints = toml::Table::new();
     fingerprints.insert(
         "data".into(),
-        data_fingerprint(plan, &exp.dataset.root).into(),
+        data_fingerprint(plan, &exp.dataset.roots()).into(),
     );
     let encoders = [
         ("text", &exp.encoders.text.path, exp.encoders.text.init),
