@@ -205,7 +205,7 @@ fn join_corpus(
     if !repeated.is_empty() {
         return Err(DataError::format(
             root,
-            &format!(
+            format!(
                 "dataset.also: utterance ids of this corpus repeat those of dataset.root (e.g. {}); ids must be unique across the joined corpora",
                 repeated.join(", ")
             ),
@@ -613,7 +613,6 @@ mod tests {
         assert!(!message.contains("KEMDy20"), "{message}");
     }
 
-    use super::*;
     use crate::data::RawUtterance;
 
     fn classes() -> Vec<String> {
