@@ -114,6 +114,20 @@ fn teacher_then_three_students_in_one_file() {
         );
     }
 
+    // `emo-run report` puts each stage in a row of its own, compared with the teacher on the
+    // same folds.
+    let report_dir = dir.path().join("report");
+    let out = run(bin()
+        .args(["report"])
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(&report_dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(report_dir.join("report.csv")).unwrap();
+    for stage in STAGES {
+        assert!(csv.contains(&format!("{NAME}/{stage}")), "{csv}");
+    }
+
     // Only the teacher exports logits, and only on each fold's training split.
     let folds = read_parquet(&run_dir.join("folds.parquet"));
     for fold in 0..2u32 {
@@ -195,6 +209,10 @@ fn teacher_then_three_students_in_one_file() {
     };
     assert!(only(&old, "teacher").equals_missing(&only(&new, "teacher")));
     assert!(!only(&old, "student_text").equals_missing(&only(&new, "student_text")));
+    assert!(
+        new_dir.join("model.json").exists(),
+        "a run of taken-over stages"
+    );
 
     // The distillation term changes what a student learns: the textbook KL form instead of
     // the seed's MSE retrains only that student, to other numbers.

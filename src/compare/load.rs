@@ -26,7 +26,7 @@ pub struct Run {
     pub multi_hot: bool,
     /// Class names in class order (`data.json`; empty for pure regression).
     pub classes: Vec<String>,
-    /// The test metrics of the run's first stage: mean, std and per fold.
+    /// The test metrics of the run's stage: mean, std and per fold.
     pub summary: Summary,
     /// Trainable parameters of fold 1's model (`model.json`).
     pub trainable: Option<u64>,
@@ -60,37 +60,55 @@ impl Run {
     }
 }
 
-/// Read the finished run at `path` (the caller checked its `DONE`).
-pub fn load_run(path: &Path) -> anyhow::Result<Run> {
+/// Read the finished run at `path` (the caller checked its `DONE`): one [`Run`] per stage, named
+/// `<name>/<stage>` when the run has several (docs/STAGES.md).
+pub fn load_runs(path: &Path) -> anyhow::Result<Vec<Run>> {
     let summary_file: SummaryFile = read_json(&path.join("summary.json"))?;
-    let Some(summary) = summary_file.stages.into_iter().next() else {
+    if summary_file.stages.is_empty() {
         bail!(
             "{}: no stage in `stages`",
             path.join("summary.json").display()
         );
-    };
-    let stage = summary.stage.clone();
+    }
+    let named = summary_file.stages.len() > 1;
     let data: DataFile = read_json(&path.join("data.json"))?;
-    let model: ModelFile = read_json(&path.join("model.json"))?;
-    let epochs = read_metrics(&path.join("metrics.parquet"), &stage)?;
-    let (test, regression_targets) =
-        read_test_predictions(&path.join("predictions.parquet"), &stage)?;
-    let task = TaskSettings::read(&path.join("resolved.toml"))?;
-    Ok(Run {
-        path: path.to_path_buf(),
-        name: summary_file.name,
-        method: summary_file.fusion,
-        multi_hot: task.multi_hot(),
-        task: task.kind,
-        classes: data.classes,
-        trainable: model.trainable,
-        wall_s: training_seconds(&epochs),
-        folds_hash: folds_hash(&path.join("folds.parquet"))?,
-        summary,
-        epochs,
-        test,
-        regression_targets,
-    })
+    let folds_hash = folds_hash(&path.join("folds.parquet"))?;
+    summary_file
+        .stages
+        .iter()
+        .map(|summary| {
+            // A multi-stage run keeps each stage's experiment and model in stages/<stage>/.
+            let own = path.join("stages").join(&summary.stage);
+            let folder = if named { own.as_path() } else { path };
+            let stage = summary.stage.clone();
+            let model: ModelFile = read_json(&folder.join("model.json"))?;
+            let epochs = read_metrics(&path.join("metrics.parquet"), &stage)?;
+            let (test, regression_targets) =
+                read_test_predictions(&path.join("predictions.parquet"), &stage)?;
+            let task = TaskSettings::read(&folder.join("resolved.toml"))?;
+            Ok(Run {
+                path: path.to_path_buf(),
+                name: match named {
+                    true => format!("{}/{stage}", summary_file.name),
+                    false => summary_file.name.clone(),
+                },
+                method: match summary.method.is_empty() {
+                    true => summary_file.fusion.clone(),
+                    false => summary.method.clone(),
+                },
+                multi_hot: task.multi_hot(),
+                task: task.kind,
+                classes: data.classes.clone(),
+                trainable: model.trainable,
+                wall_s: training_seconds(&epochs),
+                folds_hash: folds_hash.clone(),
+                summary: summary.clone(),
+                epochs,
+                test,
+                regression_targets,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -53,10 +53,10 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
             .collect();
         anyhow::bail!("no finished run to report on:\n{}", reasons.join("\n"));
     }
-    let runs: Vec<Run> = folders
-        .iter()
-        .map(|f| load::load_run(f))
-        .collect::<anyhow::Result<_>>()?;
+    let mut runs: Vec<Run> = Vec::new();
+    for folder in &folders {
+        runs.extend(load::load_runs(folder)?);
+    }
     let choices = Choices {
         baseline: args.baseline.clone(),
         metric: args.metric.clone(),

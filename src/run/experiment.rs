@@ -200,6 +200,10 @@ fn run_in(
         summaries.push(summary);
     }
     write_tables(run, &results)?;
+    // The first stage's model; also when every stage was read back or taken over.
+    if let Some(first) = results.first() {
+        write_json_atomic(&run.file("model.json"), &model_report(first))?;
+    }
     write_summaries(&run.path, exp, &summaries, &plan.corpus)?;
     run.mark_done()?;
     tracing::info!(run = %run.path.display(), "done in {:.1}s", started.elapsed().as_secs_f64());
