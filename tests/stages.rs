@@ -238,6 +238,29 @@ fn teacher_then_three_students_in_one_file() {
     let kl = read_parquet(&newest.join("predictions.parquet"));
     assert!(!only(&new, "student_multimodal").equals_missing(&only(&kl, "student_multimodal")));
     assert!(only(&new, "student_audio").equals_missing(&only(&kl, "student_audio")));
+
+    // --force trains every stage again, taking nothing over, to the same numbers.
+    let mut cmd = bin();
+    cmd.arg(&file).arg("--runs-dir").arg(&runs).arg("--force");
+    for s in &sets {
+        cmd.arg("--set").arg(s);
+    }
+    let out = run(&mut cmd);
+    assert!(out.status.success());
+    let log = stderr(&out);
+    assert!(!log.contains("taking it over"), "{log}");
+    for stage in STAGES {
+        assert!(
+            log.contains(&format!("stage starts stage={stage}")),
+            "{log}"
+        );
+    }
+    let forced_dir = run_dirs(&runs, NAME)
+        .into_iter()
+        .find(|d| ![&run_dir, new_dir, &newest].contains(&d))
+        .unwrap();
+    let again = read_parquet(&forced_dir.join("predictions.parquet"));
+    assert!(only(&kl, "teacher").equals_missing(&only(&again, "teacher")));
 }
 
 /// Kill the run once the first student has committed an epoch, rerun: the teacher is reused

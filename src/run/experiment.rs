@@ -234,7 +234,9 @@ fn run_stage(
 ) -> anyhow::Result<Vec<FoldResult>> {
     let run = &ctx.run.path;
     if stage.named {
-        if !stage.is_done_in(run)
+        // `--force` trains every stage again: nothing is taken over from other runs.
+        if !ctx.opts.force
+            && !stage.is_done_in(run)
             && let Some(other) = stage.finished_elsewhere(run)?
         {
             tracing::info!(
