@@ -5,7 +5,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{bin, run, run_dirs, stderr, tiny_experiment};
+use common::{bin, read_parquet, run, run_dirs, stderr, strings, tiny_experiment};
 use polars::prelude::*;
 
 const RUN_FILES: [&str; 11] = [
@@ -21,22 +21,6 @@ const RUN_FILES: [&str; 11] = [
     "DONE",
     "checkpoints/main/fold-0/best.safetensors",
 ];
-
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-fn strings(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap()
-        .str()
-        .unwrap()
-        .into_iter()
-        .map(|s| s.unwrap().to_string())
-        .collect()
-}
 
 /// Rows whose `split` (and `metric`, when given) match.
 fn count_rows(df: &DataFrame, split: &str, metric: Option<&str>) -> usize {

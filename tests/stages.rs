@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{bin, run, run_dirs, stderr};
+use common::{bin, read_parquet, run, run_dirs, stderr, strings};
 use polars::prelude::*;
 
 const NAME: &str = "multi_still-synthetic";
@@ -46,22 +46,6 @@ fn run_pipeline(file: &Path, sets: &[String], runs: &Path) -> std::process::Outp
         cmd.arg("--set").arg(s);
     }
     run(&mut cmd)
-}
-
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-fn strings(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap()
-        .str()
-        .unwrap()
-        .into_iter()
-        .map(|s| s.unwrap_or_default().to_string())
-        .collect()
 }
 
 /// A file's modification time, to tell a reused checkpoint from a retrained one.

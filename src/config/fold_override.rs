@@ -52,7 +52,8 @@ impl Experiment {
     }
 }
 
-fn merge_into(root: &mut Map<String, Value>, table: &str, over: &Map<String, Value>) {
+/// `over` merged onto the table `table` of `root` (created when absent), key by key.
+pub(super) fn merge_into(root: &mut Map<String, Value>, table: &str, over: &Map<String, Value>) {
     let target = root
         .entry(table)
         .or_insert_with(|| Value::Object(Map::new()));

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::experiment::{Experiment, TaskKind};
+use super::fold_override::merge_into;
 
 /// One named stage of a multi-stage experiment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -189,25 +190,6 @@ pub fn replaces_method(base: &Experiment, stage: &StageConfig) -> bool {
         .get("method")
         .and_then(Value::as_str)
         .is_some_and(|m| m != base.fusion.method().name())
-}
-
-fn merge_into(root: &mut Map<String, Value>, table: &str, over: &Map<String, Value>) {
-    let target = root
-        .entry(table)
-        .or_insert_with(|| Value::Object(Map::new()));
-    merge(target, &Value::Object(over.clone()));
-}
-
-/// `over` merged onto `target`: tables key by key, anything else replaced.
-fn merge(target: &mut Value, over: &Value) {
-    match (target, over) {
-        (Value::Object(t), Value::Object(o)) => {
-            for (k, v) in o {
-                merge(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (t, o) => *t = o.clone(),
-    }
 }
 
 /// What is wrong with the list of stages as a graph, keyed `stages.<name>...`: names, unknown

@@ -160,3 +160,22 @@ pub fn module_params(ins: &serde_json::Value, name: &str) -> (usize, usize) {
     let n = |k: &str| m[k].as_u64().unwrap() as usize;
     (n("total"), n("trainable"))
 }
+
+/// A parquet file of a run folder, whole.
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+/// A utf8 column as strings (nulls as "").
+pub fn strings(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.unwrap_or_default().to_string())
+        .collect()
+}
