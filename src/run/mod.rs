@@ -4,6 +4,7 @@
 pub mod dir;
 pub mod experiment;
 pub mod identity;
+pub mod inputs;
 pub mod pool;
 pub mod slurm;
 pub mod status;

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod evaluate;
 pub mod fold;
+pub mod fold_setup;
 pub mod objective;
 pub mod optim;
 
