@@ -6,5 +6,6 @@ pub mod experiment;
 pub mod identity;
 pub mod inputs;
 pub mod pool;
+pub mod saved;
 pub mod slurm;
 pub mod status;
