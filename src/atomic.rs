@@ -23,7 +23,7 @@ pub fn write_with<F>(path: &Path, write: F) -> anyhow::Result<()>
 where
     F: FnOnce(&Path) -> anyhow::Result<()>,
 {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = folder_of(path);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -31,6 +31,15 @@ where
     // Writers (burn's recorders among them) close the file without syncing it.
     sync_file(&tmp)?;
     rename_durably(&tmp, path)
+}
+
+/// The folder `path` lies in: `.` for a bare file name, whose parent is the empty path (which
+/// cannot be opened to sync it).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn sync_file(path: &Path) -> anyhow::Result<()> {
@@ -46,7 +55,7 @@ fn sync_file(path: &Path) -> anyhow::Result<()> {
 fn rename_durably(tmp: &Path, path: &Path) -> anyhow::Result<()> {
     std::fs::rename(tmp, path)
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = folder_of(path);
     // Opening a folder to fsync it works on Unix; elsewhere the rename is all we can do.
     #[cfg(unix)]
     std::fs::File::open(dir)
@@ -102,5 +111,14 @@ pub(crate) mod tests {
         super::write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_bare_file_name_lies_in_the_working_folder() {
+        assert_eq!(super::folder_of(Path::new("eval.csv")), Path::new("."));
+        assert_eq!(
+            super::folder_of(Path::new("out/eval.csv")),
+            Path::new("out")
+        );
     }
 }

@@ -149,6 +149,21 @@ pub enum Command {
     /// Compare finished runs: a table of their test metrics with intervals, report.md,
     /// report.csv and PNG figures (docs/GRIDS.md, "Report").
     Report(crate::compare::ReportArgs),
+    /// Score new utterances with one fold's selected weights of a finished run: the emotion
+    /// distribution (and valence/arousal where trained) of --wav/--text, or a parquet of every
+    /// row of --manifest (docs/PREDICT.md).
+    #[command(
+        after_help = "Examples:\n  emo-run predict runs/tiny/RUN --wav a.wav --text \"so happy\"\n  emo-run predict runs/tiny/RUN --fold 2 --json --wav a.wav --text \"so happy\"\n  emo-run predict runs/tiny/RUN --manifest new.csv --out preds.parquet"
+    )]
+    Predict(crate::infer::predict::PredictArgs),
+    /// Score the selected weights of finished runs on each fold's test split again: loss,
+    /// accuracy, weighted precision/recall/F1 (x100), the std of the per-class recalls, the
+    /// trainable parameters and the inference time of the whole test split. A stage's row is the
+    /// mean over its folds (as summary.json). The time covers batching the prepared inputs and
+    /// the model's forward pass (loss and scores read back included), after one untimed warm-up
+    /// batch, summed over the folds; not reading the corpus, decoding audio, log-mel,
+    /// tokenisation, frozen encoders' features or loading weights (docs/PREDICT.md).
+    Eval(crate::infer::eval::EvalArgs),
     /// Write a synthetic corpus in a real corpus layout.
     Synth {
         /// Layout to write (only kemdy20 for now).
@@ -275,6 +290,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Report(args)) => {
             crate::compare::report(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Predict(args)) => {
+            crate::infer::predict::predict(&args, &infer_options(&cli.common, "predict")?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Eval(args)) => {
+            crate::infer::eval::eval(&args, &infer_options(&cli.common, "eval")?)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -590,6 +613,20 @@ fn prepare_inputs(loaded: &[LoadedExperiment], quiet: bool) -> anyhow::Result<Ve
             .with_context(|| format!("{} cannot run here", exp.path.display()))?;
     }
     plan_all(loaded, quiet)
+}
+
+/// `predict` and `eval` read a run's `resolved.toml` as it is: an override would describe
+/// another model than the one its weights belong to.
+fn infer_options(common: &Common, command: &str) -> anyhow::Result<crate::infer::InferOptions> {
+    anyhow::ensure!(
+        common.set.is_empty() && !common.strict,
+        "{command} uses the run's resolved.toml as it was trained; --set and --strict do not apply (only --device, --cache-dir and --quiet do)"
+    );
+    Ok(crate::infer::InferOptions {
+        device: common.device.clone(),
+        cache_dir: cache_dir(common),
+        quiet: common.quiet,
+    })
 }
 
 /// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.

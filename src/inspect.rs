@@ -186,7 +186,7 @@ fn fold_order<'a>(exp: &'a Experiment, dataset: Option<&DataReport>) -> Vec<&'a 
 
 /// Parameter counts of the model `exp` builds.
 fn model_counts(exp: &Experiment, vocab_size: usize) -> anyhow::Result<Vec<ModuleParams>> {
-    let spec = crate::train::fold::model_spec(
+    let spec = crate::train::fold_setup::model_spec(
         exp,
         vocab_size,
         crate::task::TaskSpec::from_experiment(exp).output_width(),

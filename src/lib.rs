@@ -15,6 +15,7 @@ pub mod embed;
 pub mod encoders;
 pub mod env;
 pub mod fusion;
+pub mod infer;
 pub mod inspect;
 pub mod lock;
 pub mod logging;

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["train"],
     &["env"],
     &["run", "inspect", "embed"],
-    &["compare"],
+    &["compare", "infer"],
     &["cli"],
 ];
 

@@ -90,6 +90,30 @@ pub fn load_experiment(
     })
 }
 
+/// A finished run's `resolved.toml` as the run wrote it: the built-in defaults under the file
+/// (a key added since the run takes its default), and neither `EMO_*` variables nor `--set`,
+/// which would make it another experiment than the one the run trained. Validated like any
+/// experiment file.
+pub fn load_resolved(path: &Path) -> Result<Experiment, ConfigError> {
+    read_source(path)?;
+    let layers = [path.to_path_buf()];
+    let figment =
+        Figment::from(Serialized::defaults(default_layer())).merge(Toml::file_exact(path));
+    let experiment: Experiment = figment
+        .extract()
+        .map_err(|e| ConfigError::from_figment(e, &layers))?;
+    let problems = validate(&experiment);
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| locate_problem(p, &layers, &Overrides::default()))
+                .collect(),
+        ));
+    }
+    Ok(experiment)
+}
+
 /// The experiments a file stands for: itself, or one per cell of its `[sweep]` (each named
 /// `<name>--<cell>`, its values set below the command line's `--set`). Every cell is loaded and
 /// validated; the problems of all of them are reported together.

@@ -35,4 +35,4 @@ pub use crate::modality;
 pub use crate::modality::{Arrival, Form, Modality};
 pub use error::{ConfigError, Located};
 pub use experiment::*;
-pub use load::{LoadedExperiment, Overrides, load_cells, load_experiment};
+pub use load::{LoadedExperiment, Overrides, load_cells, load_experiment, load_resolved};

@@ -175,33 +175,68 @@ pub fn extract_all(
     cfg: &crate::config::AudioEncoderConfig,
     quiet: bool,
 ) -> anyhow::Result<AudioData> {
-    let extractor = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
-    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
-    let bar = super::parallel::progress(corpus.examples.len(), "reading audio", quiet);
-    let results = super::parallel::map_in_order(&corpus.examples, &bar, |e| {
-        clip_features(&extractor, &e.wav_path, cfg, waveforms)
-    });
-    let failures: Vec<String> = corpus
+    let paths: Vec<&std::path::Path> = corpus
         .examples
         .iter()
+        .map(|e| e.wav_path.as_path())
+        .collect();
+    extract_screened(&paths, cfg, quiet)
+}
+
+/// [`extract_all`] of the clips at `paths`, which the corpus screening kept.
+pub fn extract_screened(
+    paths: &[&std::path::Path],
+    cfg: &crate::config::AudioEncoderConfig,
+    quiet: bool,
+) -> anyhow::Result<AudioData> {
+    extract_clips(paths, cfg, quiet).map_err(|failures| {
+        anyhow::anyhow!(
+            "{} clip(s) decode but cannot be prepared as [encoders.audio] asks (sample_rate, input.channel, max_samples):\n{}",
+            failures.len(),
+            listing(&failures)
+        )
+    })
+}
+
+/// The audio of new utterances (`emo-run predict`), through the same path as a corpus' clips.
+/// Nothing screened these files, so an error lists each one that does not decode too.
+pub fn extract_new(
+    paths: &[&std::path::Path],
+    cfg: &crate::config::AudioEncoderConfig,
+    quiet: bool,
+) -> anyhow::Result<AudioData> {
+    extract_clips(paths, cfg, quiet).map_err(|failures| {
+        anyhow::anyhow!(
+            "{} WAV file(s) cannot be prepared as the run's [encoders.audio] asks (sample_rate, input.channel, max_samples):\n{}",
+            failures.len(),
+            listing(&failures)
+        )
+    })
+}
+
+/// Every clip of `paths` in order, or `path: reason` of each that failed.
+fn extract_clips(
+    paths: &[&std::path::Path],
+    cfg: &crate::config::AudioEncoderConfig,
+    quiet: bool,
+) -> Result<AudioData, Vec<String>> {
+    let extractor = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
+    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
+    let bar = super::parallel::progress(paths.len(), "reading audio", quiet);
+    let results = super::parallel::map_in_order(paths, &bar, |path| {
+        clip_features(&extractor, path, cfg, waveforms)
+    });
+    let failures: Vec<String> = paths
+        .iter()
         .zip(&results)
-        .filter_map(|(e, r)| {
+        .filter_map(|(path, r)| {
             r.as_ref()
                 .err()
-                .map(|reason| format!("  {}: {reason}", e.wav_path.display()))
+                .map(|reason| format!("{}: {reason}", path.display()))
         })
         .collect();
     if !failures.is_empty() {
-        anyhow::bail!(
-            "{} clip(s) decode but cannot be prepared as [encoders.audio] asks (sample_rate, input.channel, max_samples):\n{}",
-            failures.len(),
-            failures
-                .iter()
-                .take(20)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        return Err(failures);
     }
     let clips = results
         .into_iter()
@@ -225,6 +260,16 @@ pub fn extract_all(
                 .collect(),
         )
     })
+}
+
+/// The first 20 failures, one indented line each.
+fn listing(failures: &[String]) -> String {
+    failures
+        .iter()
+        .take(20)
+        .map(|f| format!("  {f}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every kept example's audio, in corpus order, in the form its encoder reads.

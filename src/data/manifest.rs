@@ -6,6 +6,10 @@
 //! [`ManifestOptions::labels_separator`], or (JSONL only) an array of labels. A relative `audio`
 //! path is relative to the manifest's folder. A CSV header without a required column is a fatal
 //! error; every unusable row goes to `dropped` with the manifest's path and the line number.
+//!
+//! New utterances to score (`emo-run predict --manifest`) use the same format without labels
+//! ([`load_unlabelled`]): the id column may be called `utterance_id`, and only the columns the
+//! model reads (text, audio) are required.
 
 pub use crate::config::dataset_options::ManifestOptions;
 use std::collections::HashSet;
@@ -55,11 +59,53 @@ impl RowError {
 /// A row as read from the file, with its 1-based line number.
 type NumberedRow = (usize, Result<ManifestRow, RowError>);
 
+/// What the rows of a manifest must hold: a corpus needs every field, new utterances to score
+/// need no label and only the inputs the model reads.
+#[derive(Debug, Clone, Copy)]
+struct Schema {
+    labels: bool,
+    text: bool,
+    audio: bool,
+}
+
+impl Schema {
+    const CORPUS: Schema = Schema {
+        labels: true,
+        text: true,
+        audio: true,
+    };
+}
+
+/// The id column of a manifest of new utterances may carry the name `predictions.parquet`
+/// gives it.
+const UTTERANCE_ID: &str = "utterance_id";
+
 /// Read the manifest at `path`; the format follows its extension.
 pub fn load_manifest(path: &Path, opts: &ManifestOptions) -> Result<RawCorpus, DataError> {
+    load_with(path, opts, Schema::CORPUS)
+}
+
+/// Read a manifest of new utterances to score: labels are not read (and valence, arousal,
+/// speaker and session neither); `text` and `audio` say whether the model reads them, and so
+/// whether each row must have them. A missing one is left empty.
+pub fn load_unlabelled(
+    path: &Path,
+    opts: &ManifestOptions,
+    text: bool,
+    audio: bool,
+) -> Result<RawCorpus, DataError> {
+    let schema = Schema {
+        labels: false,
+        text,
+        audio,
+    };
+    load_with(path, opts, schema)
+}
+
+fn load_with(path: &Path, opts: &ManifestOptions, schema: Schema) -> Result<RawCorpus, DataError> {
     let rows = match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => read_csv(path, opts)?,
-        Some("jsonl") => read_jsonl(path, opts)?,
+        Some("csv") => read_csv(path, opts, schema)?,
+        Some("jsonl") => read_jsonl(path, opts, schema)?,
         _ => {
             return Err(DataError::format(
                 path,
@@ -71,7 +117,7 @@ pub fn load_manifest(path: &Path, opts: &ManifestOptions) -> Result<RawCorpus, D
     let mut corpus = RawCorpus::default();
     let mut seen = HashSet::new();
     for (line, row) in rows {
-        let result = row.and_then(|row| utterance(row, base, path));
+        let result = row.and_then(|row| utterance(row, base, path, schema));
         match result {
             // The first row that names an id claims it.
             Ok(u) if !seen.insert(u.id.clone()) => {
@@ -107,7 +153,11 @@ fn dropped_row(path: &Path, line: usize, e: RowError) -> DroppedRow {
     }
 }
 
-fn read_csv(path: &Path, opts: &ManifestOptions) -> Result<Vec<NumberedRow>, DataError> {
+fn read_csv(
+    path: &Path,
+    opts: &ManifestOptions,
+    schema: Schema,
+) -> Result<Vec<NumberedRow>, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -126,11 +176,22 @@ fn read_csv(path: &Path, opts: &ManifestOptions) -> Result<Vec<NumberedRow>, Dat
             )
         })
     };
+    let id = match find(ID) {
+        None if !schema.labels => find(UTTERANCE_ID).map_or_else(|| required(ID), Ok)?,
+        _ => required(ID)?,
+    };
+    let column = |name: &str, needed: bool| {
+        if needed {
+            required(name).map(Some)
+        } else {
+            Ok(find(name))
+        }
+    };
     let columns = CsvColumns {
-        id: required(ID)?,
-        audio: required(&opts.audio_column)?,
-        text: required(&opts.text_column)?,
-        label: required(&opts.label_column)?,
+        id,
+        audio: column(&opts.audio_column, schema.audio)?,
+        text: column(&opts.text_column, schema.text)?,
+        label: column(&opts.label_column, schema.labels)?,
         valence: find(VALENCE),
         arousal: find(AROUSAL),
         speaker: find(SPEAKER),
@@ -166,9 +227,9 @@ fn open_error(path: &Path, e: csv::Error) -> DataError {
 /// Where each field sits in a CSV record.
 struct CsvColumns {
     id: usize,
-    audio: usize,
-    text: usize,
-    label: usize,
+    audio: Option<usize>,
+    text: Option<usize>,
+    label: Option<usize>,
     valence: Option<usize>,
     arousal: Option<usize>,
     speaker: Option<usize>,
@@ -185,10 +246,13 @@ impl CsvColumns {
         };
         ManifestRow {
             id: cell(Some(self.id)),
-            audio: cell(Some(self.audio)),
-            // The text column exists (checked with the header), so a blank cell is empty text.
-            text: Some(cell(Some(self.text)).unwrap_or_default()),
-            labels: split_labels(record.get(self.label).unwrap_or(""), separator),
+            audio: cell(self.audio),
+            // Where the text column exists (checked with the header), a blank cell is empty text.
+            text: self.text.map(|i| cell(Some(i)).unwrap_or_default()),
+            labels: split_labels(
+                self.label.and_then(|i| record.get(i)).unwrap_or(""),
+                separator,
+            ),
             valence: cell(self.valence),
             arousal: cell(self.arousal),
             speaker: cell(self.speaker),
@@ -197,24 +261,31 @@ impl CsvColumns {
     }
 }
 
-fn read_jsonl(path: &Path, opts: &ManifestOptions) -> Result<Vec<NumberedRow>, DataError> {
+fn read_jsonl(
+    path: &Path,
+    opts: &ManifestOptions,
+    schema: Schema,
+) -> Result<Vec<NumberedRow>, DataError> {
     let content = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
     Ok(content
         .lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, json_row(line, opts)))
+        .map(|(index, line)| (index + 1, json_row(line, opts, schema)))
         .collect())
 }
 
-fn json_row(line: &str, opts: &ManifestOptions) -> Result<ManifestRow, RowError> {
+fn json_row(line: &str, opts: &ManifestOptions, schema: Schema) -> Result<ManifestRow, RowError> {
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| RowError::new("invalid JSON", e.to_string()))?;
     let serde_json::Value::Object(object) = value else {
         return Err(RowError::new("not a JSON object", ""));
     };
     let field = |key: &str| json_scalar(object.get(key), key);
-    let id = field(ID)?;
+    let id = match field(ID)? {
+        None if !schema.labels => field(UTTERANCE_ID)?,
+        id => id,
+    };
     let with_id = |e: RowError| RowError {
         id: id.clone(),
         ..e
@@ -222,7 +293,10 @@ fn json_row(line: &str, opts: &ManifestOptions) -> Result<ManifestRow, RowError>
     Ok(ManifestRow {
         audio: field(&opts.audio_column).map_err(with_id)?,
         text: field(&opts.text_column).map_err(with_id)?,
-        labels: json_labels(object.get(&opts.label_column), opts).map_err(with_id)?,
+        labels: match schema.labels {
+            true => json_labels(object.get(&opts.label_column), opts).map_err(with_id)?,
+            false => Vec::new(),
+        },
         valence: field(VALENCE).map_err(with_id)?,
         arousal: field(AROUSAL).map_err(with_id)?,
         speaker: field(SPEAKER).map_err(with_id)?,
@@ -283,7 +357,12 @@ fn normalise_label(label: &str) -> String {
     label.trim().to_lowercase()
 }
 
-fn utterance(row: ManifestRow, base: &Path, manifest: &Path) -> Result<RawUtterance, RowError> {
+fn utterance(
+    row: ManifestRow,
+    base: &Path,
+    manifest: &Path,
+    schema: Schema,
+) -> Result<RawUtterance, RowError> {
     let Some(id) = row.id else {
         return Err(RowError::new("missing id", ""));
     };
@@ -291,25 +370,35 @@ fn utterance(row: ManifestRow, base: &Path, manifest: &Path) -> Result<RawUttera
         id: Some(id.clone()),
         ..RowError::new(kind, detail)
     };
-    let audio = row
-        .audio
-        .ok_or_else(|| fail("missing audio path", String::new()))?;
-    let text = row
-        .text
-        .ok_or_else(|| fail("missing text", String::new()))?;
-    if row.labels.is_empty() {
+    let audio = match (row.audio, schema.audio) {
+        (Some(audio), _) => Some(audio),
+        (None, true) => return Err(fail("missing audio path", String::new())),
+        (None, false) => None,
+    };
+    let text = match (row.text, schema.text) {
+        (Some(text), _) => text,
+        (None, true) => return Err(fail("missing text", String::new())),
+        (None, false) => String::new(),
+    };
+    if schema.labels && row.labels.is_empty() {
         return Err(fail("missing label", String::new()));
     }
-    let valence = number(row.valence.as_deref()).map_err(|d| fail("unparsable valence", d))?;
-    let arousal = number(row.arousal.as_deref()).map_err(|d| fail("unparsable arousal", d))?;
-    let session = match row.session.as_deref() {
-        None => 0,
-        Some(s) => s
-            .parse()
-            .map_err(|_| fail("unparsable session", format!("{s:?}")))?,
+    // New utterances to score carry no annotation: their other fields are not read.
+    let (valence, arousal, session) = if schema.labels {
+        let valence = number(row.valence.as_deref()).map_err(|d| fail("unparsable valence", d))?;
+        let arousal = number(row.arousal.as_deref()).map_err(|d| fail("unparsable arousal", d))?;
+        let session = match row.session.as_deref() {
+            None => 0,
+            Some(s) => s
+                .parse()
+                .map_err(|_| fail("unparsable session", format!("{s:?}")))?,
+        };
+        (valence, arousal, session)
+    } else {
+        (None, None, 0)
     };
-    let wav_path: PathBuf = base.join(&audio);
-    if !wav_path.is_file() {
+    let wav_path: PathBuf = audio.map(|a| base.join(a)).unwrap_or_default();
+    if schema.audio && !wav_path.is_file() {
         return Err(fail(
             "missing audio",
             format!("{}: no such file", wav_path.display()),
@@ -536,6 +625,42 @@ pub(crate) mod tests {
             (",", "audio")
         );
         assert!(toml::from_str::<ManifestOptions>("separator = \",\"").is_err());
+    }
+
+    #[test]
+    fn new_utterances_need_no_label_and_only_the_inputs_the_model_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        write_audio(dir.path(), &["u1"]);
+        let csv = dir.path().join("new.csv");
+        std::fs::write(
+            &csv,
+            "utterance_id,audio,text\na,audio/u1.wav,hi\nb,audio/gone.wav,yo\n",
+        )
+        .unwrap();
+        let opts = ManifestOptions::default();
+        let both = load_unlabelled(&csv, &opts, true, true).unwrap();
+        assert_eq!(both.utterances.len(), 1);
+        assert_eq!(reasons(&both), expect(&[("b", "missing audio: line 3")]));
+        let text_only = load_unlabelled(&csv, &opts, true, false).unwrap();
+        let texts: Vec<&str> = text_only
+            .utterances
+            .iter()
+            .map(|u| u.text.as_str())
+            .collect();
+        assert_eq!(texts, ["hi", "yo"]);
+        // JSONL: `id` or `utterance_id`; a column the model does not read may be absent.
+        let jsonl = dir.path().join("new.jsonl");
+        std::fs::write(&jsonl, "{\"utterance_id\":\"a\",\"audio\":\"audio/u1.wav\"}\n{\"id\":\"b\",\"audio\":\"audio/u1.wav\",\"label\":7}\n").unwrap();
+        let audio_only = load_unlabelled(&jsonl, &opts, false, true).unwrap();
+        let ids: Vec<&str> = audio_only
+            .utterances
+            .iter()
+            .map(|u| u.id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
+        // A corpus manifest keeps its own columns: `id`, not `utterance_id`.
+        let err = load_manifest(&csv, &opts).unwrap_err().to_string();
+        assert!(err.contains("missing column \"id\""), "{err}");
     }
 
     #[test]

@@ -120,6 +120,21 @@ impl ClassificationReport {
         out
     }
 
+    /// Population standard deviation (numpy's `np.std`, ddof = 0) of the per-class recalls over
+    /// the classes with targets: how unevenly the model serves the classes (seed 003's
+    /// `test.py --all` reports it). A class without targets has no recall and is left out, as
+    /// in UA; 0 when no class has targets.
+    pub fn recall_std(&self) -> f64 {
+        let recalls: Vec<f64> = self
+            .per_class
+            .iter()
+            .filter(|s| s.support > 0)
+            .map(|s| s.recall)
+            .collect();
+        let mean = mean(recalls.iter().copied());
+        mean_f64_sq(&recalls, mean).sqrt()
+    }
+
     /// The averaged metrics under their table names, in table order.
     fn summary_values(&self) -> [(&'static str, f64); 8] {
         [
@@ -194,6 +209,12 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
     ratio_f64(sum, n)
 }
 
+/// Mean squared deviation from `mean`; 0 for no values.
+fn mean_f64_sq(values: &[f64], mean: f64) -> f64 {
+    let sum: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+    ratio_f64(sum, values.len() as u64)
+}
+
 /// Support-weighted mean of one per-class value (sklearn's `average="weighted"`).
 ///
 /// Total support is 0 only for empty input, where every per-class value is 0; sklearn would
@@ -257,6 +278,20 @@ mod tests {
         assert_close(r.per_class[1].f1, 0.5, "f1[1]");
         assert_close(r.macro_f1, (0.8 + 0.5) / 3.0, "macro_f1");
         assert_close(r.weighted_f1, (0.8 * 3.0 + 0.5 * 2.0) / 5.0, "weighted_f1");
+    }
+
+    #[test]
+    fn recall_std_is_numpy_std_over_the_classes_with_targets() {
+        // Recalls 2/3 and 1/2 (class 2 has no targets): np.std([2/3, 1/2]) = 1/12.
+        let r = classification_report(&[0, 0, 0, 1, 1], &[0, 0, 1, 1, 2], 3);
+        assert_close(r.recall_std(), 1.0 / 12.0, "recall_std");
+        let perfect = classification_report(&[0, 1], &[0, 1], 2);
+        assert_close(perfect.recall_std(), 0.0, "equal recalls");
+        assert_close(
+            classification_report(&[], &[], 2).recall_std(),
+            0.0,
+            "empty",
+        );
     }
 
     #[test]

@@ -9,5 +9,6 @@ pub mod summary;
 
 pub use fold_result::FoldResult;
 pub use parquet::{
-    MetricRow, PredictionRow, RegressionValue, write_folds, write_metrics, write_predictions,
+    MetricRow, PredictionRow, RegressionValue, read_folds, write_folds, write_metrics,
+    write_predictions,
 };

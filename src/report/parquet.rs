@@ -110,6 +110,46 @@ pub fn write_folds(path: &Path, rows: &[crate::data::plan::FoldMember]) -> anyho
     write_parquet(path, &mut df)
 }
 
+/// The rows of a run's `folds.parquet` ([`write_folds`]), in file order; an error names the
+/// file and what it lacks.
+pub fn read_folds(path: &Path) -> anyhow::Result<Vec<crate::data::plan::FoldMember>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .with_context(|| format!("reading parquet {}", path.display()))?;
+    let column = |name: &str| {
+        df.column(name).with_context(|| {
+            format!(
+                "{}: no column {name:?}; expected fold, split, utterance_id, train_only",
+                path.display()
+            )
+        })
+    };
+    let folds = column("fold")?.u32()?;
+    let splits = column("split")?.str()?;
+    let ids = column("utterance_id")?.str()?;
+    let train_only = column("train_only")?.bool()?;
+    (0..df.height())
+        .map(|i| {
+            let split = match splits.get(i) {
+                Some("train") => "train",
+                Some("valid") => "valid",
+                Some("test") => "test",
+                other => anyhow::bail!(
+                    "{}: row {i} has split {other:?}; expected train, valid or test",
+                    path.display()
+                ),
+            };
+            Ok(crate::data::plan::FoldMember {
+                fold: folds.get(i).context("a null fold")?,
+                split,
+                utterance_id: ids.get(i).context("a null utterance_id")?.to_string(),
+                train_only: train_only.get(i).context("a null train_only")?,
+            })
+        })
+        .collect()
+}
+
 pub fn write_predictions(path: &Path, rows: &[PredictionRow]) -> anyhow::Result<()> {
     let scores: Vec<Series> = rows
         .iter()
@@ -231,6 +271,16 @@ mod tests {
             .get_as_series(0)
             .unwrap();
         assert_eq!(scores.f32().unwrap().get(1), Some(0.4));
+
+        let members = vec![crate::data::plan::FoldMember {
+            fold: 1,
+            split: "valid",
+            utterance_id: "u1".into(),
+            train_only: false,
+        }];
+        let folds = dir.path().join("folds.parquet");
+        write_folds(&folds, &members).unwrap();
+        assert_eq!(read_folds(&folds).unwrap(), members);
 
         let metrics = dir.path().join("metrics.parquet");
         write_metrics(

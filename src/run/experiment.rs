@@ -1,7 +1,6 @@
 //! One experiment from resolved config to finished run directory.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -9,15 +8,11 @@ use serde::Serialize;
 use super::dir::{RunDir, RunState};
 pub use super::identity::resolved_toml;
 use super::identity::run_identity;
+use super::inputs::{Preparation, prepare};
 use super::stages::{StagePlan, stage_plans};
 use crate::atomic::{write_atomic, write_json_atomic};
-use crate::config::{Experiment, LoadedExperiment, Modality};
-use crate::data::Corpus;
-use crate::data::features::AudioData;
+use crate::config::{Experiment, LoadedExperiment};
 use crate::data::plan::DataPlan;
-use crate::encoders::cache::CachedFeature;
-use crate::encoders::frozen::{self, Extraction};
-use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
 use crate::report::FoldResult;
 use crate::report::data::data_report;
 use crate::report::logits::TRAIN_LOGITS;
@@ -51,61 +46,6 @@ pub struct RunOutcome {
     pub summaries: Vec<Summary>,
     /// Annotation rows that did not become examples (0 when skipped).
     pub dropped: usize,
-}
-
-/// Frozen encoders' outputs for every example of the corpus, through the feature cache.
-#[derive(Default)]
-struct FrozenOutputs {
-    text: Option<Vec<CachedFeature>>,
-    audio: Option<Vec<CachedFeature>>,
-}
-
-fn frozen_features(
-    exp: &Experiment,
-    corpus: &Corpus,
-    audio: Option<&AudioData>,
-    device: &burn::prelude::Device,
-    backend: &'static str,
-    opts: &RunOptions,
-) -> anyhow::Result<FrozenOutputs> {
-    let extraction = Extraction {
-        cache_root: &opts.cache_dir,
-        device: device.clone(),
-        batch_size: exp.train.eval_batch_size.unwrap_or(exp.train.batch_size),
-        seed: exp.seed,
-        backend,
-        quiet: opts.quiet,
-    };
-    let mut out = FrozenOutputs::default();
-    let text_cfg = &exp.encoders.text;
-    if exp.encodes(crate::config::Modality::Text) && text_cfg.train.is_frozen() {
-        let spec = TextEncoderSpec::from_folder(text_cfg)?;
-        let dir = spec.folder().expect("a pretrained spec has a folder");
-        let tokenizer = crate::encoders::hf::load_tokenizer(dir, text_cfg.max_len)?;
-        let encoded = corpus
-            .examples
-            .iter()
-            .map(|e| crate::data::tokenize::encode(&tokenizer, &e.text))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        out.text = Some(frozen::text_features(
-            &spec,
-            &encoded,
-            exp.takes_sequence(Modality::Text),
-            &extraction,
-        )?);
-    }
-    if let Some(AudioData::Waveform(clips)) = audio
-        && exp.encoders.audio.train.is_frozen()
-    {
-        let spec = AudioEncoderSpec::for_experiment(&exp.encoders.audio)?;
-        out.audio = Some(frozen::audio_features(
-            &spec,
-            clips,
-            exp.takes_sequence(Modality::Audio),
-            &extraction,
-        )?);
-    }
-    Ok(out)
 }
 
 /// What a run reads but `validate` and `inspect` do not need: the corpus at `dataset.root`
@@ -301,25 +241,19 @@ fn train_stage(
     let exp = &stage.exp;
     let (corpus, folds) = (&ctx.plan.corpus, &ctx.plan.folds);
     let started = Instant::now();
-    let audio = if exp.encodes(crate::config::Modality::Audio) {
-        Some(crate::data::features::extract_all(
-            corpus,
-            &exp.encoders.audio,
-            ctx.opts.quiet,
-        )?)
-    } else {
-        None
+    let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
+    let wavs: Vec<&Path> = corpus
+        .examples
+        .iter()
+        .map(|e| e.wav_path.as_path())
+        .collect();
+    let how = Preparation {
+        device: ctx.device,
+        backend: ctx.backend,
+        cache_dir: &ctx.opts.cache_dir,
+        quiet: ctx.opts.quiet,
     };
-    let frozen = frozen_features(
-        exp,
-        corpus,
-        audio.as_ref(),
-        ctx.device,
-        ctx.backend,
-        ctx.opts,
-    )?;
-    // A frozen audio encoder's clips are not needed once its features exist.
-    let audio = audio.filter(|_| frozen.audio.is_none());
+    let prepared = prepare(exp, &texts, &wavs, false, &how)?;
     tracing::info!(
         stage = %stage.name,
         utterances = corpus.examples.len(),
@@ -329,17 +263,7 @@ fn train_stage(
         started.elapsed().as_secs_f64()
     );
 
-    let mut features: BTreeMap<Modality, &[CachedFeature]> = corpus
-        .features
-        .iter()
-        .map(|(&m, f)| (m, f.as_slice()))
-        .collect();
-    if let Some(text) = frozen.text.as_deref() {
-        features.insert(Modality::Text, text);
-    }
-    if let Some(audio) = frozen.audio.as_deref() {
-        features.insert(Modality::Audio, audio);
-    }
+    let features = prepared.features(&corpus.features);
     let classes = TaskSpec::from_experiment(exp).class_width();
     let mut results: Vec<FoldResult> = Vec::new();
     for fold in folds {
@@ -363,7 +287,7 @@ fn train_stage(
         let job = FoldJob {
             exp: &fold_exp,
             corpus,
-            audio: audio.as_ref(),
+            audio: prepared.audio.as_ref(),
             features: features.clone(),
             fold,
             n_folds: folds.len(),

@@ -4,7 +4,9 @@
 pub mod dir;
 pub mod experiment;
 pub mod identity;
+pub mod inputs;
 pub mod pool;
+pub mod saved;
 pub mod slurm;
 pub mod stages;
 pub mod status;

@@ -61,6 +61,20 @@ impl TaskSpec {
         scores.iter().map(|&s| s > self.threshold).collect()
     }
 
+    /// The prediction as `predictions.parquet` writes it: the class name, or for a multi-label
+    /// task the predicted set ([`class_set`]); `None` for pure regression.
+    pub fn prediction_name(&self, scores: &[f32], classes: &[String]) -> Option<String> {
+        if self.class_width() == 0 {
+            return None;
+        }
+        Some(if self.multi_hot {
+            let set = self.predict_set(scores);
+            class_set(classes, (0..set.len()).filter(|&c| set[c]))
+        } else {
+            classes[self.predict_label(scores)].clone()
+        })
+    }
+
     /// The metrics of `outputs` for the utterances `indices` (same order).
     pub fn report(
         &self,
@@ -101,6 +115,17 @@ impl TaskSpec {
         }
         report
     }
+}
+
+/// A label set as class names in class order joined by `;` (`""` for none), as
+/// `predictions.parquet` writes multi-label targets and predictions.
+pub fn class_set(classes: &[String], set: impl IntoIterator<Item = usize>) -> String {
+    let mut set: Vec<usize> = set.into_iter().collect();
+    set.sort_unstable();
+    set.iter()
+        .map(|&c| classes[c].as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 fn host_rows(t: Tensor<2>) -> Vec<Vec<f32>> {

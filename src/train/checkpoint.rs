@@ -132,13 +132,21 @@ pub fn load_best(
     Ok(load_weights(spec, &weights_file(dir, state.best_epoch), device)?.valid())
 }
 
-/// A finished fold's published selected weights (`best.safetensors`), in validation mode.
-pub fn load_published_best(
+/// A finished fold's selected weights (`best.safetensors`): what its test pass scored with, for
+/// inference from a finished run. Returned as built (on an autodiff device its trainable
+/// parameters are marked, for their count); `.valid()` it to score.
+pub fn load_selected(
     dir: &Path,
     spec: &ModelSpec,
     device: &Device,
 ) -> anyhow::Result<EmotionModel> {
-    Ok(load_weights(spec, &dir.join(BEST), device)?.valid())
+    let path = dir.join(BEST);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} does not exist; expected the fold's selected weights, written when the fold finished",
+        path.display()
+    );
+    load_weights(spec, &path, device)
 }
 
 /// Copy the finished fold's best and last weights and its optimizer state to their final names.

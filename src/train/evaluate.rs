@@ -8,6 +8,7 @@ use super::objective::Objective;
 use crate::batch::FoldInputs;
 use crate::metrics::TaskReport;
 use crate::model::EmotionModel;
+use crate::task::TaskSpec;
 use crate::task::predict::HostOutputs;
 
 /// Outputs of one pass over a split, in the order of `indices`.
@@ -86,6 +87,26 @@ pub fn class_logits(
         rows.extend((0..n).map(|r| values[r * width..(r + 1) * width].to_vec()));
     }
     Ok(rows)
+}
+
+/// The outputs of `model` (in validation mode) for `indices`, `batch_size` at a time in
+/// order, without targets: scoring new utterances. `on_batch` hears each batch's size.
+pub fn predict(
+    model: &EmotionModel,
+    inputs: &FoldInputs<'_>,
+    task: &TaskSpec,
+    indices: &[usize],
+    batch_size: usize,
+    device: &Device,
+    mut on_batch: impl FnMut(usize),
+) -> HostOutputs {
+    let mut outputs = HostOutputs::default();
+    for chunk in indices.chunks(batch_size.max(1)) {
+        let batch = inputs.batch(chunk, device);
+        task.collect(model.forward(&batch), &mut outputs);
+        on_batch(chunk.len());
+    }
+    outputs
 }
 
 #[cfg(test)]

@@ -10,28 +10,28 @@ use anyhow::Context;
 use burn::prelude::*;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use tokenizers::Tokenizer;
-
 use super::checkpoint::{self, TrainState};
 use super::distill::Distillation;
 use super::evaluate::{EvalOutput, class_logits, evaluate};
-use super::objective::{Objective, class_weights};
+use super::fold_setup::{
+    FEATURE_STATS_FILE, StreamInputs, TOKENIZER_FILE, encode_texts, fold_model_spec,
+    fold_objective, folder_tokenizer, saved_tokenizer, soft_targets,
+};
+use super::objective::Objective;
 use super::optim::{StepSettings, Stepper, build_optimizer, learning_rates};
-use crate::batch::{FoldInputs, Source};
+use crate::batch::FoldInputs;
 use crate::config::{Experiment, LossReduction, Modality, Sampler};
 use crate::data::features::{AudioData, FeatureStats};
 use crate::data::sampler::{class_balanced, shuffled};
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
 use crate::encoders::cache::CachedFeature;
-use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
-use crate::fusion::FusionSpec;
 use crate::metrics::TaskReport;
 use crate::model::{EmotionModel, ModelSpec};
 pub use crate::report::FoldResult;
 use crate::report::logits::{TRAIN_LOGITS, write_logits};
 use crate::report::{MetricRow, PredictionRow, RegressionValue};
-use crate::task::predict::HostOutputs;
+use crate::task::predict::{HostOutputs, class_set};
 use crate::task::{TaskSpec, TaskTargets};
 
 /// Everything one fold needs; the corpus and features are shared by all folds.
@@ -76,7 +76,7 @@ impl FoldJob<'_> {
             if self.export_train_logits && !self.dir.join(TRAIN_LOGITS).exists() {
                 // Finished before a later stage asked for its logits.
                 self.with_inputs(|spec, inputs| {
-                    let model = checkpoint::load_published_best(&self.dir, spec, &self.device)?;
+                    let model = checkpoint::load_selected(&self.dir, spec, &self.device)?.valid();
                     self.export_logits(&model, inputs)
                 })?;
             }
@@ -100,45 +100,29 @@ impl FoldJob<'_> {
             false => self.text_inputs()?,
         };
         let stats = self.feature_stats()?;
-        let soft = self.soft_targets()?;
-        let mut sources = BTreeMap::new();
-        for &(modality, _) in self.exp.fusion.method().needs() {
-            let source = match (self.features.get(&modality), modality, self.audio) {
-                (Some(features), _, _) => Source::Features(features),
-                (None, Modality::Text, _) => {
-                    let (tokens, _) = encoded.as_ref().expect("text is tokenised when encoded");
-                    Source::Tokens(tokens)
-                }
-                (None, Modality::Audio, Some(AudioData::LogMel(frames))) => Source::LogMel(
-                    frames,
-                    stats
-                        .as_ref()
-                        .expect("statistics are fitted for log-mel input"),
-                ),
-                (None, Modality::Audio, Some(AudioData::Waveform(clips))) => {
-                    Source::Waveform(clips)
-                }
-                (None, modality, _) => anyhow::bail!(
-                    "fold {}: no input for the {modality} stream that {} takes",
-                    self.fold.name,
-                    self.exp.fusion.method().name()
-                ),
-            };
-            sources.insert(modality, source);
-        }
+        let soft = soft_targets(self.exp, self.corpus)?;
+        let streams = StreamInputs {
+            features: self.features.clone(),
+            tokens: encoded.as_ref().map(|(tokens, _)| tokens.as_slice()),
+            audio: self.audio,
+            stats: stats.as_ref(),
+        };
+        let sources = streams
+            .sources(self.exp)
+            .with_context(|| format!("fold {}", self.fold.name))?;
         let inputs = FoldInputs {
             labels: &self.labels(),
             soft: soft.as_deref(),
             sources,
         };
-        let spec = self.model_spec(encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
+        let spec = fold_model_spec(self.exp, encoded.as_ref().map_or(0, |(_, vocab)| *vocab))?;
         work(&spec, &inputs)
     }
 
     /// The selected model's class logits on the training split, for a later stage.
     fn export_logits(&self, model: &EmotionModel, inputs: &FoldInputs<'_>) -> anyhow::Result<()> {
         let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(self.exp), self.corpus)?;
-        let objective = self.objective(&targets, &self.device);
+        let objective = fold_objective(self.exp, self.corpus, self.fold, &targets, &self.device);
         let batch = self
             .exp
             .train
@@ -166,61 +150,28 @@ impl FoldJob<'_> {
         self.corpus.labels()
     }
 
-    /// Every example's vote distribution under `multi_label = "soft_votes"`. One missing
-    /// distribution is an error: it must never switch soft targets off for the whole run.
-    fn soft_targets(&self) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
-        if !TaskSpec::from_experiment(self.exp).soft_votes {
-            return Ok(None);
-        }
-        self.corpus
-            .examples
-            .iter()
-            .map(|e| {
-                e.soft.clone().ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "utterance {} has no vote distribution under dataset.multi_label = \"soft_votes\"",
-                        e.id
-                    )
-                })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-            .map(Some)
-    }
-
     /// Token ids for every example from a tokenizer trained on this fold's training split.
     fn text_inputs(&self) -> anyhow::Result<Option<(Vec<Encoded>, usize)>> {
         if !self.exp.encodes(crate::config::Modality::Text) {
             return Ok(None);
         }
-        let cfg = &self.exp.encoders.text;
-        let path = self.dir.join("tokenizer.json");
-        let tokenizer = if cfg.kind.is_pretrained() {
-            // The model's own vocabulary, from its folder; nothing is trained per fold.
-            let dir = cfg
-                .path
-                .as_deref()
-                .expect("validated: pretrained kinds have a path");
-            crate::encoders::hf::load_tokenizer(dir, cfg.max_len)?
-        } else if path.exists() {
-            Tokenizer::from_file(&path)
-                .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?
-        } else {
-            let texts = self
-                .fold
-                .train
-                .iter()
-                .map(|&i| self.corpus.examples[i].text.as_str());
-            let tok = tokenize::train_wordpiece(texts, &cfg.tokenizer, cfg.max_len)?;
-            tokenize::save(&tok, &path)?;
-            tok
+        let tokenizer = match (folder_tokenizer(self.exp)?, saved_tokenizer(&self.dir)?) {
+            (Some(own), _) => own,
+            (None, Some(saved)) => saved,
+            (None, None) => {
+                let cfg = &self.exp.encoders.text;
+                let texts = self
+                    .fold
+                    .train
+                    .iter()
+                    .map(|&i| self.corpus.examples[i].text.as_str());
+                let tok = tokenize::train_wordpiece(texts, &cfg.tokenizer, cfg.max_len)?;
+                tokenize::save(&tok, &self.dir.join(TOKENIZER_FILE))?;
+                tok
+            }
         };
-        let encoded = self
-            .corpus
-            .examples
-            .iter()
-            .map(|e| tokenize::encode(&tokenizer, &e.text))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Some((encoded, tokenizer.get_vocab_size(true))))
+        let texts = self.corpus.examples.iter().map(|e| e.text.as_str());
+        encode_texts(&tokenizer, texts).map(Some)
     }
 
     /// Per-mel normalisation fitted on the training split only (log-mel input only).
@@ -232,26 +183,8 @@ impl FoldJob<'_> {
             self.fold.train.iter().map(|&i| &features[i]),
             self.exp.encoders.audio.n_mels,
         );
-        crate::atomic::write_json_atomic(&self.dir.join("feature_stats.json"), &stats)?;
+        crate::atomic::write_json_atomic(&self.dir.join(FEATURE_STATS_FILE), &stats)?;
         Ok(Some(stats))
-    }
-
-    fn model_spec(&self, vocab_size: usize) -> anyhow::Result<ModelSpec> {
-        // The head's output width: class logits, then regression values (task/mod.rs).
-        let width = TaskSpec::from_experiment(self.exp).output_width();
-        model_spec(self.exp, vocab_size, width)
-    }
-
-    fn objective(&self, targets: &TaskTargets, device: &Device) -> Objective {
-        let labels = self.corpus.labels();
-        let train_labels: Vec<usize> = self.fold.train.iter().map(|&i| labels[i]).collect();
-        let weights = class_weights(
-            &self.exp.task.class_weights,
-            &train_labels,
-            self.corpus.classes.len(),
-        );
-        let task = TaskSpec::from_experiment(self.exp);
-        Objective::new(task, targets.clone(), weights, device)
     }
 
     /// This epoch's training order: a seeded shuffle, or the class-balanced sampler.
@@ -290,8 +223,9 @@ impl FoldJob<'_> {
         let (mut model, mut state) = (model, state);
         let parameters = spec.parameter_counts(&model, &eval_device)?;
         let targets = TaskTargets::from_corpus(&TaskSpec::from_experiment(exp), self.corpus)?;
-        let loss_train = self.objective(&targets, &train_device);
-        let loss_eval = self.objective(&targets, &eval_device).for_evaluation();
+        let loss_train = fold_objective(exp, self.corpus, self.fold, &targets, &train_device);
+        let loss_eval =
+            fold_objective(exp, self.corpus, self.fold, &targets, &eval_device).for_evaluation();
         let eval_batch = exp.train.eval_batch_size.unwrap_or(exp.train.batch_size);
         let drop_last = exp.train.eval_drop_last;
         // The parameter ids are final here (restored on resume), so the per-module groups hold.
@@ -605,36 +539,18 @@ impl FoldJob<'_> {
     fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {
         let task = TaskSpec::from_experiment(self.exp);
         let classes = &self.corpus.classes;
-        let names = |set: &[usize]| -> String {
-            set.iter()
-                .map(|&c| classes[c].as_str())
-                .collect::<Vec<_>>()
-                .join(";")
-        };
         out.indices
             .iter()
             .zip(&out.outputs.scores)
             .zip(&out.outputs.values)
             .map(|((&i, scores), values)| {
                 let example = &self.corpus.examples[i];
-                let (target, prediction) = if task.class_width() == 0 {
-                    (None, None)
-                } else if task.multi_hot {
-                    let predicted: Vec<usize> = task
-                        .predict_set(scores)
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(c, &on)| on.then_some(c))
-                        .collect();
-                    let mut labels = example.labels.clone();
-                    labels.sort_unstable();
-                    (Some(names(&labels)), Some(names(&predicted)))
-                } else {
-                    (
-                        Some(classes[example.label].clone()),
-                        Some(classes[task.predict_label(scores)].clone()),
-                    )
+                let target = match (task.class_width(), task.multi_hot) {
+                    (0, _) => None,
+                    (_, true) => Some(class_set(classes, example.labels.iter().copied())),
+                    (_, false) => Some(classes[example.label].clone()),
                 };
+                let prediction = task.prediction_name(scores, classes);
                 let regression = task
                     .targets
                     .iter()
@@ -662,50 +578,4 @@ impl FoldJob<'_> {
             })
             .collect()
     }
-}
-
-/// The model an experiment builds: its encoders (a pretrained one reads its folder's
-/// config.json; `vocab_size` sizes the small transformer) and the fusion head over their
-/// widths, with `output_width` outputs (the task's: class logits, then regression values).
-pub fn model_spec(
-    exp: &Experiment,
-    vocab_size: usize,
-    output_width: usize,
-) -> anyhow::Result<ModelSpec> {
-    let text = exp
-        .encodes(Modality::Text)
-        .then(|| TextEncoderSpec::for_experiment(&exp.encoders.text, vocab_size))
-        .transpose()?;
-    let audio = exp
-        .encodes(Modality::Audio)
-        .then(|| AudioEncoderSpec::for_experiment(&exp.encoders.audio))
-        .transpose()?;
-    let streams = exp.dataset.kind.streams();
-    let dims = exp
-        .fusion
-        .method()
-        .needs()
-        .iter()
-        .map(|&(modality, _)| {
-            let encoded = match modality {
-                Modality::Text => text.as_ref().map(TextEncoderSpec::output_dim),
-                Modality::Audio => audio.as_ref().map(AudioEncoderSpec::output_dim),
-                Modality::Visual => None,
-            };
-            let width = encoded.or_else(|| streams.get(&modality).and_then(|a| a.width()));
-            (modality, width.unwrap_or(0))
-        })
-        .collect();
-    let fusion = FusionSpec {
-        config: exp.fusion.clone(),
-        dims,
-        text_tokens: exp.encoders.text.max_len,
-        n_classes: output_width,
-    };
-    fusion.check_widths()?;
-    Ok(ModelSpec {
-        fusion,
-        text,
-        audio,
-    })
 }

@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod distill;
 pub mod evaluate;
 pub mod fold;
+pub mod fold_setup;
 pub mod objective;
 pub mod optim;
 

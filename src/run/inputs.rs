@@ -1,0 +1,107 @@
+//! Every utterance's model inputs that do not depend on the fold, prepared once before the
+//! folds: the audio (log-mel frames, or the samples for wav2vec2) and the outputs of frozen
+//! encoders, through the feature cache. A run prepares them for its corpus; `emo-run eval` for
+//! the corpus of a finished run, and `emo-run predict` for new utterances, by the same code.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn::prelude::Device;
+
+use crate::config::{Experiment, Modality};
+use crate::data::features::AudioData;
+use crate::encoders::cache::CachedFeature;
+use crate::encoders::frozen::{self, Extraction};
+use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
+
+/// Where the inputs are computed.
+pub struct Preparation<'a> {
+    pub device: &'a Device,
+    /// `DeviceChoice::backend_name`, part of a frozen encoder's cache key.
+    pub backend: &'static str,
+    /// Root of the feature cache of frozen encoders.
+    pub cache_dir: &'a Path,
+    pub quiet: bool,
+}
+
+/// The utterances' prepared inputs, in their order.
+#[derive(Default)]
+pub struct PreparedInputs {
+    /// Clips for a trained audio encoder (none when the audio encoder is frozen).
+    pub audio: Option<AudioData>,
+    /// Frozen encoders' outputs, by modality.
+    pub frozen: BTreeMap<Modality, Vec<CachedFeature>>,
+}
+
+impl PreparedInputs {
+    /// The streams that reach the fusion without a trained encoder: `given` (a corpus'
+    /// pre-extracted streams), then the frozen encoders' outputs.
+    pub fn features<'a>(
+        &'a self,
+        given: &'a BTreeMap<Modality, Vec<CachedFeature>>,
+    ) -> BTreeMap<Modality, &'a [CachedFeature]> {
+        given
+            .iter()
+            .chain(&self.frozen)
+            .map(|(&m, f)| (m, f.as_slice()))
+            .collect()
+    }
+}
+
+/// Prepare the inputs of utterances given by their transcripts and WAV files (in the same
+/// order). `new_audio` says the files come from the user rather than a screened corpus, which
+/// changes only the wording of an error.
+pub fn prepare(
+    exp: &Experiment,
+    texts: &[&str],
+    wavs: &[&Path],
+    new_audio: bool,
+    how: &Preparation<'_>,
+) -> anyhow::Result<PreparedInputs> {
+    let audio_cfg = &exp.encoders.audio;
+    let audio = if exp.encodes(Modality::Audio) {
+        let prepared = if new_audio {
+            crate::data::features::extract_new(wavs, audio_cfg, how.quiet)?
+        } else {
+            crate::data::features::extract_screened(wavs, audio_cfg, how.quiet)?
+        };
+        Some(prepared)
+    } else {
+        None
+    };
+    let extraction = Extraction {
+        cache_root: how.cache_dir,
+        device: how.device.clone(),
+        batch_size: exp.train.eval_batch_size.unwrap_or(exp.train.batch_size),
+        seed: exp.seed,
+        backend: how.backend,
+        quiet: how.quiet,
+    };
+    let mut frozen = BTreeMap::new();
+    let text_cfg = &exp.encoders.text;
+    if exp.encodes(Modality::Text) && text_cfg.train.is_frozen() {
+        let spec = TextEncoderSpec::from_folder(text_cfg)?;
+        let dir = spec
+            .folder()
+            .ok_or_else(|| anyhow::anyhow!("a frozen text encoder needs encoders.text.path"))?;
+        let tokenizer = crate::encoders::hf::load_tokenizer(dir, text_cfg.max_len)?;
+        let encoded = texts
+            .iter()
+            .map(|text| crate::data::tokenize::encode(&tokenizer, text))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let sequences = exp.takes_sequence(Modality::Text);
+        let features = frozen::text_features(&spec, &encoded, sequences, &extraction)?;
+        frozen.insert(Modality::Text, features);
+    }
+    if let Some(AudioData::Waveform(clips)) = &audio
+        && audio_cfg.train.is_frozen()
+    {
+        let spec = AudioEncoderSpec::for_experiment(audio_cfg)?;
+        let sequences = exp.takes_sequence(Modality::Audio);
+        let features = frozen::audio_features(&spec, clips, sequences, &extraction)?;
+        frozen.insert(Modality::Audio, features);
+    }
+    // A frozen audio encoder's clips are not needed once its features exist.
+    let audio = audio.filter(|_| !frozen.contains_key(&Modality::Audio));
+    Ok(PreparedInputs { audio, frozen })
+}
