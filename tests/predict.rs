@@ -7,50 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{bin, hf_fixture, run, run_dirs, stderr, tiny_experiment};
-use polars::prelude::*;
-
-/// One row of a predictions table: utterance id and class scores.
-#[derive(Debug, Clone)]
-struct Scored {
-    id: String,
-    scores: Vec<f32>,
-}
-
-fn read_parquet(path: &Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-/// The rows of `predictions.parquet`-shaped `path` with `split` and `fold`, in file order.
-fn scored_rows(path: &Path, split: &str, fold: u32) -> Vec<Scored> {
-    let df = read_parquet(path);
-    let splits = df.column("split").unwrap().str().unwrap().clone();
-    let folds = df.column("fold").unwrap().u32().unwrap().clone();
-    let ids = df.column("utterance_id").unwrap().str().unwrap().clone();
-    let scores = df.column("scores").unwrap().list().unwrap().clone();
-    (0..df.height())
-        .filter(|&i| splits.get(i) == Some(split) && folds.get(i) == Some(fold))
-        .map(|i| Scored {
-            id: ids.get(i).unwrap().to_string(),
-            scores: (scores.get_as_series(i).unwrap().f32().unwrap())
-                .into_no_null_iter()
-                .collect(),
-        })
-        .collect()
-}
-
-/// An utterance's WAV file and transcript in the synthetic KEMDy20 corpus at `corpus`, the
-/// transcript read as the loader reads it (CP949, first line, trimmed).
-fn utterance_files(corpus: &Path, id: &str) -> (PathBuf, String) {
-    let session: u32 = id[4..6].parse().unwrap();
-    let folder = corpus.join("wav").join(format!("Session{session:02}"));
-    let bytes = std::fs::read(folder.join(format!("{id}.txt"))).unwrap();
-    let (text, _, _) = encoding_rs::EUC_KR.decode(&bytes);
-    let text = text.lines().next().unwrap().trim().to_string();
-    (folder.join(format!("{id}.wav")), text)
-}
+use common::{
+    bin, hf_fixture, run, run_dirs, scored_rows, stderr, tiny_experiment, utterance_files,
+};
 
 /// Train the tiny experiment (plus `sets`) under `dir/runs`; its run folder.
 fn train(dir: &Path, extra: &str, sets: &[String]) -> PathBuf {

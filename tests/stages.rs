@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{bin, read_parquet, run, run_dirs, stderr, strings};
+use common::{
+    Scored, bin, read_parquet, run, run_dirs, scored_rows, stderr, strings, utterance_files,
+};
 use polars::prelude::*;
 
 const NAME: &str = "multi_still-synthetic";
@@ -46,6 +48,25 @@ fn run_pipeline(file: &Path, sets: &[String], runs: &Path) -> std::process::Outp
         cmd.arg("--set").arg(s);
     }
     run(&mut cmd)
+}
+
+/// The test rows of one stage and fold of a run's `predictions.parquet`.
+fn stage_scores(run_dir: &Path, stage: &str, fold: u32) -> Vec<Scored> {
+    let path = run_dir.join("predictions.parquet");
+    let stages = strings(&read_parquet(&path), "stage");
+    let rows = scored_rows(&path, "test", fold);
+    // scored_rows keeps the file's order: filter the same rows by their stage.
+    let df = read_parquet(&path);
+    let (splits, folds) = (
+        strings(&df, "split"),
+        df.column("fold").unwrap().u32().unwrap().clone(),
+    );
+    let positions = (0..df.height()).filter(|&i| splits[i] == "test" && folds.get(i) == Some(fold));
+    positions
+        .zip(rows)
+        .filter(|(i, _)| stages[*i] == stage)
+        .map(|(_, row)| row)
+        .collect()
 }
 
 /// A file's modification time, to tell a reused checkpoint from a retrained one.
@@ -110,6 +131,51 @@ fn teacher_then_three_students_in_one_file() {
     let csv = std::fs::read_to_string(report_dir.join("report.csv")).unwrap();
     for stage in STAGES {
         assert!(csv.contains(&format!("{NAME}/{stage}")), "{csv}");
+    }
+
+    // `predict` with a stage's fold-2 model gives a test utterance of fold 2 the scores the
+    // run's own test pass gave it; `eval` scores every stage again to the run's accuracy.
+    let corpus = dir.path().join("corpus");
+    for stage in ["teacher", "student_audio"] {
+        let expected = &stage_scores(&run_dir, stage, 1)[0];
+        let (wav, text) = utterance_files(&corpus, &expected.id);
+        let out = run(bin().args(["predict"]).arg(&run_dir).args([
+            "--stage",
+            stage,
+            "--fold",
+            "2",
+            "--json",
+            "--wav",
+            wav.to_str().unwrap(),
+            "--text",
+            &text,
+        ]));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let scores: Vec<f32> = json["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        assert_eq!(scores.len(), expected.scores.len());
+        for (a, b) in scores.iter().zip(&expected.scores) {
+            assert!(
+                (a - b).abs() <= 1e-5,
+                "{stage}: {scores:?} vs {:?}",
+                expected.scores
+            );
+        }
+    }
+    let out = run(bin()
+        .args(["eval"])
+        .arg(&run_dir)
+        .arg("--out")
+        .arg(dir.path().join("eval.csv")));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let eval = std::fs::read_to_string(dir.path().join("eval.csv")).unwrap();
+    for stage in STAGES {
+        assert!(eval.contains(&format!(",{stage},")), "{eval}");
     }
 
     // Only the teacher exports logits, and only on each fold's training split.

@@ -179,3 +179,39 @@ pub fn strings(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
         .map(|s| s.unwrap_or_default().to_string())
         .collect()
 }
+
+/// One row of a predictions table: utterance id and class scores.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub id: String,
+    pub scores: Vec<f32>,
+}
+
+/// The rows of `predictions.parquet`-shaped `path` with `split` and `fold`, in file order.
+pub fn scored_rows(path: &Path, split: &str, fold: u32) -> Vec<Scored> {
+    let df = read_parquet(path);
+    let splits = df.column("split").unwrap().str().unwrap().clone();
+    let folds = df.column("fold").unwrap().u32().unwrap().clone();
+    let ids = df.column("utterance_id").unwrap().str().unwrap().clone();
+    let scores = df.column("scores").unwrap().list().unwrap().clone();
+    (0..df.height())
+        .filter(|&i| splits.get(i) == Some(split) && folds.get(i) == Some(fold))
+        .map(|i| Scored {
+            id: ids.get(i).unwrap().to_string(),
+            scores: (scores.get_as_series(i).unwrap().f32().unwrap())
+                .into_no_null_iter()
+                .collect(),
+        })
+        .collect()
+}
+
+/// An utterance's WAV file and transcript in the synthetic KEMDy20 corpus at `corpus`, the
+/// transcript read as the loader reads it (CP949, first line, trimmed).
+pub fn utterance_files(corpus: &Path, id: &str) -> (PathBuf, String) {
+    let session: u32 = id[4..6].parse().unwrap();
+    let folder = corpus.join("wav").join(format!("Session{session:02}"));
+    let bytes = std::fs::read(folder.join(format!("{id}.txt"))).unwrap();
+    let (text, _, _) = encoding_rs::EUC_KR.decode(&bytes);
+    let text = text.lines().next().unwrap().trim().to_string();
+    (folder.join(format!("{id}.wav")), text)
+}

@@ -60,6 +60,11 @@ pub struct CrossModalKeys {
     /// Audio frames the encoders see: the audio sequence is zero-padded or truncated to this
     /// many (seed 003: 512, about 10.24 s of wav2vec2 frames).
     pub frames: usize,
+    /// Text steps the encoders see: each row's text sequence zero-padded (past its length) or
+    /// truncated to this many, as the seed's tokenizer pads to `max_length` (128). 0 takes it
+    /// as it comes, padded to the batch's longest, which makes an unmasked row's output depend
+    /// on its batch.
+    pub tokens: usize,
     /// Which encoders run: "both", "text_only" or "audio_only" (the seed's unimodal models).
     pub variant: CrossModalVariant,
     /// Mask padded keys (text tokens past each row's length, audio frames past its real
@@ -86,6 +91,7 @@ impl Default for CrossModalKeys {
             heads: 8,
             ffn: 3072,
             frames: 512,
+            tokens: 0,
             variant: CrossModalVariant::Both,
             key_padding_mask: false,
             attn_dropout: 0.0,
@@ -128,6 +134,8 @@ pub struct CrossModal {
     #[module(skip)]
     frames: usize,
     #[module(skip)]
+    tokens: usize,
+    #[module(skip)]
     key_padding_mask: bool,
 }
 
@@ -153,6 +161,7 @@ impl CrossModal {
             head_dropout: DropoutConfig::new(keys.head_dropout).init(),
             activation: Gelu::new(),
             frames: keys.frames,
+            tokens: keys.tokens,
             key_padding_mask: keys.key_padding_mask,
         }
     }
@@ -180,7 +189,10 @@ impl CrossModal {
         audio: Tensor<3>,
         audio_lengths: &[usize],
     ) -> Pooled {
-        let (audio, audio_lengths) = self.fit_frames(audio, audio_lengths);
+        let (text, text_lengths) = self.fit_tokens(text, text_lengths);
+        let text_lengths = text_lengths.as_slice();
+        let (audio, audio_lengths) =
+            self.fit_frames(zero_padding(audio, audio_lengths), audio_lengths);
         let audio = self.project_audio(audio);
         let text_padding = self.padded_keys(text_lengths, &text);
         let audio_padding = self.padded_keys(&audio_lengths, &audio);
@@ -201,15 +213,17 @@ impl CrossModal {
     /// The audio zero-padded or truncated to `frames` (B.3: the cached states are padded with
     /// exact zeros, which the Conv1d keeps at zero), and its lengths capped to match.
     pub fn fit_frames(&self, audio: Tensor<3>, lengths: &[usize]) -> (Tensor<3>, Vec<usize>) {
-        let [batch, time, width] = audio.dims();
-        let lengths = lengths.iter().map(|&l| l.min(self.frames)).collect();
-        let audio = if time >= self.frames {
-            audio.narrow(1, 0, self.frames)
-        } else {
-            let zeros = Tensor::zeros([batch, self.frames - time, width], &audio.device());
-            Tensor::cat(vec![audio, zeros], 1)
-        };
-        (audio, lengths)
+        fit_steps(audio, lengths, self.frames)
+    }
+
+    /// With `tokens` set, each row's text cut to its length and zero-padded (or truncated) to
+    /// `tokens`; otherwise the text as it comes, pad steps included (the parity fixtures give
+    /// the seed's non-zero `[PAD]` states there).
+    fn fit_tokens(&self, text: Tensor<3>, lengths: &[usize]) -> (Tensor<3>, Vec<usize>) {
+        if self.tokens == 0 {
+            return (text, lengths.to_vec());
+        }
+        fit_steps(zero_padding(text, lengths), lengths, self.tokens)
     }
 
     /// `[B, T, A]` -> `[B, T, d]` through the kernel-1 Conv1d.
@@ -253,6 +267,32 @@ impl CrossModal {
         ));
         parts
     }
+}
+
+/// `x` `[B, T, W]` zero-padded or truncated to `steps`, and its lengths capped to match.
+fn fit_steps(x: Tensor<3>, lengths: &[usize], steps: usize) -> (Tensor<3>, Vec<usize>) {
+    let [batch, time, width] = x.dims();
+    let lengths = lengths.iter().map(|&l| l.min(steps)).collect();
+    let x = if time >= steps {
+        x.narrow(1, 0, steps)
+    } else {
+        let zeros = Tensor::zeros([batch, steps - time, width], &x.device());
+        Tensor::cat(vec![x, zeros], 1)
+    };
+    (x, lengths)
+}
+
+/// Steps past each row's length set to exactly zero: cached encoder states are zero there
+/// already (B.3), and a trained encoder's outputs at pad positions would otherwise make a row's
+/// result depend on how its batch was padded.
+fn zero_padding(x: Tensor<3>, lengths: &[usize]) -> Tensor<3> {
+    let [batch, steps, _] = x.dims();
+    let keep: Vec<f32> = lengths
+        .iter()
+        .flat_map(|&l| (0..steps).map(move |t| if t < l { 1.0 } else { 0.0 }))
+        .collect();
+    let keep = Tensor::<3>::from_data(TensorData::new(keep, [batch, steps, 1]), &x.device());
+    x * keep
 }
 
 /// The encoders' pooled outputs, `[B, d]` each.

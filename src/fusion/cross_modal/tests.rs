@@ -139,3 +139,31 @@ fn heads_must_divide_the_text_width() {
             .is_empty()
     );
 }
+
+/// With `tokens` set, a row's logits are the same alone as in a batch padded to another row's
+/// length, whatever its batch padded it with: unmasked, as the seed runs.
+#[test]
+fn a_rows_output_does_not_depend_on_its_batch() {
+    let keys = CrossModalKeys {
+        layers: 1,
+        heads: 2,
+        ffn: 8,
+        frames: 6,
+        tokens: 7,
+        head_hidden: 5,
+        ..Default::default()
+    };
+    let model = CrossModal::new(&keys, &spec(4, 3), &Device::default());
+    // Row 0 is 3 tokens and 2 frames long; everything past that is "padding" with values.
+    let (text, audio) = (sequence(2, 5, 4), sequence(2, 4, 3));
+    let batch = to_vec(model.forward(text.clone(), &[3, 5], audio.clone(), &[2, 4]));
+    let alone = to_vec(model.forward(
+        text.narrow(0, 0, 1).narrow(1, 0, 3),
+        &[3],
+        audio.narrow(0, 0, 1).narrow(1, 0, 2),
+        &[2],
+    ));
+    for (a, b) in alone.iter().zip(&batch[..CLASSES]) {
+        assert!((a - b).abs() < 1e-5, "{alone:?} vs {batch:?}");
+    }
+}
