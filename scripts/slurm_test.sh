@@ -138,7 +138,7 @@ log "planning $GRID"
 "$EMO" plan "$GRID" --slurm --quiet --set train.epochs=2 --runs-dir "$WORK/runs" \
   --out "$ARRAY" --cpus-per-task 1 --max-parallel 2 --time 0:10:00
 grep '^#SBATCH' "$ARRAY/array.sbatch" | sed 's/^/    /'
-N=$(grep -c '"config_hash"' "$MANIFEST")
+N=$(grep -c '"identity"' "$MANIFEST")
 [ "$N" = 8 ] || fail "the manifest lists $N cells, expected 8"
 
 show_queue() { squeue -h -o '%i %T %M' | tr '\n' ';'; echo; }
