@@ -7,7 +7,7 @@
 //! Each metric is the mean over folds of the fold's value on its own test split, as
 //! `summary.json` averages them, so a run's accuracy here is its `summary.json` accuracy.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -20,7 +20,7 @@ use crate::data::Fold;
 use crate::data::plan::{DataPlan, plan_folds, usable_corpus};
 use crate::metrics::TaskReport;
 use crate::model::EmotionModel;
-use crate::run::inputs::{Preparation, PreparedInputs, prepare};
+use crate::run::inputs::{Preparation, PreparedInputs, prepare_corpus};
 use crate::run::saved::{SavedFold, SavedRun, SavedStage};
 use crate::task::{TaskSpec, TaskTargets};
 use crate::train::evaluate::evaluate;
@@ -112,19 +112,14 @@ fn score_stage(stage: &SavedStage, opts: &InferOptions) -> anyhow::Result<Vec<Fo
     let plan = stage_data(stage, opts.quiet)?;
     let corpus = &plan.corpus;
     let (choice, device) = opts.device(exp, &stage.resolved)?;
-    let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
-    let wavs: Vec<&Path> = corpus
-        .examples
-        .iter()
-        .map(|e| e.wav_path.as_path())
-        .collect();
     let how = Preparation {
         device: &device,
         backend: choice.backend_name(),
         cache_dir: &opts.cache_dir,
         quiet: opts.quiet,
     };
-    let prepared = prepare(exp, &texts, &wavs, false, &how)?;
+    let prepared = prepare_corpus(exp, corpus, &how)?;
+    let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
     let corpus_inputs = CorpusInputs {
         plan: &plan,
         prepared: &prepared,

@@ -1,6 +1,6 @@
 //! One experiment from resolved config to finished run directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::dir::{RunDir, RunState};
 pub use super::identity::resolved_toml;
 use super::identity::run_identity;
-use super::inputs::{Preparation, prepare};
+use super::inputs::{Preparation, prepare_corpus};
 use super::stages::{StagePlan, stage_plans};
 use crate::atomic::{write_atomic, write_json_atomic};
 use crate::config::{Experiment, LoadedExperiment};
@@ -241,19 +241,13 @@ fn train_stage(
     let exp = &stage.exp;
     let (corpus, folds) = (&ctx.plan.corpus, &ctx.plan.folds);
     let started = Instant::now();
-    let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
-    let wavs: Vec<&Path> = corpus
-        .examples
-        .iter()
-        .map(|e| e.wav_path.as_path())
-        .collect();
     let how = Preparation {
         device: ctx.device,
         backend: ctx.backend,
         cache_dir: &ctx.opts.cache_dir,
         quiet: ctx.opts.quiet,
     };
-    let prepared = prepare(exp, &texts, &wavs, false, &how)?;
+    let prepared = prepare_corpus(exp, corpus, &how)?;
     tracing::info!(
         stage = %stage.name,
         utterances = corpus.examples.len(),

@@ -48,6 +48,21 @@ impl PreparedInputs {
     }
 }
 
+/// Prepare the inputs of every example of a screened corpus, in its order.
+pub fn prepare_corpus(
+    exp: &Experiment,
+    corpus: &crate::data::Corpus,
+    how: &Preparation<'_>,
+) -> anyhow::Result<PreparedInputs> {
+    let texts: Vec<&str> = corpus.examples.iter().map(|e| e.text.as_str()).collect();
+    let wavs: Vec<&Path> = corpus
+        .examples
+        .iter()
+        .map(|e| e.wav_path.as_path())
+        .collect();
+    prepare(exp, &texts, &wavs, false, how)
+}
+
 /// Prepare the inputs of utterances given by their transcripts and WAV files (in the same
 /// order). `new_audio` says the files come from the user rather than a screened corpus, which
 /// changes only the wording of an error.
