@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{bin, run, run_dirs, stderr, tiny_experiment};
+use common::{bin, copy_dir, run, run_dirs, stderr, tiny_experiment};
 
 const GRID: &str =
     "[sweep.grid]\n\"fusion.method\" = [\"early_fusion\", \"late_fusion\"]\nseed = [1, 2]\n";
@@ -218,19 +218,6 @@ fn a_moved_corpus_or_another_device_finds_the_finished_run_and_changed_data_does
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&annotation, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
     assert!(!plan_with(&[root]));
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 /// Cells that start together on an empty root generate the synthetic corpus once: the others

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{
-    bin, hf_fixture, run, run_dirs, scored_rows, stderr, tiny_experiment, utterance_files,
+    bin, copy_dir, hf_fixture, run, run_dirs, scored_rows, stderr, tiny_experiment, utterance_files,
 };
 
 /// Train the tiny experiment (plus `sets`) under `dir/runs`; its run folder.
@@ -95,19 +95,6 @@ fn summary_metric(run_dir: &Path, metric: &str) -> (f64, Vec<f64>) {
         .map(|v| v.as_f64().unwrap())
         .collect();
     (m["mean"].as_f64().unwrap(), per_fold)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
 }
 
 fn refused(out: &Output, expected: &[&str]) {

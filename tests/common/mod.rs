@@ -215,3 +215,17 @@ pub fn utterance_files(corpus: &Path, id: &str) -> (PathBuf, String) {
     let text = text.lines().next().unwrap().trim().to_string();
     (folder.join(format!("{id}.wav")), text)
 }
+
+/// A folder copied whole (files and subfolders).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
