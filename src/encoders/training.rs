@@ -111,7 +111,7 @@ impl ModuleMapper for TopLayers {
         let trains = layer.is_some() || self.in_pooler();
         // Keep a parameter that something else already froze (e.g. the CNN of
         // freeze_feature_encoder) frozen.
-        let trains = trains && param.is_require_grad();
+        let trains = trains && crate::params::is_trainable(&param);
         param.set_require_grad(trains)
     }
 }

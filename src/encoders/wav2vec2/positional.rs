@@ -35,10 +35,21 @@ impl WeightNormConv1d {
         let std = 2.0 * (1.0 / (kernel * channels) as f64).sqrt();
         let v: Param<Tensor<3>> = Initializer::Normal { mean: 0.0, std }
             .init([channels, channels / groups, kernel], device);
-        // Through host data so that g is a fresh leaf on an autodiff device too (a value
-        // computed from v is not one, and a parameter must be).
-        let norms = kernel_norms(v.val()).into_data();
-        let g = Param::from_tensor(Tensor::from_data(norms, device));
+        // Lazy like v, so that building the module (for `emo-run inspect`, or as the skeleton a
+        // checkpoint loads into) draws nothing: g's first read draws v (a clone shares v's lazy
+        // state) and takes its norms. Through host data so that g is a fresh leaf on an
+        // autodiff device too (a value computed from v is not one, and a parameter must be).
+        let source = v.clone();
+        let g = Param::uninitialized(
+            burn::module::ParamId::new(),
+            move |device, require_grad| {
+                let norms = kernel_norms(source.val()).into_data();
+                Tensor::from_data(norms, device).set_require_grad(require_grad)
+            },
+            device.clone(),
+            true,
+            [1, 1, kernel].into(),
+        );
         Self {
             weight_g: g,
             weight_v: v,
