@@ -13,9 +13,12 @@ Three measurements, each over `--rounds` rounds (medians printed):
   predict  `emo-run predict RUN --wav F --text T` once per utterance, one process each: the
            process's wall time (start, reading the run, loading the weights, preparing the input,
            the forward pass), and from its `--json-logs` line the seconds loading the weights,
-           preparing the input and in the forward pass.
+           preparing the input (frozen encoders included) and in the forward pass.
   batch    `emo-run predict RUN --manifest M --out P` over the same utterances: its forward
            seconds per utterance.
+
+Each predict gets an empty feature cache (`--cache-dir`), so that frozen encoders run on every
+utterance as they would on one the run has never seen.
 
 The utterances: `--manifest FILE` (utterance_id/id, text, audio columns, as predict reads it), or
 the first `--utterances` WAV files of the run's corpus when it is in a KEMDy layout
@@ -125,10 +128,18 @@ def eval_round(exe, args, common, tmp):
             for r in rows]
 
 
+def cold_cache(tmp):
+    """A new, empty feature cache: a new utterance is never in the cache, so every predict runs
+    the frozen encoders on it as a user's would (the default cache, `<runs-dir>/.feature-cache`,
+    may hold the corpus's own clips from training)."""
+    return ["--cache-dir", tempfile.mkdtemp(prefix="cache-", dir=tmp)]
+
+
 def predict_round(exe, args, common, utterances, tmp):
     results = []
     for uid, text, wav in utterances:
         cmd = [exe, "predict", args.run, "--fold", args.fold, "--json", "--json-logs"] + common
+        cmd += cold_cache(tmp)
         cmd += ["--text", text] if text else []
         cmd += ["--wav", wav] if wav else []
         proc, wall = run(cmd)
@@ -142,7 +153,8 @@ def predict_round(exe, args, common, utterances, tmp):
         writer.writerow(["utterance_id", "text", "audio"])
         writer.writerows(utterances)
     proc, wall = run([exe, "predict", args.run, "--fold", args.fold, "--json-logs", "--manifest",
-                      manifest, "--out", os.path.join(tmp, "batch.parquet")] + common)
+                      manifest, "--out", os.path.join(tmp, "batch.parquet")] + common
+                     + cold_cache(tmp))
     fields = log_fields(proc.stderr, "scored") or {}
     results.append({"measure": "batch", "utterances": len(utterances), "wall_s": wall,
                     "prepare_s": fields.get("prepare_s"), "forward_s": fields.get("forward_s")})

@@ -66,7 +66,7 @@ impl SavedRun {
             .filter(|e| e.path().is_dir())
             .filter_map(|e| e.file_name().to_str().map(String::from))
             .collect();
-        stages.sort();
+        sort_in_run_order(&mut stages, &path.join(RESOLVED));
         anyhow::ensure!(
             !stages.is_empty(),
             "{} holds no stage folder; expected stages/<stage>/resolved.toml",
@@ -109,6 +109,17 @@ impl SavedRun {
             self.path.clone()
         }
     }
+}
+
+/// `stages` in the order the run ran them (its `resolved.toml`'s stage graph); any the graph
+/// does not name, and all of them when the file cannot be read, go last in name order.
+fn sort_in_run_order(stages: &mut [String], resolved: &Path) {
+    let order = crate::config::load::load_resolved(resolved)
+        .ok()
+        .and_then(|exp| exp.stage_order().ok())
+        .unwrap_or_default();
+    let position = |s: &String| order.iter().position(|o| o == s).unwrap_or(usize::MAX);
+    stages.sort_by(|a, b| position(a).cmp(&position(b)).then_with(|| a.cmp(b)));
 }
 
 /// One finished stage: its experiment and its folds.
@@ -470,6 +481,17 @@ mod tests {
         assert!(err.contains("--stage"), "{err}");
         let err = multi.stage(Some("teacher")).unwrap_err().to_string();
         assert!(err.contains("stage teacher has not finished"), "{err}");
+
+        // In the order the run ran them, once resolved.toml holds the stage graph.
+        std::fs::write(
+            dir.path().join(RESOLVED),
+            "[[stages]]\nname = \"teacher\"\n\n[[stages]]\nname = \"student\"\nafter = [\"teacher\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            SavedRun::open(dir.path()).unwrap().stages,
+            ["teacher", "student"]
+        );
     }
 
     #[test]
