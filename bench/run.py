@@ -27,7 +27,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = [
     "rsa_cfn", "mlp_mixer", "bert_forward", "bert_train", "w2v2_forward", "w2v2_train",
-    "quickstart",
+    "quickstart", "matmul",
 ]
 
 
@@ -36,6 +36,10 @@ def build(feature, target_dir):
     env = dict(os.environ, CARGO_TARGET_DIR=target_dir)
     cmd = ["nice", "-n", "19", "cargo", "bench", "--profile", "dev", "--bench", "compare",
            "--no-run", "--message-format=json"]
+    if feature == "flex-avx512":
+        # burn's x86-v4 feature compiles gemm's AVX-512 kernels beside the AVX2/FMA ones; gemm
+        # picks them at run time only where the CPU reports avx512f.
+        cmd += ["--features", "burn/x86-v4"]
     if feature == "tch":
         cmd += ["--features", "tch"]
         env["LIBTORCH_USE_PYTORCH"] = "1"
@@ -63,15 +67,22 @@ def run_one(impl, binaries, workload, args):
     if workload == "quickstart":
         common += ["--dump", args.out]
     env = dict(os.environ)
-    # "flex-defaultmalloc": the same binary without src/alloc.rs's setting (the "before").
-    impl, _, variant = impl.partition("-")
+    # "flex-defaultmalloc": the same binary without src/alloc.rs's setting (the "before");
+    # "flex-avx512": flex built with burn's x86-v4 feature.
+    binary = impl if impl == "flex-avx512" else impl.partition("-")[0]
+    if impl == "baseline":
+        # Another build's compare binary (--baseline-binary), on flex: the "before" of a change.
+        binary, impl = "baseline", "flex"
+        variant = "baseline"
+    else:
+        impl, _, variant = impl.partition("-")
     if variant == "defaultmalloc":
         env["EMO_BENCH_DEFAULT_MALLOC"] = "1"
     if impl == "pytorch":
         cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_reference.py"),
                "--threads", str(args.threads)] + common
     else:
-        cmd = [binaries[impl], "--device", impl] + common
+        cmd = [binaries[binary], "--device", impl] + common
         if impl == "tch":
             env["LD_LIBRARY_PATH"] = libtorch_path()
     started = time.time()
@@ -80,7 +91,7 @@ def run_one(impl, binaries, workload, args):
         print(f"  {impl} {workload}: exit {proc.returncode}", file=sys.stderr)
         return None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    name = f"{impl}-{variant}" if variant else impl
+    name = "baseline" if variant == "baseline" else (f"{impl}-{variant}" if variant else impl)
     result.update(implementation=name, started=started, load1=os.getloadavg()[0])
     return result
 
@@ -98,10 +109,13 @@ def table(results, impls, workloads):
             if not rows:
                 continue
             step = med(rows, "median_s")
+            # matmul's "batch" is the matrix side n: its rate is 2n³ flops per step.
+            rate = (f"{2 * rows[0]['batch'] ** 3 / step / 1e9:.1f} GFLOP/s" if w == "matmul"
+                    else f"{med(rows, 'samples_per_s'):.2f}")
             ratio = f"{step / med(ref, 'median_s'):.2f}" if ref and impl != "pytorch" else ("1" if impl == "pytorch" else "—")
             lines.append(
                 f"| {w} | {impl} | {rows[0]['batch']} | {step:.3f} | "
-                f"{med(rows, 'samples_per_s'):.2f} | {med(rows, 'peak_rss_mib'):.0f} | "
+                f"{rate} | {med(rows, 'peak_rss_mib'):.0f} | "
                 f"{ratio} | {len(rows)} |"
             )
     return "\n".join(lines)
@@ -112,20 +126,33 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--impls", default="flex,tch,pytorch",
                     help="flex, tch, pytorch; flex-defaultmalloc / tch-defaultmalloc run emo-run "
-                         "with glibc's default malloc settings (before src/alloc.rs)")
+                         "with glibc's default malloc settings (before src/alloc.rs); "
+                         "flex-avx512 builds flex with burn's x86-v4 feature; baseline runs "
+                         "--baseline-binary on flex")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (burn: all cores)")
     ap.add_argument("--flex-target-dir", default=os.environ.get("CARGO_TARGET_DIR", "target"))
     ap.add_argument("--tch-target-dir", default="target-tch")
+    ap.add_argument("--avx512-target-dir", default="target-avx512",
+                    help="where flex-avx512 is built (its own, so that the two builds coexist)")
+    ap.add_argument("--baseline-binary",
+                    help="a compare binary built from another commit (impl `baseline`)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
     args = ap.parse_args()
     workloads = args.workloads.split(",")
     impls = args.impls.split(",")
     os.makedirs(args.out, exist_ok=True)
-    features = sorted({i.partition("-")[0] for i in impls} - {"pytorch"})
-    binaries = {f: build(f, getattr(args, f"{f}_target_dir")) for f in features}
+    features = sorted({i if i == "flex-avx512" else i.partition("-")[0] for i in impls}
+                      - {"pytorch", "baseline"})
+    target_dirs = {"flex": args.flex_target_dir, "tch": args.tch_target_dir,
+                   "flex-avx512": args.avx512_target_dir}
+    binaries = {f: build(f, target_dirs[f]) for f in features}
+    if "baseline" in impls:
+        if not args.baseline_binary:
+            raise SystemExit("impl baseline needs --baseline-binary")
+        binaries["baseline"] = args.baseline_binary
     if "quickstart" in workloads and "pytorch" in impls and "flex" not in binaries:
         # The PyTorch side reads the fold that emo-run dumps.
         binaries.setdefault("flex", build("flex", args.flex_target_dir))

@@ -12,6 +12,8 @@ the same fields. One workload per process, so that the peak RSS (ru_maxrss) is t
 * bert_*, w2v2_*: transformers' BertModel(BertConfig()) and Wav2Vec2Model(Wav2Vec2Config())
   with random weights; LayerDrop and SpecAugment off (as in emo-run's bench); train = forward +
   backward of mean(last_hidden_state) in train mode, forward = eval + inference_mode.
+* matmul: one n x n float32 matrix product (n = --batch, default 2048) and its sum: the GEMM
+  throughput of this CPU through PyTorch's BLAS (MKL on x86).
 * quickstart: the same fold as emo-run's bench (its dump: texts, labels, split, raw log-mel
   frames, the fold's tokenizer.json), one epoch of an equivalent model (small pre-LN text
   transformer, 2-conv log-mel encoder + 1 transformer layer, early-fusion MLP), then validation,
@@ -173,6 +175,22 @@ def encoder(args, kind, train):
     return batch, step
 
 
+# ---------------------------------------------------------------- matmul
+
+
+def matmul(args):
+    n = args.batch or 2048
+    gen = torch.Generator().manual_seed(7)
+    a = torch.randn(n, n, generator=gen)
+    b = torch.randn(n, n, generator=gen)
+
+    def step(_):
+        with torch.inference_mode():
+            (a @ b).sum().item()
+
+    return n, step
+
+
 # ---------------------------------------------------------------- quickstart
 
 
@@ -318,6 +336,8 @@ def main():
     elif w in ("bert_train", "bert_forward", "w2v2_train", "w2v2_forward"):
         kind, mode = w.split("_")
         batch, step = encoder(args, kind, mode == "train")
+    elif w == "matmul":
+        batch, step = matmul(args)
     elif w == "quickstart":
         batch, step = quickstart(args)
     else:

@@ -11,6 +11,8 @@
 //!   cross-entropy, `Stepper` (AdamW).
 //! * `bert_train`, `w2v2_train`: forward + backward of a BERT-base / wav2vec2-base encoder with
 //!   random weights, loss = mean of the last hidden state; `*_forward`: inference only.
+//! * `matmul`: one `n x n` f32 matrix product (`n` = `--batch`, default 2048), 2n³ flops a
+//!   step: the machine's GEMM throughput, the yardstick for every other workload.
 //! * `quickstart`: one fold of `experiments/quickstart.toml` with one epoch (train, valid,
 //!   checkpoint, best reload, test), i.e. `FoldJob::run`; it also writes the fold's inputs for
 //!   the PyTorch side with `--dump DIR`.
@@ -40,7 +42,8 @@ use emo_run::train::optim::{StepSettings, Stepper, build_optimizer, learning_rat
 
 #[derive(Parser, Debug)]
 struct Args {
-    /// rsa_cfn | mlp_mixer | bert_train | bert_forward | w2v2_train | w2v2_forward | quickstart
+    /// rsa_cfn | mlp_mixer | bert_train | bert_forward | w2v2_train | w2v2_forward | matmul |
+    /// quickstart
     #[arg(long)]
     workload: String,
     /// flex | tch
@@ -104,6 +107,7 @@ fn main() -> anyhow::Result<()> {
         "bert_forward" => bert(&args, false, &device, started),
         "w2v2_train" => wav2vec2(&args, true, &device, started),
         "w2v2_forward" => wav2vec2(&args, false, &device, started),
+        "matmul" => matmul(&args, &device, started),
         "quickstart" => quickstart(&args, &device, started)?,
         other => anyhow::bail!("unknown workload {other:?}"),
     };
@@ -300,6 +304,19 @@ fn wav2vec2(args: &Args, train: bool, device: &Device, started: Instant) -> (usi
 
 /// Backward (gradients dropped) when training; in both cases the scalar is read back, which
 /// waits for the work.
+/// One `n x n` by `n x n` f32 product per step (`n` = `--batch`, default 2048), its sum read
+/// back; the sum's n² additions are noise beside the product's 2n³ flops.
+fn matmul(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f64) {
+    let n = batch_or(args, 2048);
+    let a = Tensor::<2>::random([n, n], Distribution::Normal(0.0, 1.0), device);
+    let b = Tensor::<2>::random([n, n], Distribution::Normal(0.0, 1.0), device);
+    let setup_s = started.elapsed().as_secs_f64();
+    let step_s = time_steps(args, |_| {
+        finish(a.clone().matmul(b.clone()).sum(), false);
+    });
+    (n, step_s, setup_s)
+}
+
 fn finish(loss: Tensor<1>, train: bool) {
     if train {
         let _ = loss.clone().backward();
