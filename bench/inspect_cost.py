@@ -2,7 +2,7 @@
 """Time and peak memory of `emo-run inspect` on every experiment file under experiments/.
 
   python bench/inspect_cost.py
-  python bench/inspect_cost.py --emo-run target/debug/emo-run --baseline /tmp/old-emo-run
+  python bench/inspect_cost.py --emo-run target/debug/emo-run --baseline OLD_BINARY
 
 For each file: the wall time and the peak resident set (the child's own ru_maxrss, from wait4)
 of `emo-run inspect --json FILE`. With `--baseline BIN` the same for another binary, side by side,

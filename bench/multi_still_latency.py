@@ -3,7 +3,7 @@
 flex, in one command.
 
   python bench/multi_still_latency.py
-  python bench/multi_still_latency.py --utterances 20 --rounds 3 --emo-run target/debug/emo-run
+  python bench/multi_still_latency.py --rounds 2 --predict-utterances 3 --keep DIR
 
 What it does, in a temporary folder (nothing is written to the checkout but bench/out/):
 
@@ -99,7 +99,7 @@ def train_pipeline(exe, work, models, utterances):
     return os.path.dirname(done[0])
 
 
-def trainable(exe, run_dir):
+def trainable(run_dir):
     """Trainable parameters per stage, from the run's summary.json."""
     with open(os.path.join(run_dir, "summary.json")) as f:
         summary = json.load(f)
@@ -176,7 +176,7 @@ def main():
               flush=True)
         models = model_folders(work)
         run_dir = train_pipeline(exe, work, models, args.utterances)
-        counts = trainable(exe, run_dir)
+        counts = trainable(run_dir)
         stages = [s for s in SEED_TEST_SET_S if s in counts]
         clips = pl.corpus_utterances(run_dir, stages[0], args.predict_utterances)
         with open(os.path.join(args.out, "multi_still_latency.jsonl"), "a") as log:

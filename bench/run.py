@@ -68,13 +68,13 @@ def run_one(impl, binaries, workload, args):
         common += ["--dump", args.out]
     env = dict(os.environ)
     # "flex-defaultmalloc": the same binary without src/alloc.rs's setting (the "before");
-    # "flex-avx512": flex built with burn's x86-v4 feature.
-    binary = impl if impl == "flex-avx512" else impl.partition("-")[0]
+    # "flex-avx512": flex built with burn's x86-v4 feature; "baseline": another build's compare
+    # binary (--baseline-binary) on flex, the "before" of a change.
+    name = impl
     if impl == "baseline":
-        # Another build's compare binary (--baseline-binary), on flex: the "before" of a change.
-        binary, impl = "baseline", "flex"
-        variant = "baseline"
+        binary, impl, variant = "baseline", "flex", "baseline"
     else:
+        binary = impl if impl == "flex-avx512" else impl.partition("-")[0]
         impl, _, variant = impl.partition("-")
     if variant == "defaultmalloc":
         env["EMO_BENCH_DEFAULT_MALLOC"] = "1"
@@ -91,7 +91,6 @@ def run_one(impl, binaries, workload, args):
         print(f"  {impl} {workload}: exit {proc.returncode}", file=sys.stderr)
         return None
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    name = "baseline" if variant == "baseline" else (f"{impl}-{variant}" if variant else impl)
     result.update(implementation=name, started=started, load1=os.getloadavg()[0])
     return result
 

@@ -302,8 +302,6 @@ fn wav2vec2(args: &Args, train: bool, device: &Device, started: Instant) -> (usi
     (batch, step_s, setup_s)
 }
 
-/// Backward (gradients dropped) when training; in both cases the scalar is read back, which
-/// waits for the work.
 /// One `n x n` by `n x n` f32 product per step (`n` = `--batch`, default 2048), its sum read
 /// back; the sum's n² additions are noise beside the product's 2n³ flops.
 fn matmul(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f64) {
@@ -317,6 +315,8 @@ fn matmul(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f
     (n, step_s, setup_s)
 }
 
+/// Backward (gradients dropped) when training; in both cases the scalar is read back, which
+/// waits for the work.
 fn finish(loss: Tensor<1>, train: bool) {
     if train {
         let _ = loss.clone().backward();
