@@ -11,7 +11,9 @@ Builds `benches/compare.rs` for flex and for tch (dev profile: dependencies at o
 emo-run at 1), then runs every workload once per round in each implementation, one process per
 run, rotating which implementation goes first so that a slow spell of a shared machine does not
 always hit the same one. Prints a table of medians over the rounds and the emo-run / PyTorch
-step-time ratio, and appends every raw result to bench/out/results.jsonl.
+step-time ratio, the achieved GFLOP/s (PyTorch's count of each workload's matrix-product flops
+over each implementation's step time) and its share of the machine's peak (the best matmul rate
+of the run), and appends every raw result to bench/out/results.jsonl.
 """
 
 import argparse
@@ -29,6 +31,9 @@ WORKLOADS = [
     "rsa_cfn", "mlp_mixer", "bert_forward", "bert_train", "w2v2_forward", "w2v2_train",
     "quickstart", "matmul",
 ]
+# Minimal reproductions of where burn-flex itself is the limit (docs/PERFORMANCE.md); not in the
+# default set: `--workloads reproductions` (or name them).
+REPRODUCTIONS = ["linear_train", "linear_train_flat", "attention_train", "gelu"]
 
 
 def build(feature, target_dir):
@@ -95,12 +100,42 @@ def run_one(impl, binaries, workload, args):
     return result
 
 
-def table(results, impls, workloads):
+def flops_per_step(results):
+    """Matrix-product flops of one step per workload, as PyTorch's FlopCounterMode counts them in
+    torch_reference.py (emo-run's workloads follow the same definitions); element-wise work is
+    not counted."""
+    flops = {}
+    for r in results:
+        if r.get("flops_per_step"):
+            flops[r["workload"]] = r["flops_per_step"]
+    return flops
+
+
+def machine_peak(results, given):
+    """The machine's practical f32 GEMM peak in GFLOP/s: `--peak-gflops`, else the best median
+    matmul rate of this run over the implementations (PyTorch/MKL on x86)."""
+    if given:
+        return given
+    rates = []
+    for impl in {r["implementation"] for r in results if r["workload"] == "matmul"}:
+        rows = [r for r in results if r["workload"] == "matmul" and r["implementation"] == impl]
+        step = statistics.median(r["median_s"] for r in rows)
+        rates.append(2 * rows[0]["batch"] ** 3 / step / 1e9)
+    return max(rates, default=None)
+
+
+def table(results, impls, workloads, peak):
     def med(rows, key):
         return statistics.median(r[key] for r in rows)
 
-    lines = ["| workload | impl | batch | step s (median) | samples/s | peak RSS MiB | "
-             "time ratio to PyTorch | runs |", "|---|---|---|---|---|---|---|---|"]
+    flops = flops_per_step(results)
+    flops["matmul"] = flops.get("matmul") or next(
+        (2 * r["batch"] ** 3 for r in results if r["workload"] == "matmul"), None)
+    lines = [f"machine peak (best f32 matmul): {peak:.1f} GFLOP/s" if peak else
+             "machine peak: unknown (run the matmul workload or give --peak-gflops)", "",
+             "| workload | impl | batch | step s (median) | samples/s | GFLOP/s | share of peak | "
+             "peak RSS MiB | time ratio to PyTorch | runs |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for w in workloads:
         ref = [r for r in results if r["workload"] == w and r["implementation"] == "pytorch"]
         for impl in impls:
@@ -108,21 +143,22 @@ def table(results, impls, workloads):
             if not rows:
                 continue
             step = med(rows, "median_s")
-            # matmul's "batch" is the matrix side n: its rate is 2n³ flops per step.
-            rate = (f"{2 * rows[0]['batch'] ** 3 / step / 1e9:.1f} GFLOP/s" if w == "matmul"
-                    else f"{med(rows, 'samples_per_s'):.2f}")
+            gflops = flops[w] / step / 1e9 if flops.get(w) else None
+            rate = f"{gflops:.1f}" if gflops else "—"
+            share = f"{100 * gflops / peak:.0f} %" if gflops and peak else "—"
             ratio = f"{step / med(ref, 'median_s'):.2f}" if ref and impl != "pytorch" else ("1" if impl == "pytorch" else "—")
             lines.append(
                 f"| {w} | {impl} | {rows[0]['batch']} | {step:.3f} | "
-                f"{rate} | {med(rows, 'peak_rss_mib'):.0f} | "
-                f"{ratio} | {len(rows)} |"
+                f"{med(rows, 'samples_per_s'):.2f} | {rate} | {share} | "
+                f"{med(rows, 'peak_rss_mib'):.0f} | {ratio} | {len(rows)} |"
             )
     return "\n".join(lines)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--workloads", default=",".join(WORKLOADS))
+    ap.add_argument("--workloads", default=",".join(WORKLOADS),
+                    help="comma-separated; `reproductions` stands for " + ",".join(REPRODUCTIONS))
     ap.add_argument("--impls", default="flex,tch,pytorch",
                     help="flex, tch, pytorch; flex-defaultmalloc / tch-defaultmalloc run emo-run "
                          "with glibc's default malloc settings (before src/alloc.rs); "
@@ -138,9 +174,13 @@ def main():
                     help="where flex-avx512 is built (its own, so that the two builds coexist)")
     ap.add_argument("--baseline-binary",
                     help="a compare binary built from another commit (impl `baseline`)")
+    ap.add_argument("--peak-gflops", type=float,
+                    help="the machine's f32 GEMM peak for the share-of-peak column (default: "
+                         "the best matmul rate of this run)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
     args = ap.parse_args()
-    workloads = args.workloads.split(",")
+    workloads = [w for name in args.workloads.split(",")
+                 for w in (REPRODUCTIONS if name == "reproductions" else [name])]
     impls = args.impls.split(",")
     os.makedirs(args.out, exist_ok=True)
     features = sorted({i if i == "flex-avx512" else i.partition("-")[0] for i in impls}
@@ -174,7 +214,7 @@ def main():
                         log.flush()
                         print(f"  round {rnd + 1} {w:13} {impl:8} {r['median_s']:.3f} s/step "
                               f"{r['peak_rss_mib']:.0f} MiB load {r['load1']:.1f}", flush=True)
-    print(table(results, impls, workloads))
+    print(table(results, impls, workloads, machine_peak(results, args.peak_gflops)))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ the same fields. One workload per process, so that the peak RSS (ru_maxrss) is t
   backward of mean(last_hidden_state) in train mode, forward = eval + inference_mode.
 * matmul: one n x n float32 matrix product (n = --batch, default 2048) and its sum: the GEMM
   throughput of this CPU through PyTorch's BLAS (MKL on x86).
+* linear_train(_flat), attention_train, gelu: minimal reproductions of where burn-flex is the
+  limit inside the encoders (BERT's FFN projection and attention products, forward + backward;
+  the exact GELU), see benches/compare.rs.
 * quickstart: the same fold as emo-run's bench (its dump: texts, labels, split, raw log-mel
   frames, the fold's tokenizer.json), one epoch of an equivalent model (small pre-LN text
   transformer, 2-conv log-mel encoder + 1 transformer layer, early-fusion MLP), then validation,
@@ -33,6 +36,11 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+# The no-grad context of the forward-only steps: inference_mode when timed; count_flops swaps in
+# no_grad, since wav2vec2's weight-normed positional convolution fails under inference_mode
+# inside FlopCounterMode.
+NO_GRAD = [torch.inference_mode]
 
 AUDIO_DIM, TEXT_DIM, TEXT_TOKENS, CLASSES = 1024, 768, 256, 7
 
@@ -169,7 +177,7 @@ def encoder(args, kind, train):
             loss.backward()
             loss.item()
         else:
-            with torch.inference_mode():
+            with NO_GRAD[0]():
                 model(**inputs).last_hidden_state.mean().item()
 
     return batch, step
@@ -185,8 +193,51 @@ def matmul(args):
     b = torch.randn(n, n, generator=gen)
 
     def step(_):
-        with torch.inference_mode():
+        with NO_GRAD[0]():
             (a @ b).sum().item()
+
+    return n, step
+
+
+# ---------------------------------------------------------------- reproductions
+
+
+def linear_train(args):
+    """BERT-base's FFN up-projection, 4 x 128 tokens, 768 -> 3072, forward + backward (emo-run's
+    linear_train and linear_train_flat: PyTorch flattens the rows itself)."""
+    b, t = args.batch or 4, args.seq_len
+    gen = torch.Generator().manual_seed(7)
+    x = torch.randn(b, t, 768, generator=gen, requires_grad=True)
+    w = torch.randn(3072, 768, generator=gen, requires_grad=True)
+
+    def step(_):
+        F.linear(x, w).sum().backward()
+        x.grad = w.grad = None
+
+    return b, step
+
+
+def attention_train(args):
+    """BERT-base's two attention products (4 x 12 heads x 128 tokens x 64), forward + backward."""
+    shape = (args.batch or 4, 12, args.seq_len, 64)
+    gen = torch.Generator().manual_seed(7)
+    q, k, v = (torch.randn(*shape, generator=gen, requires_grad=True) for _ in range(3))
+
+    def step(_):
+        (q @ k.transpose(2, 3) @ v).sum().backward()
+        q.grad = k.grad = v.grad = None
+
+    return shape[0], step
+
+
+def gelu(args):
+    """Exact (erf) GELU on the first wav2vec2-base feature convolution's output for 2 x 1 s."""
+    n = args.batch or 2 * 512 * 3199
+    x = torch.randn(n, generator=torch.Generator().manual_seed(7))
+
+    def step(_):
+        with NO_GRAD[0]():
+            F.gelu(x).sum().item()
 
     return n, step
 
@@ -315,6 +366,21 @@ def quickstart(args):
 
 # ---------------------------------------------------------------- driver
 
+def count_flops(step, index):
+    """The matrix-product flops of one more step (forward and backward): matmul, linear, bmm,
+    convolution and attention, as torch.utils.flop_counter counts them (2 per multiply-add);
+    element-wise work is not counted. Run after the timed steps, so it costs them nothing. Both
+    emo-run's workloads are written to the same definitions, so the count is theirs too."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    NO_GRAD[0] = torch.no_grad
+    try:
+        with FlopCounterMode(display=False) as counter:
+            step(index)
+    finally:
+        NO_GRAD[0] = torch.inference_mode
+    return counter.get_total_flops()
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -340,6 +406,12 @@ def main():
         batch, step = matmul(args)
     elif w == "quickstart":
         batch, step = quickstart(args)
+    elif w in ("linear_train", "linear_train_flat"):
+        batch, step = linear_train(args)
+    elif w == "attention_train":
+        batch, step = attention_train(args)
+    elif w == "gelu":
+        batch, step = gelu(args)
     else:
         raise SystemExit(f"unknown workload {w!r}")
     setup_s = time.perf_counter() - started
@@ -351,11 +423,13 @@ def main():
         step(args.warmup + i)
         times.append(time.perf_counter() - t)
     median = statistics.median(times)
+    flops = count_flops(step, args.warmup + args.steps)
     print(json.dumps({
         "workload": w, "implementation": "pytorch", "device": "cpu", "batch": batch,
         "step_s": times, "median_s": median, "samples_per_s": batch / median,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "setup_s": setup_s, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "flops_per_step": flops,
     }))
 
 

@@ -16,6 +16,9 @@
 //! * `quickstart`: one fold of `experiments/quickstart.toml` with one epoch (train, valid,
 //!   checkpoint, best reload, test), i.e. `FoldJob::run`; it also writes the fold's inputs for
 //!   the PyTorch side with `--dump DIR`.
+//! * `linear_train`, `linear_train_flat`, `attention_train`, `gelu`: minimal reproductions of
+//!   where burn-flex itself is the limit inside the encoders (docs/PERFORMANCE.md): BERT's FFN
+//!   projection and attention products through autodiff, and the exact GELU.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,7 +46,7 @@ use emo_run::train::optim::{StepSettings, Stepper, build_optimizer, learning_rat
 #[derive(Parser, Debug)]
 struct Args {
     /// rsa_cfn | mlp_mixer | bert_train | bert_forward | w2v2_train | w2v2_forward | matmul |
-    /// quickstart
+    /// quickstart | linear_train | linear_train_flat | attention_train | gelu
     #[arg(long)]
     workload: String,
     /// flex | tch
@@ -108,6 +111,10 @@ fn main() -> anyhow::Result<()> {
         "w2v2_train" => wav2vec2(&args, true, &device, started),
         "w2v2_forward" => wav2vec2(&args, false, &device, started),
         "matmul" => matmul(&args, &device, started),
+        "linear_train" => linear_train(&args, &device, started, false),
+        "linear_train_flat" => linear_train(&args, &device, started, true),
+        "attention_train" => attention_train(&args, &device, started),
+        "gelu" => gelu(&args, &device, started),
         "quickstart" => quickstart(&args, &device, started)?,
         other => anyhow::bail!("unknown workload {other:?}"),
     };
@@ -311,6 +318,63 @@ fn matmul(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f
     let setup_s = started.elapsed().as_secs_f64();
     let step_s = time_steps(args, |_| {
         finish(a.clone().matmul(b.clone()).sum(), false);
+    });
+    (n, step_s, setup_s)
+}
+
+/// `linear_train` / `linear_train_flat`: BERT-base's feed-forward up-projection (4 × 128 tokens,
+/// 768 → 3072) forward and backward, through burn's `linear` as the encoders call it (which keeps
+/// the 3-D input and runs one GEMM per sequence), or with the input flattened to one 512 × 768
+/// product. A minimal reproduction of flex's matmul inside the models: 2·3·b·t·768·3072 flops.
+fn linear_train(
+    args: &Args,
+    device: &Device,
+    started: Instant,
+    flat: bool,
+) -> (usize, Vec<f64>, f64) {
+    let device = device.clone().autodiff();
+    let (b, t, k, n) = (batch_or(args, 4), args.seq_len, 768, 3072);
+    let normal = Distribution::Normal(0.0, 1.0);
+    let x = Tensor::<3>::random([b, t, k], normal, &device).require_grad();
+    let w = Tensor::<2>::random([k, n], normal, &device).require_grad();
+    let setup_s = started.elapsed().as_secs_f64();
+    let step_s = time_steps(args, |_| {
+        let y = if flat {
+            let rows = x.clone().reshape([b * t, k]);
+            rows.matmul(w.clone()).reshape([b, t, n])
+        } else {
+            burn::tensor::module::linear(x.clone(), w.clone(), None)
+        };
+        finish(y.sum(), true);
+    });
+    (b, step_s, setup_s)
+}
+
+/// `attention_train`: BERT-base's two attention products (4 sequences × 12 heads × 128 tokens ×
+/// 64) forward and backward, `softmax` left out: the batched small GEMMs where flex is furthest
+/// from MKL.
+fn attention_train(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f64) {
+    let device = device.clone().autodiff();
+    let shape = [batch_or(args, 4), 12, args.seq_len, 64];
+    let normal = Distribution::Normal(0.0, 1.0);
+    let [q, k, v] = [0, 1, 2].map(|_| Tensor::<4>::random(shape, normal, &device).require_grad());
+    let setup_s = started.elapsed().as_secs_f64();
+    let step_s = time_steps(args, |_| {
+        let scores = q.clone().matmul(k.clone().swap_dims(2, 3));
+        finish(scores.matmul(v.clone()).sum(), true);
+    });
+    (shape[0], step_s, setup_s)
+}
+
+/// `gelu`: burn's exact (erf) GELU, forward, on as many elements as the first convolution of
+/// wav2vec2-base's feature encoder puts out for 2 × 1 s (2 × 512 channels × 3199 frames;
+/// `--batch` overrides): flex computes it with a scalar `erf` on one thread.
+fn gelu(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f64) {
+    let n = batch_or(args, 2 * 512 * 3199);
+    let x = Tensor::<1>::random([n], Distribution::Normal(0.0, 1.0), device);
+    let setup_s = started.elapsed().as_secs_f64();
+    let step_s = time_steps(args, |_| {
+        finish(burn::tensor::activation::gelu(x.clone()).sum(), false);
     });
     (n, step_s, setup_s)
 }

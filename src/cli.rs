@@ -1,6 +1,6 @@
 //! The command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -325,7 +325,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `emo-run cell MANIFEST --index I` (a Slurm array task): the planned cell, with the
 /// manifest's overrides, runs and cache folders.
 fn run_manifest_cell(
-    manifest: &std::path::Path,
+    manifest: &Path,
     index: usize,
     overrides: &Overrides,
     common: &Common,
@@ -371,7 +371,7 @@ fn parse_pooling(text: &str) -> Result<crate::config::Pooling, String> {
     })
 }
 
-fn load(file: &std::path::Path, overrides: &Overrides) -> anyhow::Result<LoadedExperiment> {
+fn load(file: &Path, overrides: &Overrides) -> anyhow::Result<LoadedExperiment> {
     Ok(load_experiment(file, overrides)?)
 }
 
@@ -479,6 +479,7 @@ fn run_loaded(
     // Then each file's corpus and folds: a degenerate combination (too many folds, a class the
     // corpus lacks, an empty split) stops here, before any run directory exists.
     let plans = plan_all(&loaded, common.quiet)?;
+    announce_sequences(&loaded, &cache_dir(common))?;
     let opts = RunOptions {
         runs_dir: common.runs_dir.clone(),
         cache_dir: cache_dir(common),
@@ -558,6 +559,7 @@ fn run_in_processes(
 ) -> anyhow::Result<ExitCode> {
     let jobs = parallel.jobs;
     prepare_inputs(loaded, common.quiet)?;
+    announce_sequences(loaded, &cache_dir(common))?;
     let exe = std::env::current_exe().context("finding the emo-run executable")?;
     let threads = crate::run::pool::threads_per_job(jobs).to_string();
     let mut index_in_file: std::collections::HashMap<&PathBuf, usize> = Default::default();
@@ -630,6 +632,20 @@ fn infer_options(common: &Common, command: &str) -> anyhow::Result<crate::infer:
 }
 
 /// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
+/// Before the first cell runs: every cell's frozen encoders that it takes as whole sequences,
+/// announced to the shared feature cache, so that the cells that pool the same encoders store
+/// the sequences they compute and each encoder runs once (`run::inputs::announce_sequences`).
+fn announce_sequences(loaded: &[LoadedExperiment], cache_dir: &Path) -> anyhow::Result<()> {
+    for exp in loaded {
+        let choice = crate::device::parse_device(&exp.experiment.device)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}: key `device`", exp.path.display()))?;
+        crate::run::inputs::announce_sequences(&exp.experiment, cache_dir, choice.backend_name())
+            .with_context(|| format!("{}: preparing the feature cache", exp.path.display()))?;
+    }
+    Ok(())
+}
+
 fn cache_dir(common: &Common) -> PathBuf {
     common
         .cache_dir
@@ -712,6 +728,7 @@ fn write_slurm_array(
     slurm: &crate::run::slurm::SlurmOptions,
 ) -> anyhow::Result<ExitCode> {
     let hashes = cell_hashes(&loaded, common.quiet)?;
+    announce_sequences(&loaded, &cache_dir(common))?;
     let cells: Vec<(LoadedExperiment, String)> = loaded.into_iter().zip(hashes).collect();
     let manifest = crate::run::slurm::Manifest::new(
         &cells,

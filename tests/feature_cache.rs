@@ -8,11 +8,62 @@ use std::path::{Path, PathBuf};
 
 use common::{bin, hf_fixture, run, stderr, tiny_experiment_with_method};
 
+/// Grids with a pooling cell and a sequence cell (mlp_mixer) on the same frozen encoders run
+/// each encoder once, whichever comes first: the grid announces the sequence form, the pooling
+/// cell stores the sequences it computes, and a pooling cell after the mixer pools the stored
+/// ones.
+#[test]
+fn a_grid_of_pooled_and_sequence_cells_runs_each_frozen_encoder_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pooled = dir.path().join("pooled.toml");
+    std::fs::rename(
+        tiny_experiment_with_method(dir.path(), "concat", ""),
+        &pooled,
+    )
+    .unwrap();
+    let mixer = dir.path().join("mixer.toml");
+    let text = std::fs::read_to_string(tiny_experiment_with_method(dir.path(), "mlp_mixer", ""))
+        .unwrap()
+        .replace("name = \"tiny\"", "name = \"tiny-mixer\"")
+        .replace("[encoders.text]\n", "[encoders.text]\npooling = \"none\"\n")
+        .replace(
+            "[encoders.audio]\n",
+            "[encoders.audio]\npooling = \"none\"\n",
+        )
+        .replace(
+            "method = \"mlp_mixer\"",
+            "method = \"mlp_mixer\"\nmixer_dim = 8\nmixer_audio_tokens = 32",
+        );
+    std::fs::write(&mixer, text).unwrap();
+
+    for (order, first_computes) in [([&pooled, &mixer], "pooled"), ([&mixer, &pooled], "mixer")] {
+        let cache = dir.path().join(format!("cache-{first_computes}-first"));
+        let runs = dir.path().join(format!("runs-{first_computes}-first"));
+        let log = run_frozen_grid(&[order[0], order[1]], &runs, &cache, false);
+        for modality in ["text", "audio"] {
+            let lines = cache_lines(&log, modality);
+            assert_eq!(lines.len(), 2, "{log}");
+            assert!(computed(lines[0]) > 0, "{}", lines[0]);
+            assert_eq!(
+                computed(lines[1]),
+                0,
+                "the second cell ran the encoder: {}",
+                lines[1]
+            );
+        }
+    }
+}
+
 /// Run the tiny experiment with a frozen BERT and a frozen wav2vec2 (the committed tiny random
 /// fixtures) into `runs`; returns stderr.
 fn run_frozen(exp: &Path, runs: &Path, cache: &Path, force: bool) -> String {
+    run_frozen_grid(&[exp], runs, cache, force)
+}
+
+/// The same for several files in one invocation (a grid run one cell after another).
+fn run_frozen_grid(exps: &[&Path], runs: &Path, cache: &Path, force: bool) -> String {
     let mut cmd = bin();
-    cmd.arg(exp)
+    cmd.args(exps)
         .arg("--runs-dir")
         .arg(runs)
         .arg("--cache-dir")

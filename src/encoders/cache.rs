@@ -111,6 +111,16 @@ impl FeatureCache {
         })
     }
 
+    /// The cache of `encoder_key` if its folder exists (an experiment has stored or announced
+    /// that form of the encoder's output), without creating it.
+    pub fn existing(root: &Path, encoder_key: &blake3::Hash) -> Option<Self> {
+        let dir = root.join(&encoder_key.to_hex()[..32]);
+        dir.is_dir().then(|| Self {
+            dir,
+            stats: CacheStats::default(),
+        })
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::audio::{AudioBackboneSpec, AudioEncoderSpec, AudioInput};
 use super::cache::{CachedFeature, FeatureCache};
 use super::folder;
+use super::pooling::{Pooling, pool};
 use super::text::{TextBackboneSpec, TextEncoderSpec};
 use crate::config::EncoderInit;
 use crate::data::tokenize::Encoded;
@@ -43,43 +44,88 @@ pub struct Extraction<'a> {
 
 /// The frozen text encoder's output for each of `encoded`: `[hidden]` pooled, or the whole
 /// `[max_len, hidden]` sequence when `sequences` (token-level fusion).
+///
+/// A pooled feature is pooled from the sequence (every pooling but the model's own pooler), so
+/// the sequence form of the same encoder serves both: where its cache folder exists (another
+/// experiment stored it, or a grid announced that one of its cells needs it), missing pooled
+/// features are pooled from stored sequences, and newly computed sequences are stored there too.
+/// A grid that wants both forms then runs the encoder once.
 pub fn text_features(
     spec: &TextEncoderSpec,
     encoded: &[Encoded],
     sequences: bool,
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
+    let pooling = spec.config.pooling;
     let cache = FeatureCache::open(
         ex.cache_root,
         &text_key(spec, sequences, ex.seed, ex.backend)?,
     )?;
+    let shared = if sequences || pooling == Pooling::Pooler {
+        None
+    } else {
+        FeatureCache::existing(ex.cache_root, &text_key(spec, true, ex.seed, ex.backend)?)
+    };
     let keys: Vec<blake3::Hash> = encoded.iter().map(|e| ids_key(&e.ids)).collect();
+    let length = |i: usize| text_arrays(encoded, &[i]).1[0];
+    let from_sequence = |i: usize| -> Option<CachedFeature> {
+        let stored = shared.as_ref()?.get(&keys[i])?;
+        Some(pool_stored(stored, length(i), pooling, &ex.device))
+    };
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
         let encoder = built(&mut encoder, ex, |device| spec.init(device))?;
         let (ids, lengths) = text_arrays(encoded, chunk);
         let ids = Tensor::<2, Int>::from_data(ids, &ex.device);
-        Ok(if sequences {
-            split_rows3(encoder.forward_sequence(ids, &lengths), None)
-        } else {
-            split_rows2(encoder.forward(ids, &lengths))
-        })
+        if !sequences && shared.is_none() {
+            return Ok(split_rows2(encoder.forward(ids, &lengths)));
+        }
+        let hidden = encoder.forward_sequence(ids, &lengths);
+        if sequences {
+            return Ok(split_rows3(hidden, None));
+        }
+        let rows = split_rows3(hidden.clone(), None);
+        store(shared.as_ref(), &keys, chunk, &rows)?;
+        Ok(split_rows2(pool(hidden, &lengths, pooling)))
     };
-    through_cache("text", &cache, &keys, ex.batch_size, ex.quiet, compute)
+    let model = model_label(spec.config.path.as_deref());
+    let what = ("text", model.as_str());
+    through_cache(
+        what,
+        &cache,
+        &keys,
+        ex.batch_size,
+        ex.quiet,
+        from_sequence,
+        compute,
+    )
 }
 
-/// The frozen audio encoder's output for each clip: `[dim]` pooled, or `[frames, dim]`.
+/// The frozen audio encoder's output for each clip: `[dim]` pooled, or `[frames, dim]`; pooled
+/// features come from stored sequences where they exist, as for text.
 pub fn audio_features(
     spec: &AudioEncoderSpec,
     clips: &[Vec<f32>],
     sequences: bool,
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
+    let pooling = spec.config.pooling;
     let cache = FeatureCache::open(
         ex.cache_root,
         &audio_key(spec, sequences, ex.seed, ex.backend)?,
     )?;
+    let shared = if sequences {
+        None
+    } else {
+        FeatureCache::existing(ex.cache_root, &audio_key(spec, true, ex.seed, ex.backend)?)
+    };
     let keys: Vec<blake3::Hash> = clips.iter().map(|c| samples_key(c)).collect();
+    // One clip at a time (no padding): a stored sequence is the clip's whole output.
+    let from_sequence = |i: usize| -> Option<CachedFeature> {
+        let stored = shared.as_ref()?.get(&keys[i])?;
+        let frames = stored.shape[0];
+        Some(pool_stored(stored, frames, pooling, &ex.device))
+    };
     let mut encoder = None;
     let compute = |chunk: &[usize]| -> anyhow::Result<Vec<CachedFeature>> {
         let encoder = built(&mut encoder, ex, |device| spec.init(device))?;
@@ -88,14 +134,70 @@ pub fn audio_features(
             samples: Tensor::from_data(TensorData::new(clip.clone(), [1, clip.len()]), &ex.device),
             lengths: vec![clip.len()],
         };
-        Ok(if sequences {
-            let (h, lengths) = encoder.forward_sequence(input);
-            split_rows3(h, Some(&lengths))
-        } else {
-            split_rows2(encoder.forward(input))
-        })
+        if !sequences && shared.is_none() {
+            return Ok(split_rows2(encoder.forward(input)));
+        }
+        let (hidden, lengths) = encoder.forward_sequence(input);
+        let rows = split_rows3(hidden.clone(), Some(&lengths));
+        if sequences {
+            return Ok(rows);
+        }
+        store(shared.as_ref(), &keys, chunk, &rows)?;
+        Ok(split_rows2(pool(hidden, &lengths, pooling)))
     };
-    through_cache("audio", &cache, &keys, 1, ex.quiet, compute)
+    let model = model_label(spec.config.path.as_deref());
+    let what = ("audio", model.as_str());
+    through_cache(what, &cache, &keys, 1, ex.quiet, from_sequence, compute)
+}
+
+/// Create the sequence form's cache folder of a frozen text encoder under `root`, so that
+/// experiments that pool the same encoder store their sequences for it (see `text_features`).
+/// `seed` and `backend` as in [`Extraction`].
+pub fn announce_text_sequences(
+    spec: &TextEncoderSpec,
+    root: &Path,
+    seed: u64,
+    backend: &'static str,
+) -> anyhow::Result<()> {
+    FeatureCache::open(root, &text_key(spec, true, seed, backend)?).map(drop)
+}
+
+/// The same for a frozen audio encoder.
+pub fn announce_audio_sequences(
+    spec: &AudioEncoderSpec,
+    root: &Path,
+    seed: u64,
+    backend: &'static str,
+) -> anyhow::Result<()> {
+    FeatureCache::open(root, &audio_key(spec, true, seed, backend)?).map(drop)
+}
+
+/// A stored `[time, dim]` sequence pooled as the encoder pools it, by the same `pool` on a batch
+/// of one: pooling works row by row, so the value equals the one pooled in a batch.
+fn pool_stored(
+    stored: CachedFeature,
+    length: usize,
+    pooling: Pooling,
+    device: &Device,
+) -> CachedFeature {
+    let shape = [1, stored.shape[0], stored.shape[1]];
+    let hidden = Tensor::<3>::from_data(TensorData::new(stored.values, shape), device);
+    split_rows2(pool(hidden, &[length], pooling)).remove(0)
+}
+
+/// Store the sequences `rows` of `chunk`'s utterances in `shared`, when there is one.
+fn store(
+    shared: Option<&FeatureCache>,
+    keys: &[blake3::Hash],
+    chunk: &[usize],
+    rows: &[CachedFeature],
+) -> anyhow::Result<()> {
+    if let Some(shared) = shared {
+        for (&i, row) in chunk.iter().zip(rows) {
+            shared.put(&keys[i], row)?;
+        }
+    }
+    Ok(())
 }
 
 /// The encoder in `slot`, built (seeded, weights read) on first use only: a run whose features
@@ -112,19 +214,27 @@ fn built<'s, T>(
     Ok(slot.as_ref().expect("just built"))
 }
 
-/// Look every distinct key up once; compute the misses `batch` at a time, storing each as it
-/// comes (an interrupted extraction resumes where it stopped); log hits and misses.
+/// The model folder as the extraction's log line names it.
+fn model_label(path: Option<&Path>) -> String {
+    path.map_or_else(|| "(none)".into(), |p| p.display().to_string())
+}
+
+/// Look every distinct key up once (a miss that `from_sequence` can pool from a stored sequence
+/// is pooled and stored); compute the rest `batch` at a time, storing each as it comes (an
+/// interrupted extraction resumes where it stopped); log hits, misses and the seconds spent
+/// computing (bench/grid_cost.py reads them to price a grid's extractions).
 ///
 /// Utterances with the same model input (the same sentence, say) share one key, so they are
 /// looked up and computed once and get the same feature. Concurrent processes (the cells of a
 /// grid) compute under the cache's lock, and look again once they hold it: two cells that need
 /// the same features compute them once, the second reads what the first stored.
 fn through_cache(
-    modality: &str,
+    (modality, model): (&str, &str),
     cache: &FeatureCache,
     keys: &[blake3::Hash],
     batch: usize,
     quiet: bool,
+    from_sequence: impl Fn(usize) -> Option<CachedFeature>,
     mut compute: impl FnMut(&[usize]) -> anyhow::Result<Vec<CachedFeature>>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
     let mut features: HashMap<blake3::Hash, CachedFeature> = HashMap::new();
@@ -132,10 +242,15 @@ fn through_cache(
     let distinct: Vec<usize> = (0..keys.len()).filter(|&i| seen.insert(keys[i])).collect();
     let mut missing = look_up(cache, keys, &distinct, &mut features);
     let mut _lock = None;
+    let mut pooled = 0;
     if !missing.is_empty() {
         _lock = Some(cache.lock(&format!("to finish computing {modality} features"))?);
         missing = look_up(cache, keys, &missing, &mut features);
+        let before = missing.len();
+        missing = pool_from_sequences(cache, keys, &missing, &mut features, from_sequence)?;
+        pooled = before - missing.len();
     }
+    let started = std::time::Instant::now();
     let bar = progress_bar(modality, missing.len(), quiet);
     for chunk in missing.chunks(batch.max(1)) {
         let outputs = compute(chunk)?;
@@ -148,8 +263,11 @@ fn through_cache(
     bar.finish_and_clear();
     tracing::info!(
         modality,
+        model,
         utterances = keys.len(),
         computed = missing.len(),
+        pooled_from_sequences = pooled,
+        compute_s = started.elapsed().as_secs_f64(),
         unusable = cache.stats.corrupt(),
         cache = %cache.dir().display(),
         "frozen {modality} encoder: {} distinct inputs for {} utterances: {} from the feature cache, {} computed",
@@ -159,6 +277,27 @@ fn through_cache(
         missing.len()
     );
     Ok(keys.iter().map(|k| features[k].clone()).collect())
+}
+
+/// Pool what `from_sequence` can of `wanted` from stored sequences, storing each; the rest.
+fn pool_from_sequences(
+    cache: &FeatureCache,
+    keys: &[blake3::Hash],
+    wanted: &[usize],
+    found: &mut HashMap<blake3::Hash, CachedFeature>,
+    from_sequence: impl Fn(usize) -> Option<CachedFeature>,
+) -> anyhow::Result<Vec<usize>> {
+    let mut missing = Vec::new();
+    for &i in wanted {
+        match from_sequence(i) {
+            Some(feature) => {
+                cache.put(&keys[i], &feature)?;
+                found.insert(keys[i], feature);
+            }
+            None => missing.push(i),
+        }
+    }
+    Ok(missing)
 }
 
 /// Read the entries of `keys[i]` for each `i` of `wanted` into `found`; the indices not stored.
@@ -271,6 +410,10 @@ fn text_key(
         .with_context(|| format!("hashing the tokenizer of {}", dir.display()))?;
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
+    if sequences {
+        // The sequence does not depend on how experiments pool it: one entry serves them all.
+        table.pooling = Pooling::None;
+    }
     identity_hash(&EncoderIdentity {
         code: ENCODER_CODE,
         backend,
@@ -300,6 +443,9 @@ fn audio_key(
     };
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
+    if sequences {
+        table.pooling = Pooling::None;
+    }
     identity_hash(&EncoderIdentity {
         code: ENCODER_CODE,
         backend,
@@ -339,6 +485,64 @@ mod tests {
         assert_ne!(ENCODER_CODE, env!("CARGO_PKG_VERSION"));
     }
 
+    /// A pooled extraction where the sequence form was announced stores the sequences, gives
+    /// the very values of a plain pooled extraction, and a later extraction with another pooling
+    /// pools the stored sequences instead of running the encoder.
+    #[test]
+    fn pooled_features_share_the_announced_sequences() {
+        use crate::config::{EncoderInit, EncoderTraining, TextEncoderConfig, TextEncoderKind};
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf/roberta");
+        let spec = |pooling| {
+            let config = TextEncoderConfig {
+                kind: TextEncoderKind::Roberta,
+                path: Some(dir.clone()),
+                init: EncoderInit::Pretrained,
+                train: EncoderTraining::Frozen,
+                max_len: 12,
+                pooling,
+                ..Default::default()
+            };
+            TextEncoderSpec::from_folder(&config).unwrap()
+        };
+        let tokenizer = crate::encoders::hf::load_tokenizer(&dir, 12).unwrap();
+        let encoded: Vec<Encoded> = ["so happy today", "why", "a longer sentence than that"]
+            .iter()
+            .map(|t| crate::data::tokenize::encode(&tokenizer, t).unwrap())
+            .collect();
+        let (plain, shared) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let extraction = |root| Extraction {
+            cache_root: root,
+            device: Device::default(),
+            batch_size: 2,
+            seed: 1,
+            backend: "flex",
+            quiet: true,
+        };
+        let (plain, shared) = (extraction(plain.path()), extraction(shared.path()));
+        let mean = text_features(&spec(Pooling::Mean), &encoded, false, &plain).unwrap();
+
+        announce_text_sequences(&spec(Pooling::None), shared.cache_root, 1, "flex").unwrap();
+        let pooled = text_features(&spec(Pooling::Mean), &encoded, false, &shared).unwrap();
+        assert_eq!(pooled, mean, "pooling from the sequence changes nothing");
+        let sequences = text_features(&spec(Pooling::None), &encoded, true, &shared).unwrap();
+        assert_eq!(sequences[0].shape, [12, 24]);
+
+        // Mark one stored sequence: a new pooling must read it rather than run the encoder.
+        let key = text_key(&spec(Pooling::None), true, 1, "flex").unwrap();
+        let stored = FeatureCache::open(shared.cache_root, &key).unwrap();
+        stored
+            .put(
+                &ids_key(&encoded[1].ids),
+                &CachedFeature::new(vec![12, 24], vec![2.0; 288]),
+            )
+            .unwrap();
+        let first = text_features(&spec(Pooling::MeanUnmasked), &encoded, false, &shared).unwrap();
+        assert_eq!(first[1].values, vec![2.0; 24]);
+        let direct = text_features(&spec(Pooling::MeanUnmasked), &encoded, false, &plain).unwrap();
+        assert_eq!(first[0], direct[0]);
+        assert_eq!(first[2], direct[2]);
+    }
+
     fn feature(v: f32) -> CachedFeature {
         CachedFeature::new(vec![1], vec![v])
     }
@@ -350,10 +554,18 @@ mod tests {
         let (a, b) = (blake3::hash(b"a"), blake3::hash(b"b"));
         let keys = [a, b, a, a];
         let mut computed = Vec::new();
-        let out = through_cache("text", &cache, &keys, 8, true, |chunk| {
-            computed.extend_from_slice(chunk);
-            Ok(chunk.iter().map(|&i| feature(i as f32)).collect())
-        })
+        let out = through_cache(
+            ("text", "test"),
+            &cache,
+            &keys,
+            8,
+            true,
+            |_| None,
+            |chunk| {
+                computed.extend_from_slice(chunk);
+                Ok(chunk.iter().map(|&i| feature(i as f32)).collect())
+            },
+        )
         .unwrap();
         assert_eq!(computed, [0, 1]);
         assert_eq!(
@@ -363,7 +575,16 @@ mod tests {
 
         // Once stored, nothing is computed and the duplicates are read once.
         let cache = FeatureCache::open(dir.path(), &blake3::hash(b"encoder")).unwrap();
-        let again = through_cache("text", &cache, &keys, 8, true, |_| unreachable!()).unwrap();
+        let again = through_cache(
+            ("text", "test"),
+            &cache,
+            &keys,
+            8,
+            true,
+            |_| None,
+            |_| unreachable!(),
+        )
+        .unwrap();
         assert_eq!(again, out);
         assert_eq!(cache.stats.hits(), 2);
     }
@@ -381,9 +602,15 @@ mod tests {
             let root = dir.path().to_path_buf();
             std::thread::spawn(move || {
                 let cache = FeatureCache::open(&root, &key).unwrap();
-                through_cache("text", &cache, &keys, 8, true, |_| {
-                    panic!("computed although the other process stored it")
-                })
+                through_cache(
+                    ("text", "test"),
+                    &cache,
+                    &keys,
+                    8,
+                    true,
+                    |_| None,
+                    |_| panic!("computed although the other process stored it"),
+                )
                 .unwrap()
             })
         };

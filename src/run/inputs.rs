@@ -10,6 +10,7 @@ use burn::prelude::Device;
 
 use crate::config::{Experiment, Modality};
 use crate::data::features::AudioData;
+use crate::encoders::audio::AudioBackboneSpec;
 use crate::encoders::cache::CachedFeature;
 use crate::encoders::frozen::{self, Extraction};
 use crate::encoders::{AudioEncoderSpec, TextEncoderSpec};
@@ -46,6 +47,42 @@ impl PreparedInputs {
             .map(|(&m, f)| (m, f.as_slice()))
             .collect()
     }
+}
+
+/// Tell the feature cache under `cache_dir` which frozen encoders `exp` (or one of its stages)
+/// takes as whole sequences, so that the experiments that pool the same encoders (the other
+/// cells of a grid, whatever their order) store the sequences they compute and the encoder runs
+/// once for both forms (`frozen::text_features`). `backend` as in [`Preparation`].
+pub fn announce_sequences(
+    exp: &Experiment,
+    cache_dir: &Path,
+    backend: &'static str,
+) -> anyhow::Result<()> {
+    let stages = if exp.has_stages() {
+        let order = exp.stage_order().map_err(anyhow::Error::msg)?;
+        order
+            .iter()
+            .map(|name| exp.for_stage(name).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    } else {
+        vec![exp.clone()]
+    };
+    for exp in &stages {
+        let frozen_sequence = |m, frozen: bool| exp.encodes(m) && frozen && exp.takes_sequence(m);
+        let text = &exp.encoders.text;
+        if frozen_sequence(Modality::Text, text.train.is_frozen()) {
+            let spec = TextEncoderSpec::from_folder(text)?;
+            frozen::announce_text_sequences(&spec, cache_dir, exp.seed, backend)?;
+        }
+        let audio = &exp.encoders.audio;
+        if frozen_sequence(Modality::Audio, audio.train.is_frozen()) {
+            let spec = AudioEncoderSpec::for_experiment(audio)?;
+            if matches!(spec.backbone, AudioBackboneSpec::Wav2vec2 { .. }) {
+                frozen::announce_audio_sequences(&spec, cache_dir, exp.seed, backend)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prepare the inputs of every example of a screened corpus, in its order.
