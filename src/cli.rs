@@ -631,7 +631,6 @@ fn infer_options(common: &Common, command: &str) -> anyhow::Result<crate::infer:
     })
 }
 
-/// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
 /// Before the first cell runs: every cell's frozen encoders that it takes as whole sequences,
 /// announced to the shared feature cache, so that the cells that pool the same encoders store
 /// the sequences they compute and each encoder runs once (`run::inputs::announce_sequences`).
@@ -646,6 +645,7 @@ fn announce_sequences(loaded: &[LoadedExperiment], cache_dir: &Path) -> anyhow::
     Ok(())
 }
 
+/// The feature cache folder: `--cache-dir`, or `<runs-dir>/.feature-cache`.
 fn cache_dir(common: &Common) -> PathBuf {
     common
         .cache_dir

@@ -57,14 +57,12 @@ pub fn text_features(
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
     let pooling = spec.config.pooling;
-    let cache = FeatureCache::open(
-        ex.cache_root,
-        &text_key(spec, sequences, ex.seed, ex.backend)?,
-    )?;
+    let form_keys = text_keys(spec, ex.seed, ex.backend)?;
+    let cache = FeatureCache::open(ex.cache_root, form_keys.form(sequences))?;
     let shared = if sequences || pooling == Pooling::Pooler {
         None
     } else {
-        FeatureCache::existing(ex.cache_root, &text_key(spec, true, ex.seed, ex.backend)?)
+        FeatureCache::existing(ex.cache_root, &form_keys.sequence)
     };
     let keys: Vec<blake3::Hash> = encoded.iter().map(|e| ids_key(&e.ids)).collect();
     let length = |i: usize| text_arrays(encoded, &[i]).1[0];
@@ -110,14 +108,12 @@ pub fn audio_features(
     ex: &Extraction<'_>,
 ) -> anyhow::Result<Vec<CachedFeature>> {
     let pooling = spec.config.pooling;
-    let cache = FeatureCache::open(
-        ex.cache_root,
-        &audio_key(spec, sequences, ex.seed, ex.backend)?,
-    )?;
+    let form_keys = audio_keys(spec, ex.seed, ex.backend)?;
+    let cache = FeatureCache::open(ex.cache_root, form_keys.form(sequences))?;
     let shared = if sequences {
         None
     } else {
-        FeatureCache::existing(ex.cache_root, &audio_key(spec, true, ex.seed, ex.backend)?)
+        FeatureCache::existing(ex.cache_root, &form_keys.sequence)
     };
     let keys: Vec<blake3::Hash> = clips.iter().map(|c| samples_key(c)).collect();
     // One clip at a time (no padding): a stored sequence is the clip's whole output.
@@ -159,7 +155,7 @@ pub fn announce_text_sequences(
     seed: u64,
     backend: &'static str,
 ) -> anyhow::Result<()> {
-    FeatureCache::open(root, &text_key(spec, true, seed, backend)?).map(drop)
+    FeatureCache::open(root, &text_keys(spec, seed, backend)?.sequence).map(drop)
 }
 
 /// The same for a frozen audio encoder.
@@ -169,7 +165,7 @@ pub fn announce_audio_sequences(
     seed: u64,
     backend: &'static str,
 ) -> anyhow::Result<()> {
-    FeatureCache::open(root, &audio_key(spec, true, seed, backend)?).map(drop)
+    FeatureCache::open(root, &audio_keys(spec, seed, backend)?.sequence).map(drop)
 }
 
 /// A stored `[time, dim]` sequence pooled as the encoder pools it, by the same `pool` on a batch
@@ -397,12 +393,39 @@ fn weights_identity(dir: &Path, init: EncoderInit, seed: u64) -> anyhow::Result<
 /// Changes whenever the encoder code or the dependencies change (computed by build.rs).
 const ENCODER_CODE: &str = env!("EMO_ENCODER_CODE");
 
-fn text_key(
-    spec: &TextEncoderSpec,
-    sequences: bool,
-    seed: u64,
-    backend: &'static str,
-) -> anyhow::Result<blake3::Hash> {
+/// The cache keys of an encoder's two output forms: pooled, and the whole sequence. The
+/// sequence key leaves the pooling out, so one entry serves every experiment that pools it.
+struct FormKeys {
+    pooled: blake3::Hash,
+    sequence: blake3::Hash,
+}
+
+impl FormKeys {
+    /// Both keys of one identity (given with `sequences: false`), hashing the weights and the
+    /// tokenizer once for the two.
+    fn of<C: Serialize, A: Serialize>(
+        mut identity: EncoderIdentity<C, A>,
+        leave_pooling_out: impl FnOnce(&mut C),
+    ) -> anyhow::Result<Self> {
+        let pooled = identity_hash(&identity)?;
+        identity.sequences = true;
+        leave_pooling_out(&mut identity.table);
+        Ok(Self {
+            pooled,
+            sequence: identity_hash(&identity)?,
+        })
+    }
+
+    fn form(&self, sequences: bool) -> &blake3::Hash {
+        if sequences {
+            &self.sequence
+        } else {
+            &self.pooled
+        }
+    }
+}
+
+fn text_keys(spec: &TextEncoderSpec, seed: u64, backend: &'static str) -> anyhow::Result<FormKeys> {
     let TextBackboneSpec::Pretrained { dir, hf } = &spec.backbone else {
         anyhow::bail!("only pretrained text encoders can be frozen");
     };
@@ -410,11 +433,7 @@ fn text_key(
         .with_context(|| format!("hashing the tokenizer of {}", dir.display()))?;
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
-    if sequences {
-        // The sequence does not depend on how experiments pool it: one entry serves them all.
-        table.pooling = Pooling::None;
-    }
-    identity_hash(&EncoderIdentity {
+    let identity = EncoderIdentity {
         code: ENCODER_CODE,
         backend,
         modality: "text",
@@ -423,16 +442,16 @@ fn text_key(
         weights: weights_identity(dir, spec.config.init, seed)?,
         tokenizer: Some(tokenizer.to_hex().to_string()),
         attention_mask: None,
-        sequences,
-    })
+        sequences: false,
+    };
+    FormKeys::of(identity, |table| table.pooling = Pooling::None)
 }
 
-fn audio_key(
+fn audio_keys(
     spec: &AudioEncoderSpec,
-    sequences: bool,
     seed: u64,
     backend: &'static str,
-) -> anyhow::Result<blake3::Hash> {
+) -> anyhow::Result<FormKeys> {
     let AudioBackboneSpec::Wav2vec2 {
         dir,
         w2v,
@@ -443,10 +462,7 @@ fn audio_key(
     };
     let mut table = spec.config.clone();
     table.train = crate::config::EncoderTraining::Frozen;
-    if sequences {
-        table.pooling = Pooling::None;
-    }
-    identity_hash(&EncoderIdentity {
+    let identity = EncoderIdentity {
         code: ENCODER_CODE,
         backend,
         modality: "audio",
@@ -455,8 +471,9 @@ fn audio_key(
         weights: weights_identity(dir, spec.config.init, seed)?,
         tokenizer: None,
         attention_mask: Some(*attention_mask),
-        sequences,
-    })
+        sequences: false,
+    };
+    FormKeys::of(identity, |table| table.pooling = Pooling::None)
 }
 
 #[cfg(test)]
@@ -478,9 +495,9 @@ mod tests {
             ..Default::default()
         };
         let spec = TextEncoderSpec::from_folder(&config).unwrap();
-        let flex = text_key(&spec, false, 1, "flex").unwrap();
-        assert_eq!(flex, text_key(&spec, false, 1, "flex").unwrap());
-        assert_ne!(flex, text_key(&spec, false, 1, "tch-cpu").unwrap());
+        let flex = text_keys(&spec, 1, "flex").unwrap().pooled;
+        assert_eq!(flex, text_keys(&spec, 1, "flex").unwrap().pooled);
+        assert_ne!(flex, text_keys(&spec, 1, "tch-cpu").unwrap().pooled);
         assert_eq!(ENCODER_CODE.len(), 64, "a blake3 digest from build.rs");
         assert_ne!(ENCODER_CODE, env!("CARGO_PKG_VERSION"));
     }
@@ -528,7 +545,7 @@ mod tests {
         assert_eq!(sequences[0].shape, [12, 24]);
 
         // Mark one stored sequence: a new pooling must read it rather than run the encoder.
-        let key = text_key(&spec(Pooling::None), true, 1, "flex").unwrap();
+        let key = text_keys(&spec(Pooling::None), 1, "flex").unwrap().sequence;
         let stored = FeatureCache::open(shared.cache_root, &key).unwrap();
         stored
             .put(
