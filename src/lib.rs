@@ -25,6 +25,7 @@ pub mod model;
 pub mod params;
 pub mod pooling;
 pub mod report;
+pub mod rows;
 pub mod run;
 pub mod task;
 pub mod train;

@@ -23,6 +23,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::modality::{Form, Modality};
+use crate::rows::linear_over_tokens;
 
 use super::heads::positive;
 use super::registry::{Method, TaskShape};
@@ -64,8 +65,9 @@ impl MlpMixer {
 
     /// `text [B, L, T]`, `audio [B, T_a, A]` (unpooled) -> logits `[B, C]`.
     pub fn forward(&self, text: Tensor<3>, audio: Tensor<3>) -> Tensor<2> {
-        let audio = self.fit_audio_tokens(self.audio_projection.forward(audio));
-        let x = Tensor::cat(vec![self.text_projection.forward(text), audio], 1);
+        let audio = self.fit_audio_tokens(linear_over_tokens(&self.audio_projection, audio));
+        let text = linear_over_tokens(&self.text_projection, text);
+        let x = Tensor::cat(vec![text, audio], 1);
         let out = self.final_norm.forward(self.block.forward(x));
         let [batch, _, dim] = out.dims();
         self.head.forward(out.mean_dim(1).reshape([batch, dim]))
@@ -136,8 +138,8 @@ impl MixerMlp {
     }
 
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let h = self.activation.forward(self.first.forward(x));
-        self.dropout.forward(self.second.forward(h))
+        let h = self.activation.forward(linear_over_tokens(&self.first, x));
+        self.dropout.forward(linear_over_tokens(&self.second, h))
     }
 }
 

@@ -10,6 +10,7 @@ use super::config::HfTextConfig;
 use super::embeddings::{Embeddings, sequential_positions, token_types_or_zeros};
 use super::layer::{Activation, attend, attention_bias, first_token, layer_norm, linear};
 use super::{TextInput, TextOutput};
+use crate::rows::linear_over_tokens;
 
 /// HF `AlbertAttention`: projections, output dense and LayerNorm in one module.
 #[derive(Module, Debug)]
@@ -42,14 +43,16 @@ impl AlbertAttention {
 
     fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         let context = attend(
-            self.query.forward(x.clone()),
-            self.key.forward(x.clone()),
-            self.value.forward(x.clone()),
+            linear_over_tokens(&self.query, x.clone()),
+            linear_over_tokens(&self.key, x.clone()),
+            linear_over_tokens(&self.value, x.clone()),
             bias,
             self.heads,
             &self.attention_dropout,
         );
-        let projected = self.output_dropout.forward(self.dense.forward(context));
+        let projected = self
+            .output_dropout
+            .forward(linear_over_tokens(&self.dense, context));
         self.layer_norm.forward(x + projected)
     }
 }
@@ -80,9 +83,11 @@ impl AlbertLayer {
 
     fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         let attended = self.attention.forward(x, bias);
-        let inner = self.activation.forward(self.ffn.forward(attended.clone()));
+        let inner = self
+            .activation
+            .forward(linear_over_tokens(&self.ffn, attended.clone()));
         self.full_layer_layer_norm
-            .forward(self.ffn_output.forward(inner) + attended)
+            .forward(linear_over_tokens(&self.ffn_output, inner) + attended)
     }
 }
 
@@ -131,7 +136,10 @@ impl AlbertTransformer {
     /// HF's hidden states: the mapped embeddings, then one entry per outer layer (a whole
     /// group's pass), not one per inner layer.
     fn forward(&self, embedded: Tensor<3>, bias: Tensor<4>) -> Vec<Tensor<3>> {
-        let mut hidden_states = vec![self.embedding_hidden_mapping_in.forward(embedded)];
+        let mut hidden_states = vec![linear_over_tokens(
+            &self.embedding_hidden_mapping_in,
+            embedded,
+        )];
         for i in 0..self.num_hidden_layers {
             let group = &self.albert_layer_groups[self.group_of(i)];
             let x = last(&hidden_states);

@@ -8,6 +8,7 @@ use super::config::HfTextConfig;
 use super::embeddings::{Embeddings, sequential_positions, token_types_or_zeros};
 use super::layer::{Encoder, attention_bias, linear};
 use super::{TextInput, TextOutput};
+use crate::rows::linear_over_tokens;
 
 #[derive(Module, Debug)]
 pub struct ElectraModel {
@@ -34,7 +35,7 @@ impl ElectraModel {
         let mut x = self.embeddings.forward(input.ids, token_types, positions);
         // HF's hidden_states[0] is the encoder's input, i.e. after the projection.
         if let Some(project) = &self.embeddings_project {
-            x = project.forward(x);
+            x = linear_over_tokens(project, x);
         }
         let mut hidden_states = vec![x];
         self.encoder

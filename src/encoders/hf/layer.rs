@@ -8,6 +8,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{gelu, gelu_approximate, relu, softmax};
 
 use super::config::HfTextConfig;
+use crate::rows::linear_over_tokens;
 
 /// `hidden_act` of the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,9 +114,9 @@ impl SelfAttention {
 
     fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         attend(
-            self.query.forward(x.clone()),
-            self.key.forward(x.clone()),
-            self.value.forward(x),
+            linear_over_tokens(&self.query, x.clone()),
+            linear_over_tokens(&self.key, x.clone()),
+            linear_over_tokens(&self.value, x),
             bias,
             self.heads,
             &self.dropout,
@@ -141,7 +142,7 @@ impl ResidualOutput {
     }
 
     fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let x = self.dropout.forward(self.dense.forward(x));
+        let x = self.dropout.forward(linear_over_tokens(&self.dense, x));
         self.layer_norm.forward(x + residual)
     }
 }
@@ -188,7 +189,7 @@ impl TransformerLayer {
     pub fn forward(&self, x: Tensor<3>, bias: Tensor<4>) -> Tensor<3> {
         let context = self.attention.self_attention.forward(x.clone(), bias);
         let attended = self.attention.output.forward(context, x);
-        let inner = self.intermediate.dense.forward(attended.clone());
+        let inner = linear_over_tokens(&self.intermediate.dense, attended.clone());
         let inner = self.intermediate.activation.forward(inner);
         self.output.forward(inner, attended)
     }

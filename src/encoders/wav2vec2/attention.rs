@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
 use super::config::Wav2Vec2Config;
+use crate::rows::linear_over_tokens;
 
 /// `Linear(input, output)` initialised as transformers does for the transformer's linears:
 /// weight from N(0, initializer_range), bias zero.
@@ -76,8 +77,7 @@ impl Attention {
         let [batch, time, hidden] = x.dims();
         let head_dim = hidden / self.num_heads;
         let heads = |linear: &Linear| {
-            linear
-                .forward(x.clone())
+            linear_over_tokens(linear, x.clone())
                 .reshape([batch, time, self.num_heads, head_dim])
                 .swap_dims(1, 2)
         };
@@ -96,6 +96,6 @@ impl Attention {
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch, time, hidden]);
-        self.out_proj.forward(out)
+        linear_over_tokens(&self.out_proj, out)
     }
 }

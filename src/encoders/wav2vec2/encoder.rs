@@ -9,6 +9,7 @@ use super::activation::Activation;
 use super::attention::{Attention, FrameMask, normal_linear};
 use super::config::Wav2Vec2Config;
 use super::positional::PositionalConvEmbedding;
+use crate::rows::linear_over_tokens;
 
 #[derive(Module, Debug)]
 pub struct FeedForward {
@@ -37,10 +38,10 @@ impl FeedForward {
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = self.activation.forward(self.intermediate_dense.forward(x));
         let x = self
-            .output_dense
-            .forward(self.intermediate_dropout.forward(x));
+            .activation
+            .forward(linear_over_tokens(&self.intermediate_dense, x));
+        let x = linear_over_tokens(&self.output_dense, self.intermediate_dropout.forward(x));
         self.output_dropout.forward(x)
     }
 }

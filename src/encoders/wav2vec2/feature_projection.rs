@@ -7,6 +7,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use super::config::Wav2Vec2Config;
+use crate::rows::linear_over_tokens;
 
 #[derive(Module, Debug)]
 pub struct FeatureProjection {
@@ -37,7 +38,7 @@ impl FeatureProjection {
         let normed = self.layer_norm.forward(features);
         let projected = self
             .dropout
-            .forward(self.projection.forward(normed.clone()));
+            .forward(linear_over_tokens(&self.projection, normed.clone()));
         (projected, normed)
     }
 }
