@@ -98,8 +98,25 @@ pub fn folder_fingerprint(dir: &Path, with_weights: bool) -> anyhow::Result<Stri
     Ok(digest)
 }
 
-/// blake3 of a file's bytes, streamed (weight files run to gigabytes).
+/// blake3 of a file's bytes, streamed (weight files run to gigabytes). Remembered per process
+/// by path, length and modification time: a run hashes a frozen encoder's weights for its
+/// identity and again for the feature cache's key, and a grid does so once per cell.
 pub fn hash_file(path: &Path) -> anyhow::Result<blake3::Hash> {
+    use std::sync::{Mutex, OnceLock};
+    type Stamp = (PathBuf, u64, Option<std::time::SystemTime>);
+    static SEEN: OnceLock<Mutex<BTreeMap<Stamp, blake3::Hash>>> = OnceLock::new();
+    let meta = std::fs::metadata(path).with_context(|| format!("opening {}", path.display()))?;
+    let stamp = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    let seen = SEEN.get_or_init(Default::default);
+    if let Some(found) = seen.lock().expect("never poisoned").get(&stamp) {
+        return Ok(*found);
+    }
+    let digest = hash_bytes_of(path)?;
+    seen.lock().expect("never poisoned").insert(stamp, digest);
+    Ok(digest)
+}
+
+fn hash_bytes_of(path: &Path) -> anyhow::Result<blake3::Hash> {
     let mut file =
         std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut hasher = blake3::Hasher::new();
@@ -246,6 +263,23 @@ pub fn resolve_layer(layer: i64, layers: usize) -> anyhow::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The remembered digest is the file's, and a rewritten file is hashed again.
+    #[test]
+    fn hash_file_follows_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weights.bin");
+        std::fs::write(&path, b"first weights").unwrap();
+        let first = hash_file(&path).unwrap();
+        assert_eq!(first, blake3::hash(b"first weights"));
+        assert_eq!(hash_file(&path).unwrap(), first);
+        std::fs::write(&path, b"other weights, longer").unwrap();
+        assert_eq!(
+            hash_file(&path).unwrap(),
+            blake3::hash(b"other weights, longer")
+        );
+        assert!(hash_file(&dir.path().join("missing.bin")).is_err());
+    }
 
     #[test]
     fn overrides_and_dropout_win_over_config_json() {
