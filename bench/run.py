@@ -14,6 +14,13 @@ always hit the same one. Prints a table of medians over the rounds and the emo-r
 step-time ratio, the achieved GFLOP/s (PyTorch's count of each workload's matrix-product flops
 over each implementation's step time) and its share of the machine's peak (the best matmul rate
 of the run), and appends every raw result to bench/out/results.jsonl.
+
+On a machine with an NVIDIA GPU, `--cuda 0` runs tch as `--device tch-cuda:0` and PyTorch on
+`cuda:0` (flex stays on the CPU, so leave it out of --impls); `--tch-binary` takes a compare
+binary built elsewhere (with `--features tch` against the same torch version) where this machine
+has no Rust toolchain:
+
+  python bench/run.py --impls tch,pytorch --cuda 0 --tch-binary PATH --rounds 3 --steps 10
 """
 
 import argparse
@@ -67,6 +74,12 @@ def libtorch_path():
     return os.pathsep.join(dirs + [os.environ.get("LD_LIBRARY_PATH", "")])
 
 
+def gpu_name(index):
+    import torch
+
+    return torch.cuda.get_device_name(index) if torch.cuda.is_available() else "no GPU visible"
+
+
 def run_one(impl, binaries, workload, args):
     common = ["--workload", workload, "--steps", str(args.steps), "--warmup", str(args.warmup)]
     if workload == "quickstart":
@@ -86,8 +99,11 @@ def run_one(impl, binaries, workload, args):
     if impl == "pytorch":
         cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_reference.py"),
                "--threads", str(args.threads)] + common
+        if args.cuda is not None:
+            cmd += ["--device", f"cuda:{args.cuda}"]
     else:
-        cmd = [binaries[binary], "--device", impl] + common
+        device = f"tch-cuda:{args.cuda}" if impl == "tch" and args.cuda is not None else impl
+        cmd = [binaries[binary], "--device", device] + common
         if impl == "tch":
             env["LD_LIBRARY_PATH"] = libtorch_path()
     started = time.time()
@@ -177,6 +193,10 @@ def main():
     ap.add_argument("--peak-gflops", type=float,
                     help="the machine's f32 GEMM peak for the share-of-peak column (default: "
                          "the best matmul rate of this run)")
+    ap.add_argument("--cuda", type=int, metavar="N",
+                    help="run tch on tch-cuda:N and PyTorch on cuda:N (flex stays on the CPU)")
+    ap.add_argument("--tch-binary",
+                    help="a compare binary built with --features tch elsewhere: no build here")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
     args = ap.parse_args()
     workloads = [w for name in args.workloads.split(",")
@@ -187,16 +207,20 @@ def main():
                       - {"pytorch", "baseline"})
     target_dirs = {"flex": args.flex_target_dir, "tch": args.tch_target_dir,
                    "flex-avx512": args.avx512_target_dir}
-    binaries = {f: build(f, target_dirs[f]) for f in features}
+    if args.cuda is not None and any(i.startswith("flex") or i == "baseline" for i in impls):
+        raise SystemExit("--cuda runs tch and pytorch on the GPU; flex has no GPU path here")
+    prebuilt = {"tch": args.tch_binary} if args.tch_binary else {}
+    binaries = {f: prebuilt.get(f) or build(f, target_dirs[f]) for f in features}
     if "baseline" in impls:
         if not args.baseline_binary:
             raise SystemExit("impl baseline needs --baseline-binary")
         binaries["baseline"] = args.baseline_binary
-    if "quickstart" in workloads and "pytorch" in impls and "flex" not in binaries:
+    if "quickstart" in workloads and "pytorch" in impls and not binaries:
         # The PyTorch side reads the fold that emo-run dumps.
         binaries.setdefault("flex", build("flex", args.flex_target_dir))
     print(f"# {platform.node()} {time.strftime('%Y-%m-%d %H:%M')} rounds={args.rounds} "
-          f"steps={args.steps} warmup={args.warmup} torch threads={args.threads}", flush=True)
+          f"steps={args.steps} warmup={args.warmup} torch threads={args.threads}"
+          + (f" cuda:{args.cuda} {gpu_name(args.cuda)}" if args.cuda is not None else ""), flush=True)
     results = []
     with open(os.path.join(args.out, "results.jsonl"), "a") as log:
         for rnd in range(args.rounds):

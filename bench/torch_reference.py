@@ -42,6 +42,15 @@ from torch.nn import functional as F
 # inside FlopCounterMode.
 NO_GRAD = [torch.inference_mode]
 
+# Where the workloads run (`--device`): "cpu", or "cuda"/"cuda:N" for the GPU rows. Random inputs
+# are drawn on the host from a seeded CPU generator and then moved, so that they do not depend
+# on the device; models are built on it (torch.set_default_device).
+DEVICE = [torch.device("cpu")]
+
+
+def on_device(t):
+    return t.to(DEVICE[0])
+
 AUDIO_DIM, TEXT_DIM, TEXT_TOKENS, CLASSES = 1024, 768, 256, 7
 
 
@@ -134,9 +143,9 @@ def head_step(args, sequences):
 
     def step(i):
         order = [(j + i) % batch for j in range(batch)]
-        t = torch.from_numpy(np.stack([text[j] for j in order]))
-        a = torch.from_numpy(np.stack([audio[j] for j in order]))
-        y = torch.from_numpy(labels[order])
+        t = on_device(torch.from_numpy(np.stack([text[j] for j in order])))
+        a = on_device(torch.from_numpy(np.stack([audio[j] for j in order])))
+        y = on_device(torch.from_numpy(labels[order]))
         loss = F.cross_entropy(model(t, a), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -167,7 +176,8 @@ def encoder(args, kind, train):
         )
         model = transformers.Wav2Vec2Model(config)
         gen = torch.Generator().manual_seed(7)
-        inputs = {"input_values": torch.randn(batch, args.samples, generator=gen) * 0.1}
+        inputs = {"input_values": on_device(
+            torch.randn(batch, args.samples, generator=gen, device="cpu") * 0.1)}
     model.train(train)
 
     def step(_):
@@ -189,8 +199,8 @@ def encoder(args, kind, train):
 def matmul(args):
     n = args.batch or 2048
     gen = torch.Generator().manual_seed(7)
-    a = torch.randn(n, n, generator=gen)
-    b = torch.randn(n, n, generator=gen)
+    a = on_device(torch.randn(n, n, generator=gen, device="cpu"))
+    b = on_device(torch.randn(n, n, generator=gen, device="cpu"))
 
     def step(_):
         with NO_GRAD[0]():
@@ -207,8 +217,8 @@ def linear_train(args):
     linear_train and linear_train_flat: PyTorch flattens the rows itself)."""
     b, t = args.batch or 4, args.seq_len
     gen = torch.Generator().manual_seed(7)
-    x = torch.randn(b, t, 768, generator=gen, requires_grad=True)
-    w = torch.randn(3072, 768, generator=gen, requires_grad=True)
+    x = on_device(torch.randn(b, t, 768, generator=gen, device="cpu")).requires_grad_()
+    w = on_device(torch.randn(3072, 768, generator=gen, device="cpu")).requires_grad_()
 
     def step(_):
         F.linear(x, w).sum().backward()
@@ -221,7 +231,8 @@ def attention_train(args):
     """BERT-base's two attention products (4 x 12 heads x 128 tokens x 64), forward + backward."""
     shape = (args.batch or 4, 12, args.seq_len, 64)
     gen = torch.Generator().manual_seed(7)
-    q, k, v = (torch.randn(*shape, generator=gen, requires_grad=True) for _ in range(3))
+    q, k, v = (on_device(torch.randn(*shape, generator=gen, device="cpu")).requires_grad_()
+               for _ in range(3))
 
     def step(_):
         (q @ k.transpose(2, 3) @ v).sum().backward()
@@ -233,7 +244,7 @@ def attention_train(args):
 def gelu(args):
     """Exact (erf) GELU on the first wav2vec2-base feature convolution's output for 2 x 1 s."""
     n = args.batch or 2 * 512 * 3199
-    x = torch.randn(n, generator=torch.Generator().manual_seed(7))
+    x = on_device(torch.randn(n, generator=torch.Generator().manual_seed(7), device="cpu"))
 
     def step(_):
         with NO_GRAD[0]():
@@ -334,8 +345,9 @@ def quickstart(args):
             for r, i in enumerate(idx):
                 frames[r, : logmel[i].shape[0]] = (logmel[i] - mean) / std
             return (
-                torch.from_numpy(ids[idx]), torch.from_numpy(~mask[idx]), torch.from_numpy(frames),
-                [logmel[i].shape[0] for i in idx], torch.from_numpy(labels[idx]),
+                on_device(torch.from_numpy(ids[idx])), on_device(torch.from_numpy(~mask[idx])),
+                on_device(torch.from_numpy(frames)), [logmel[i].shape[0] for i in idx],
+                on_device(torch.from_numpy(labels[idx])),
             )
 
         def evaluate(split):
@@ -392,7 +404,10 @@ def main():
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--samples", type=int, default=16000)
     ap.add_argument("--dump", default="bench/out")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda[:N] for the GPU rows")
     args = ap.parse_args()
+    DEVICE[0] = torch.device(args.device)
+    torch.set_default_device(DEVICE[0])
     torch.set_num_threads(args.threads)
     torch.manual_seed(7)
     started = time.perf_counter()
@@ -424,12 +439,15 @@ def main():
         times.append(time.perf_counter() - t)
     median = statistics.median(times)
     flops = count_flops(step, args.warmup + args.steps)
+    device_peak_mib = (torch.cuda.max_memory_allocated(DEVICE[0]) / 2**20
+                       if DEVICE[0].type == "cuda" else None)
     print(json.dumps({
-        "workload": w, "implementation": "pytorch", "device": "cpu", "batch": batch,
+        "workload": w, "implementation": "pytorch", "device": args.device, "batch": batch,
         "step_s": times, "median_s": median, "samples_per_s": batch / median,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "setup_s": setup_s, "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "flops_per_step": flops,
+        "flops_per_step": flops, "device_peak_mib": device_peak_mib,
+        "gpu": torch.cuda.get_device_name(DEVICE[0]) if DEVICE[0].type == "cuda" else None,
     }))
 
 

@@ -13,6 +13,7 @@ pub use crate::pooling;
 pub mod small_text;
 pub mod text;
 pub mod training;
+pub mod vgg;
 pub mod wav2vec2;
 
 pub use audio::{AudioEncoder, AudioEncoderSpec, AudioInput};
