@@ -24,6 +24,7 @@ has no Rust toolchain:
 """
 
 import argparse
+import ctypes.util
 import glob
 import json
 import os
@@ -80,6 +81,18 @@ def gpu_name(index):
     return torch.cuda.get_device_name(index) if torch.cuda.is_available() else "no GPU visible"
 
 
+# jemalloc that keeps freed pages (no decay back to the kernel): the allocator comparison of
+# docs/PERFORMANCE.md's memory section. Preloaded, it serves libtorch's allocations too.
+JEMALLOC_KEEP_PAGES = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
+
+
+def jemalloc_env():
+    lib = ctypes.util.find_library("jemalloc")
+    if lib is None:
+        raise SystemExit("the -jemalloc impls preload jemalloc: install it (apt install libjemalloc2)")
+    return {"LD_PRELOAD": lib, "MALLOC_CONF": os.environ.get("MALLOC_CONF", JEMALLOC_KEEP_PAGES)}
+
+
 def run_one(impl, binaries, workload, args):
     common = ["--workload", workload, "--steps", str(args.steps), "--warmup", str(args.warmup)]
     if workload == "quickstart":
@@ -96,6 +109,8 @@ def run_one(impl, binaries, workload, args):
         impl, _, variant = impl.partition("-")
     if variant == "defaultmalloc":
         env["EMO_BENCH_DEFAULT_MALLOC"] = "1"
+    if variant == "jemalloc":
+        env.update(jemalloc_env())
     if impl == "pytorch":
         cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_reference.py"),
                "--threads", str(args.threads)] + common
@@ -104,7 +119,8 @@ def run_one(impl, binaries, workload, args):
     else:
         device = f"tch-cuda:{args.cuda}" if impl == "tch" and args.cuda is not None else impl
         cmd = [binaries[binary], "--device", device] + common
-        if impl == "tch":
+        if impl == "tch" or binaries[binary] == args.flex_binary:
+            # A prebuilt binary may be a --features tch build, which loads libtorch on any device.
             env["LD_LIBRARY_PATH"] = libtorch_path()
     started = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -176,8 +192,10 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS),
                     help="comma-separated; `reproductions` stands for " + ",".join(REPRODUCTIONS))
     ap.add_argument("--impls", default="flex,tch,pytorch",
-                    help="flex, tch, pytorch; flex-defaultmalloc / tch-defaultmalloc run emo-run "
-                         "with glibc's default malloc settings (before src/alloc.rs); "
+                    help="flex, tch, pytorch; flex-defaultmalloc runs emo-run with glibc's "
+                         "default malloc settings (before src/alloc.rs); flex-jemalloc preloads "
+                         "jemalloc keeping freed pages (MALLOC_CONF overrides), which a tch build "
+                         "links itself; "
                          "flex-avx512 builds flex with burn's x86-v4 feature; baseline runs "
                          "--baseline-binary on flex")
     ap.add_argument("--rounds", type=int, default=3)
@@ -197,6 +215,9 @@ def main():
                     help="run tch on tch-cuda:N and PyTorch on cuda:N (flex stays on the CPU)")
     ap.add_argument("--tch-binary",
                     help="a compare binary built with --features tch elsewhere: no build here")
+    ap.add_argument("--flex-binary",
+                    help="a compare binary built elsewhere, run on flex: no build here (a --features "
+                         "tch build runs flex too)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
     args = ap.parse_args()
     workloads = [w for name in args.workloads.split(",")
@@ -209,7 +230,7 @@ def main():
                    "flex-avx512": args.avx512_target_dir}
     if args.cuda is not None and any(i.startswith("flex") or i == "baseline" for i in impls):
         raise SystemExit("--cuda runs tch and pytorch on the GPU; flex has no GPU path here")
-    prebuilt = {"tch": args.tch_binary} if args.tch_binary else {}
+    prebuilt = {"tch": args.tch_binary, "flex": args.flex_binary}
     binaries = {f: prebuilt.get(f) or build(f, target_dirs[f]) for f in features}
     if "baseline" in impls:
         if not args.baseline_binary:

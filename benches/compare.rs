@@ -90,6 +90,8 @@ struct Report {
     setup_s: f64,
     /// Whether freed memory stays in the process (src/alloc.rs).
     keep_freed_memory: bool,
+    /// glibc, or jemalloc in a `tch` build (src/alloc.rs).
+    allocator: &'static str,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -130,6 +132,7 @@ fn main() -> anyhow::Result<()> {
         peak_rss_mib: peak_rss_mib(),
         setup_s,
         keep_freed_memory: tuned_malloc,
+        allocator: emo_run::alloc::ALLOCATOR,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

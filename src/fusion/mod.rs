@@ -19,6 +19,7 @@ pub mod late_fusion;
 pub mod lmf;
 pub mod mlp;
 pub mod mlp_mixer;
+pub mod mme2e;
 pub mod registry;
 pub mod residual;
 pub mod rsa;

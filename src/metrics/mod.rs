@@ -2,6 +2,7 @@
 
 pub mod classification;
 pub mod multilabel;
+pub mod per_emotion;
 pub mod regression;
 
 pub use classification::{ClassStats, ClassificationReport, classification_report};
