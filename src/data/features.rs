@@ -91,7 +91,7 @@ impl LogMelExtractor {
 }
 
 /// Symmetric-periodic Hann window, as torch.hann_window(periodic=True).
-fn hann(n: usize) -> Vec<f32> {
+pub(crate) fn hann(n: usize) -> Vec<f32> {
     (0..n)
         .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / n as f32).cos())
         .collect()
@@ -106,7 +106,7 @@ fn mel_to_hz(mel: f32) -> f32 {
 }
 
 /// Triangular filters between 0 Hz and Nyquist, stored sparsely as (bin, weight).
-fn mel_filters(sample_rate: u32, n_fft: usize, n_mels: usize) -> Vec<Vec<(usize, f32)>> {
+pub(crate) fn mel_filters(sample_rate: u32, n_fft: usize, n_mels: usize) -> Vec<Vec<(usize, f32)>> {
     let n_bins = n_fft / 2 + 1;
     let nyquist = sample_rate as f32 / 2.0;
     let top = hz_to_mel(nyquist);

@@ -13,6 +13,7 @@ pub mod iemocap;
 pub mod kemdy19;
 pub mod kemdy20;
 pub mod manifest;
+pub mod mel_pieces;
 pub mod mosei;
 pub mod parallel;
 pub mod plan;
