@@ -133,9 +133,9 @@ fn a_class_the_corpus_never_contains_is_refused() {
 }
 
 /// A manifest of 3 sessions in which `fear` occurs in session 3 only: holding session 3 out
-/// leaves fold 3 without a training example of it, so "balanced" weights are undefined there.
-#[test]
-fn balanced_weights_without_a_training_example_of_a_class_are_refused() {
+/// leaves fold 3 without a training example of it, so "balanced" weights are undefined there,
+/// and so are the binary cross-entropy's "positive_ratio" weights of a multi-label task.
+fn refused_without_a_training_example_of_fear(settings: &[&str], expected: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     tiny_on_fixed_corpus(dir.path(), "");
     let wav = first_wav(&dir.path().join("corpus"));
@@ -160,15 +160,41 @@ fn balanced_weights_without_a_training_example_of_a_class_are_refused() {
         "",
         &[
             "dataset.kind=manifest",
-            &root,
+            root.as_str(),
             "dataset.classes=[\"happy\", \"sad\", \"fear\"]",
             "split.protocol=leave_session_out",
-            "task.class_weights=balanced",
-        ],
+        ]
+        .into_iter()
+        .chain(settings.iter().copied())
+        .collect::<Vec<_>>(),
+        expected,
+    );
+}
+
+#[test]
+fn balanced_weights_without_a_training_example_of_a_class_are_refused() {
+    refused_without_a_training_example_of_fear(
+        &["task.class_weights=balanced"],
         &[
             "task.class_weights",
             "\"fear\"",
             "no training example in fold 3",
+        ],
+    );
+}
+
+#[test]
+fn positive_ratio_weights_without_a_training_positive_are_refused() {
+    refused_without_a_training_example_of_fear(
+        &[
+            "dataset.multi_label=all",
+            "task.kind=multilabel",
+            "task.class_weights=positive_ratio",
+        ],
+        &[
+            "task.class_weights",
+            "\"fear\"",
+            "no training utterance of fold 3",
         ],
     );
 }
@@ -226,6 +252,22 @@ fn weights_and_devices_that_cannot_work_are_refused_up_front() {
         "",
         &["task.class_weights=[1, -1, 1, 1, 1, 1, 1]"],
         &["task.class_weights", "-1"],
+    );
+    // The binary cross-entropy's positive weights need multi-hot targets and that loss.
+    refused(
+        "",
+        &["task.class_weights=positive_ratio"],
+        &["task.class_weights", "positive_ratio", "multi-hot"],
+    );
+    refused(
+        "",
+        &[
+            "dataset.multi_label=all",
+            "task.kind=multilabel",
+            "task.multilabel_loss=soft_margin_on_softmax",
+            "task.class_weights=positive_ratio",
+        ],
+        &["task.class_weights", "SoftMarginOnSoftmax", "bce"],
     );
     refused(
         "",

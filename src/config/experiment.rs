@@ -312,10 +312,12 @@ pub struct SplitFiles {
 #[serde(deny_unknown_fields, default)]
 pub struct TaskConfig {
     pub kind: TaskKind,
-    /// Per-class loss weights: a list in `dataset.classes` order, `"none"`, or `"balanced"`
-    /// (scikit-learn's `n_samples / (n_classes * count_c)`, counted on each fold's training split).
-    /// Single-label cross-entropy only (`classification`, and `multitask` without multi-hot
-    /// targets).
+    /// Per-class loss weights. For the single-label cross-entropy (`classification`, and
+    /// `multitask` without multi-hot targets): a list in `dataset.classes` order, `"none"`, or
+    /// `"balanced"` (scikit-learn's `n_samples / (n_classes * count_c)`, counted on each fold's
+    /// training split). For multi-hot targets with `multilabel_loss = "bce"`: `"none"` or
+    /// `"positive_ratio"`, each class's positive cells weighted by `(n - positives) / positives`
+    /// on each fold's training split (`BCEWithLogitsLoss(pos_weight)`, seed 001).
     pub class_weights: ClassWeights,
     /// Loss of the multi-label part (`multilabel`, and `multitask` with
     /// `dataset.multi_label = "all"`).
@@ -428,6 +430,10 @@ pub enum ClassWeightRule {
     None,
     /// Inverse class frequency on the fold's training split.
     Balanced,
+    /// Multi-hot targets with `task.multilabel_loss = "bce"` only: each class's positive cells
+    /// weighted by `(n - positives) / positives` over the fold's training split
+    /// (`BCEWithLogitsLoss(pos_weight=...)`, seed 001's `getPosWeight`).
+    PositiveRatio,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use super::error::Located;
 use super::experiment::{
-    ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, Precision, Sampler, SoftTargetLoss,
-    SplitProtocol, TaskKind,
+    ClassWeightRule, ClassWeights, DatasetKind, Experiment, MultiLabelPolicy, MultilabelLoss,
+    Precision, Sampler, SoftTargetLoss, SplitProtocol, TaskKind,
 };
 use super::modality::Modality;
 use super::names::{MODULE_NAMES, selectable_metrics};
@@ -265,10 +265,24 @@ fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
         _ => {}
     }
     let multi_hot = task.kind == TaskKind::Multilabel || (task.kind == TaskKind::Multitask && all);
-    if multi_hot && task.class_weights != ClassWeights::default() {
+    let positive_ratio = task.class_weights == ClassWeights::Named(ClassWeightRule::PositiveRatio);
+    if multi_hot && positive_ratio && task.multilabel_loss != MultilabelLoss::Bce {
         fail(
             "task.class_weights",
-            "class weights apply to the single-label cross-entropy only, not to multi-hot targets; expected \"none\"".into(),
+            format!(
+                "found \"positive_ratio\", which weights the positive cells of the binary cross-entropy, but task.multilabel_loss = {:?}; expected task.multilabel_loss = \"bce\" or class_weights = \"none\"",
+                task.multilabel_loss
+            ),
+        );
+    } else if multi_hot && !positive_ratio && task.class_weights != ClassWeights::default() {
+        fail(
+            "task.class_weights",
+            "per-class weights of the cross-entropy do not apply to multi-hot targets; expected \"none\" or \"positive_ratio\" (the binary cross-entropy's positive weights)".into(),
+        );
+    } else if !multi_hot && positive_ratio && task.kind != TaskKind::Regression {
+        fail(
+            "task.class_weights",
+            "found \"positive_ratio\", which weights the positive cells of multi-hot targets (task.kind = \"multilabel\"); the single-label cross-entropy takes \"none\", \"balanced\" or one weight per class".into(),
         );
     }
     if task.kind == TaskKind::Regression && task.class_weights != ClassWeights::default() {

@@ -190,7 +190,43 @@ fn check_folds(exp: &Experiment, corpus: &Corpus, folds: &[Fold]) -> Result<(), 
     if exp.task.class_weights == ClassWeights::Named(ClassWeightRule::Balanced) {
         check_balanced_weights(corpus, folds)?;
     }
+    if exp.task.class_weights == ClassWeights::Named(ClassWeightRule::PositiveRatio) {
+        check_positive_ratio_weights(corpus, folds)?;
+    }
     Ok(())
+}
+
+/// The positive weight `(n - positives) / positives` is undefined for a class that no training
+/// utterance carries (PyTorch would train with an infinite weight); say which class and fold.
+fn check_positive_ratio_weights(corpus: &Corpus, folds: &[Fold]) -> Result<(), DataError> {
+    for fold in folds {
+        let positives = positive_counts(corpus, &fold.train);
+        if let Some(c) = positives.iter().position(|&n| n == 0) {
+            return Err(DataError::key(
+                "task.class_weights",
+                format!(
+                    "found \"positive_ratio\", but no training utterance of fold {} of {} carries {:?}, so its weight (n - positives) / positives is undefined; expected \"none\", or dataset.classes without {:?}",
+                    fold.name,
+                    folds.len(),
+                    corpus.classes[c],
+                    corpus.classes[c]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How many of `indices` carry each class among their labels (every label of a multi-hot row).
+pub fn positive_counts(corpus: &Corpus, indices: &[usize]) -> Vec<usize> {
+    let mut counts = vec![0usize; corpus.classes.len()];
+    for &i in indices {
+        corpus.examples[i]
+            .labels
+            .iter()
+            .for_each(|&c| counts[c] += 1);
+    }
+    counts
 }
 
 /// scikit-learn's "balanced" weight `n / (k * n_c)` is undefined for a class with no training

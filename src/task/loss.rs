@@ -11,6 +11,20 @@ pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
     (positive + negative).neg().mean()
 }
 
+/// `BCEWithLogitsLoss(pos_weight=w)`: `-[w_c y log s(z) + (1 - y) log s(-z)]`, mean over every
+/// cell; `w` has one weight per class (the last axis).
+pub fn bce_with_logits_weighted(
+    logits: Tensor<2>,
+    targets: Tensor<2>,
+    positive_weights: Tensor<1>,
+) -> Tensor<1> {
+    let [_, classes] = logits.dims();
+    let weights = positive_weights.reshape([1, classes]);
+    let positive = log_sigmoid(logits.clone()) * targets.clone() * weights;
+    let negative = log_sigmoid(logits.neg()) * targets.neg().add_scalar(1.0);
+    (positive + negative).neg().mean()
+}
+
 /// Seed 004's quirk: `MultiLabelSoftMarginLoss()(softmax(z), y)`. That loss is the per-class
 /// binary cross-entropy of `sigmoid(x)` averaged over classes, then over the batch; with
 /// `x = softmax(z)` it equals [`bce_with_logits`] on the probabilities (a mean over classes
@@ -75,6 +89,25 @@ mod tests {
         }
         expected /= 6.0;
         let got = scalar(bce_with_logits(t2(z), t2(y)));
+        assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+    }
+
+    /// By hand: PyTorch's `pos_weight` multiplies the positive term only.
+    #[test]
+    fn weighted_bce_weighs_the_positive_cells_per_class() {
+        let z: [[f32; 3]; 2] = [[2.0, -1.0, 0.0], [0.5, 3.0, -2.0]];
+        let y = [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]];
+        let w = [3.0, 0.5, 2.0];
+        let mut expected = 0.0;
+        for r in 0..2 {
+            for c in 0..3 {
+                let s = sigmoid(z[r][c]);
+                expected -= w[c] * y[r][c] * s.ln() + (1.0 - y[r][c]) * (1.0 - s).ln();
+            }
+        }
+        expected /= 6.0;
+        let weights = Tensor::from_floats(w, &Device::default());
+        let got = scalar(bce_with_logits_weighted(t2(z), t2(y), weights));
         assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
     }
 

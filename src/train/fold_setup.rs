@@ -10,10 +10,11 @@ use std::path::Path;
 use burn::prelude::*;
 use tokenizers::Tokenizer;
 
-use super::objective::{Objective, class_weights};
+use super::objective::{Objective, class_weights, positive_weights};
 use crate::batch::Source;
 use crate::config::{Experiment, Modality};
 use crate::data::features::{AudioData, FeatureStats};
+use crate::data::plan::positive_counts;
 use crate::data::tokenize::{self, Encoded};
 use crate::data::{Corpus, Fold};
 use crate::encoders::cache::CachedFeature;
@@ -212,8 +213,10 @@ pub fn fold_objective(
     let labels = corpus.labels();
     let train_labels: Vec<usize> = fold.train.iter().map(|&i| labels[i]).collect();
     let weights = class_weights(&exp.task.class_weights, &train_labels, corpus.classes.len());
+    let positives = positive_counts(corpus, &fold.train);
+    let positive = positive_weights(&exp.task.class_weights, &positives, fold.train.len());
     let task = TaskSpec::from_experiment(exp);
-    Objective::new(task, targets.clone(), weights, device)
+    Objective::new(task, targets.clone(), weights, device).with_positive_weights(positive, device)
 }
 
 #[cfg(test)]

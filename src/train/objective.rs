@@ -16,6 +16,8 @@ pub struct Objective {
     hard: CrossEntropyLoss,
     targets: TaskTargets,
     soft_loss: SoftTargetLoss,
+    /// `pos_weight` of the binary cross-entropy on multi-hot targets, one per class.
+    positive_weights: Option<Tensor<1>>,
 }
 
 impl Objective {
@@ -34,7 +36,15 @@ impl Objective {
                 .with_weights(weights)
                 .init(device),
             targets,
+            positive_weights: None,
         }
+    }
+
+    /// Weights of the positive cells of multi-hot targets (`task.class_weights =
+    /// "positive_ratio"`).
+    pub fn with_positive_weights(mut self, weights: Option<Vec<f32>>, device: &Device) -> Self {
+        self.positive_weights = weights.map(|w| Tensor::from_floats(w.as_slice(), device));
+        self
     }
 
     /// The objective that scores validation and test passes: soft targets always take the
@@ -81,7 +91,12 @@ impl Objective {
     fn class_loss(&self, logits: Tensor<2>, batch: &Batch, device: &Device) -> Tensor<1> {
         if let Some(multi_hot) = self.targets.multi_hot_batch(&batch.indices, device) {
             return match self.task.multilabel_loss {
-                MultilabelLoss::Bce => loss::bce_with_logits(logits, multi_hot),
+                MultilabelLoss::Bce => match &self.positive_weights {
+                    Some(weights) => {
+                        loss::bce_with_logits_weighted(logits, multi_hot, weights.clone())
+                    }
+                    None => loss::bce_with_logits(logits, multi_hot),
+                },
                 MultilabelLoss::SoftMarginOnSoftmax => {
                     loss::soft_margin_on_softmax(logits, multi_hot)
                 }
@@ -101,6 +116,22 @@ impl Objective {
     }
 }
 
+/// `BCEWithLogitsLoss(pos_weight)`'s weights for a fold: per class `(n - positives) /
+/// positives` over the training utterances (`task.class_weights = "positive_ratio"`; the data
+/// plan has refused a class without a training positive).
+pub fn positive_weights(
+    rule: &ClassWeights,
+    positives: &[usize],
+    n_train: usize,
+) -> Option<Vec<f32>> {
+    (*rule == ClassWeights::Named(ClassWeightRule::PositiveRatio)).then(|| {
+        positives
+            .iter()
+            .map(|&p| (n_train - p) as f32 / p.max(1) as f32)
+            .collect()
+    })
+}
+
 /// `-sum_c p_c log softmax(z)_c`, averaged over the batch (PyTorch's `cross_entropy` with
 /// probability targets and no weights).
 fn soft_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
@@ -117,7 +148,8 @@ pub fn class_weights(
     n_classes: usize,
 ) -> Option<Vec<f32>> {
     match rule {
-        ClassWeights::Named(ClassWeightRule::None) => None,
+        // positive_ratio weights the binary cross-entropy instead (`positive_weights`).
+        ClassWeights::Named(ClassWeightRule::None | ClassWeightRule::PositiveRatio) => None,
         ClassWeights::List(weights) => Some(weights.clone()),
         ClassWeights::Named(ClassWeightRule::Balanced) => {
             let mut counts = vec![0usize; n_classes];
@@ -155,6 +187,25 @@ mod tests {
         .unwrap();
         assert_eq!(w, vec![4.0 / 9.0, 4.0 / 3.0, 0.0]);
         assert_eq!(class_weights(&ClassWeights::default(), &[0, 1], 2), None);
+    }
+
+    #[test]
+    fn positive_ratio_is_negatives_over_positives_per_class() {
+        let rule = ClassWeights::Named(ClassWeightRule::PositiveRatio);
+        // 10 training utterances; class 0 on 2 of them, class 1 on 5, class 2 on all.
+        assert_eq!(
+            positive_weights(&rule, &[2, 5, 10], 10),
+            Some(vec![4.0, 1.0, 0.0])
+        );
+        assert_eq!(
+            positive_weights(&ClassWeights::default(), &[2, 5], 10),
+            None
+        );
+        assert_eq!(
+            class_weights(&rule, &[0, 1], 2),
+            None,
+            "not a cross-entropy weight"
+        )
     }
 
     #[test]
