@@ -5,6 +5,7 @@ pub mod audio;
 pub mod cmu_pickle;
 pub mod corpus;
 pub mod error;
+pub mod faces;
 pub mod feature;
 pub mod features;
 pub mod fingerprint;
