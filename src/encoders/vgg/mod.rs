@@ -14,6 +14,7 @@
 //! SparseConvNet's submanifold blocks with masks on dense tensors, and `macs` counts what the
 //! dense and the sparse computation multiply.
 
+pub mod attention;
 pub mod block;
 pub mod cnn;
 pub mod macs;
@@ -21,6 +22,10 @@ pub mod plan;
 pub mod sparse;
 pub mod top_p;
 
+pub use attention::{
+    AttentionUse, SiteAttention, SiteAttentionConfig, kept_features, select_sites,
+    stage1_seed_pairing,
+};
 pub use block::{VggBlock, VggBlockConfig};
 pub use cnn::{VggCnn, VggCnnConfig};
 pub use sparse::{MaskedBatchNorm, SparseVggBlock, SparseVggBlockConfig};
