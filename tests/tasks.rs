@@ -85,11 +85,11 @@ fn regression_learns_valence_and_arousal() {
     assert_eq!(df.column("target").unwrap().null_count(), df.height());
 }
 
-#[test]
-fn multilabel_predicts_label_sets() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = train(
-        dir.path(),
+/// A multi-label run (multi-hot targets, model chosen by valid micro-F1) with `task_extra`
+/// appended to its `[task]` table.
+fn train_multilabel(dir: &Path, task_extra: &str) -> PathBuf {
+    train(
+        dir,
         &[
             ("[dataset]\n", "[dataset]\nmulti_label = \"all\"\n"),
             (
@@ -97,8 +97,14 @@ fn multilabel_predicts_label_sets() {
                 "batch_size = 8\nselect_by = \"valid.micro_f1\"\noptimizer = { lr = 3e-3 }",
             ),
         ],
-        "[task]\nkind = \"multilabel\"\n",
-    );
+        &format!("[task]\nkind = \"multilabel\"\n{task_extra}"),
+    )
+}
+
+#[test]
+fn multilabel_predicts_label_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = train_multilabel(dir.path(), "");
     let micro = test_metric(&run, "micro_f1");
     let hamming = test_metric(&run, "hamming_accuracy");
     eprintln!("multilabel: test micro-F1 {micro:.3}, Hamming accuracy {hamming:.3}");
@@ -112,17 +118,7 @@ fn multilabel_predicts_label_sets() {
 #[test]
 fn multilabel_trains_with_positive_ratio_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let run = train(
-        dir.path(),
-        &[
-            ("[dataset]\n", "[dataset]\nmulti_label = \"all\"\n"),
-            (
-                "batch_size = 8",
-                "batch_size = 8\nselect_by = \"valid.micro_f1\"\noptimizer = { lr = 3e-3 }",
-            ),
-        ],
-        "[task]\nkind = \"multilabel\"\nclass_weights = \"positive_ratio\"\n",
-    );
+    let run = train_multilabel(dir.path(), "class_weights = \"positive_ratio\"\n");
     let micro = test_metric(&run, "micro_f1");
     let recall = test_metric(&run, "micro_recall");
     eprintln!("multilabel, positive_ratio: test micro-F1 {micro:.3}, micro recall {recall:.3}");

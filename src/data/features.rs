@@ -70,17 +70,17 @@ impl LogMelExtractor {
                 let s = samples.get(start + i).copied().unwrap_or(0.0);
                 buffer[i] = Complex32::new(s * w, 0.0);
             }
-            self.fft.process(&mut buffer);
-            for (p, c) in power.iter_mut().zip(&buffer) {
-                *p = c.norm_sqr();
-            }
-            values.extend(self.filters.iter().map(|filter| {
-                let energy: f32 = filter
-                    .iter()
-                    .map(|&(bin, weight)| power[bin] * weight)
-                    .sum();
-                (energy + 1e-6).ln()
-            }));
+            let first = values.len();
+            push_mel_energies(
+                self.fft.as_ref(),
+                &mut buffer,
+                &mut power,
+                &self.filters,
+                &mut values,
+            );
+            values[first..]
+                .iter_mut()
+                .for_each(|e| *e = (*e + 1e-6).ln());
         }
         LogMel {
             frames,
@@ -88,6 +88,27 @@ impl LogMelExtractor {
             values,
         }
     }
+}
+
+/// The mel energies of one windowed frame (in `buffer`, transformed in place), appended to
+/// `out`: the power spectrum (`power`: n_fft / 2 + 1 bins) through the triangular filters.
+pub(crate) fn push_mel_energies(
+    fft: &dyn Fft<f32>,
+    buffer: &mut [Complex32],
+    power: &mut [f32],
+    filters: &[Vec<(usize, f32)>],
+    out: &mut Vec<f32>,
+) {
+    fft.process(buffer);
+    for (p, c) in power.iter_mut().zip(buffer.iter()) {
+        *p = c.norm_sqr();
+    }
+    out.extend(filters.iter().map(|filter| {
+        filter
+            .iter()
+            .map(|&(bin, weight)| power[bin] * weight)
+            .sum::<f32>()
+    }));
 }
 
 /// Symmetric-periodic Hann window, as torch.hann_window(periodic=True).

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
-use super::features::{hann, mel_filters};
+use super::features::{hann, mel_filters, push_mel_energies};
 
 /// The seed's mel bands and piece width.
 pub const SEED_MELS: usize = 128;
@@ -95,16 +95,13 @@ impl MelSpectrogramExtractor {
             {
                 *b = Complex32::new(s * w, 0.0);
             }
-            self.fft.process(&mut buffer);
-            for (p, c) in power.iter_mut().zip(&buffer) {
-                *p = c.norm_sqr();
-            }
-            by_frame.extend(self.filters.iter().map(|filter| {
-                filter
-                    .iter()
-                    .map(|&(bin, weight)| power[bin] * weight)
-                    .sum::<f32>()
-            }));
+            push_mel_energies(
+                self.fft.as_ref(),
+                &mut buffer,
+                &mut power,
+                &self.filters,
+                &mut by_frame,
+            );
         }
         // Frame-major to mel-major.
         let mut values = vec![0f32; frames * self.n_mels];
