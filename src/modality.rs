@@ -68,6 +68,9 @@ pub enum Arrival {
     Vector(usize),
     /// A pre-extracted sequence of `steps` vectors of width `dim` per utterance (no encoder).
     Sequence { steps: usize, dim: usize },
+    /// One vector of width `dim` per sampled video frame (`[dataset.faces]`: normalised face
+    /// crops), as many as the utterance has frames (no encoder).
+    Frames { dim: usize },
 }
 
 impl Arrival {
@@ -82,7 +85,9 @@ impl Arrival {
     pub fn width(self) -> Option<usize> {
         match self {
             Arrival::Raw => None,
-            Arrival::Vector(dim) | Arrival::Sequence { dim, .. } => Some(dim),
+            Arrival::Vector(dim) | Arrival::Sequence { dim, .. } | Arrival::Frames { dim } => {
+                Some(dim)
+            }
         }
     }
 
@@ -91,6 +96,7 @@ impl Arrival {
             Arrival::Raw => "raw, through its encoder".into(),
             Arrival::Vector(dim) => format!("pre-extracted vector [{dim}]"),
             Arrival::Sequence { steps, dim } => format!("pre-extracted sequence [{steps}, {dim}]"),
+            Arrival::Frames { dim } => format!("face crops [frames, {dim}]"),
         }
     }
 }

@@ -69,6 +69,7 @@ impl ModelSpec {
         }
         match (&self.audio, &model.audio) {
             (_, Some(audio)) => out.push(ModuleParams::of("encoders.audio", audio)),
+            (Some(spec), None) if !spec.has_module() => {}
             (Some(spec), None) => out.push(ModuleParams::of(
                 "encoders.audio",
                 &spec.init_skeleton(device)?,

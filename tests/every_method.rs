@@ -1,13 +1,17 @@
 //! Every registered fusion method trains for two epochs through the CLI, on a corpus that
 //! provides its streams: the tiny synthetic KEMDy20 corpus (text and audio through their
-//! encoders) or a tiny synthetic CMU feature pickle (pre-extracted audio, visual and text, all
-//! four emotions). The list comes from the registry, so a method added there is tested here
+//! encoders), the same with video frames and spectrogram pieces for the methods that take faces
+//! as a sequence (seed 001's), or a tiny synthetic CMU feature pickle (pre-extracted audio,
+//! visual and text, all four emotions). The list comes from the registry, so a method added there is tested here
 //! without editing this file.
 
 mod common;
 
-use common::{bin, run, run_dirs, small_sets, tiny_experiment_with_method, tiny_pickle_experiment};
-use emo_run::config::{DatasetKind, FusionMethod};
+use common::{
+    bin, run, run_dirs, small_sets, tiny_experiment_with_method, tiny_faces_experiment,
+    tiny_pickle_experiment,
+};
+use emo_run::config::{DatasetKind, Form, FusionMethod, Modality};
 
 /// Whether the tiny KEMDy20 corpus provides every stream `method` takes.
 fn fits_kemdy20(method: FusionMethod) -> bool {
@@ -18,15 +22,31 @@ fn fits_kemdy20(method: FusionMethod) -> bool {
         .all(|(m, form)| streams.get(m).is_some_and(|a| a.gives(*form)))
 }
 
+/// Whether `method` takes faces frame by frame (seed 001's CNN methods).
+fn takes_faces(method: FusionMethod) -> bool {
+    method.form_of(Modality::Visual) == Some(Form::Sequence)
+        && method.form_of(Modality::Audio) == Some(Form::Sequence)
+}
+
 #[test]
 fn every_registered_method_trains_two_epochs() {
     for &method in FusionMethod::ALL {
         let name = method.name();
         let dir = tempfile::tempdir().unwrap();
-        let (exp, folds) = if fits_kemdy20(method) {
-            (tiny_experiment_with_method(dir.path(), &name, ""), 2)
+        let (exp, folds, summary_name) = if fits_kemdy20(method) {
+            (
+                tiny_experiment_with_method(dir.path(), &name, ""),
+                2,
+                "tiny",
+            )
+        } else if takes_faces(method) {
+            (
+                tiny_faces_experiment(dir.path(), &name, ""),
+                2,
+                "tiny_faces",
+            )
         } else {
-            (tiny_pickle_experiment(dir.path(), &name), 4)
+            (tiny_pickle_experiment(dir.path(), &name), 4, "tiny_pickle")
         };
         let runs = dir.path().join("runs");
         let mut cmd = bin();
@@ -36,11 +56,6 @@ fn every_registered_method_trains_two_epochs() {
         }
         let out = run(&mut cmd);
         assert!(out.status.success(), "{name} failed");
-        let summary_name = if fits_kemdy20(method) {
-            "tiny"
-        } else {
-            "tiny_pickle"
-        };
         let run_dir = &run_dirs(&runs, summary_name)[0];
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap())

@@ -78,6 +78,11 @@ pub struct IemocapOptions {
     /// Seed 001's text quirk (docs/DATASETS.md, IEMOCAP): take the transcript after the line's last `:` instead
     /// of after the `[start-end]:` stamp, which cuts sentences that contain a colon.
     pub text_after_last_colon: bool,
+    /// Seed 001's processed frames (`IEMOCAP_RAW_PROCESSED`, relative paths from the working
+    /// directory): `<dialog>/<utterance>/image_L_<i>.jpg` and `image_R_<i>.jpg`, the side of the
+    /// speaker (`L` when the utterance's speaker letter is the session's). Read with
+    /// `[dataset.faces]`.
+    pub frames_root: Option<std::path::PathBuf>,
 }
 
 /// How MOSEI's summed annotations become labels.
@@ -90,6 +95,48 @@ pub struct MoseiOptions {
     /// Drop clips with no emotion above the threshold (listed with their reason). Seed 001 keeps
     /// them as all-zero targets (default false).
     pub drop_unlabelled: bool,
+}
+
+/// `[dataset.faces]`: a visual stream of face crops from the corpus's video frames (seed 001;
+/// docs/DATASETS.md, Frames). Each utterance's frames are sampled every `interval_ms`, cropped
+/// to 48 × 48 and normalised per channel; utterances with no sampled frame, or with a frame that
+/// does not decode, are dropped for every method and listed in data.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields, default)]
+pub struct FacesOptions {
+    /// Milliseconds between sampled frames, as seed 001's `--img-interval`: every
+    /// `int(interval_ms / 1000 · 30)`-th frame file is read (the seed assumes 30 fps; 1 at least).
+    pub interval_ms: u32,
+    /// How a frame becomes a face: `seed_left_shifted` (seed 001's fallback crop, 24 px left of
+    /// centre; the faithful default), `centre` (a true centre crop) or `given` (the frames are
+    /// 48 × 48 face crops already, used as they are).
+    pub crop: FaceCropChoice,
+}
+
+impl Default for FacesOptions {
+    fn default() -> Self {
+        FacesOptions {
+            interval_ms: 500,
+            crop: FaceCropChoice::SeedLeftShifted,
+        }
+    }
+}
+
+/// The side of the face crops (seed 001's MTCNN `image_size`).
+pub const FACE_SIZE: usize = 48;
+/// Values per face: three channels of `FACE_SIZE` × `FACE_SIZE`.
+pub const FACE_VALUES: usize = 3 * FACE_SIZE * FACE_SIZE;
+
+/// How a frame becomes a 48 × 48 face (`dataset.faces.crop`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaceCropChoice {
+    /// Seed 001's fallback window: centred vertically, 24 px left of centre.
+    SeedLeftShifted,
+    /// A true centre crop.
+    Centre,
+    /// The frame is a 48 × 48 face crop already.
+    Given,
 }
 
 /// The fixed widths of LMF's `iemocap.pkl` (`kind = "iemocap_cmu_pickle"`).
@@ -124,6 +171,12 @@ pub struct SynthConfig {
     pub sample_rate: u32,
     /// The corpus is a pure function of its settings: the same seed writes the same bytes.
     pub seed: u64,
+    /// Write video frames too (`kind = "kemdy20"`; read with `[dataset.faces]`): 96 × 96 PNG
+    /// frames at 30 fps in `wav/SessionNN/<id>/image_<i>.png`, whose face shows happy and angry
+    /// apart. With it, angry utterances take happy's prosody, so that audio no longer separates
+    /// the two and only a model that sees the faces can (docs/DATASETS.md, Synthetic corpus).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub faces: bool,
 }
 
 impl Default for SynthConfig {
@@ -135,6 +188,7 @@ impl Default for SynthConfig {
             max_seconds: 2.5,
             sample_rate: 16_000,
             seed: 42,
+            faces: false,
         }
     }
 }

@@ -338,6 +338,11 @@ pub enum AudioEncoderKind {
     LogmelConv,
     /// wav2vec2 on the raw waveform, from a Hugging Face folder.
     Wav2vec2,
+    /// No encoder: seed 001's spectrogram pieces (torchaudio's power mel spectrogram, window and
+    /// n_fft 25 ms, hop 12.5 ms, 128 bands, no log; cut into pieces of 32 frames), one
+    /// 4096-value vector per piece, for a method that brings its own CNN (`mme2e`,
+    /// `mme2e_sparse`). Computed once per clip at `sample_rate`; nothing to train.
+    MelPieces,
 }
 
 /// Which wav2vec2 output an audio encoder hands on.

@@ -104,6 +104,11 @@ pub struct DatasetConfig {
     pub iemocap: super::dataset_options::IemocapOptions,
     /// Options of `kind = "mosei"`.
     pub mosei: super::dataset_options::MoseiOptions,
+    /// A visual stream of face crops from the corpus's video frames (`kind = "mosei"`,
+    /// `"iemocap"` with `iemocap.frames_root`, and `"kemdy20"` with frames beside each clip, as
+    /// the synthetic corpus writes them with `synthetic.faces`). Absent: no visual stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faces: Option<super::dataset_options::FacesOptions>,
     /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
     /// `neutral`, join the *training* split of a fold under the other emotion, unless their
     /// session / speaker is the fold's held-out group (`leave_session_out` /
@@ -143,6 +148,17 @@ impl DatasetConfig {
         }
     }
 
+    /// The streams the corpus provides and how each arrives: its kind's, plus the face crops of
+    /// `[dataset.faces]`.
+    pub fn streams(&self) -> Streams {
+        let mut streams = self.kind.streams();
+        if self.faces.is_some() {
+            let dim = super::dataset_options::FACE_VALUES;
+            streams.insert(Modality::Visual, Arrival::Frames { dim });
+        }
+        streams
+    }
+
     /// Every corpus root of the table: `root`, then the `also` ones.
     pub fn roots(&self) -> Vec<&std::path::Path> {
         std::iter::once(self.root.as_path())
@@ -169,6 +185,7 @@ impl Default for DatasetConfig {
             manifest: Default::default(),
             iemocap: Default::default(),
             mosei: Default::default(),
+            faces: None,
             label_transform: false,
             strict: false,
             also: Vec::new(),
@@ -307,6 +324,33 @@ pub struct SplitFiles {
     pub test: PathBuf,
 }
 
+impl SplitConfig {
+    /// The split lists of `protocol = "files"` that are not files, as `key: problem` lines.
+    pub fn missing_files(&self) -> Vec<String> {
+        let Some(files) = self
+            .files
+            .as_ref()
+            .filter(|_| self.protocol == SplitProtocol::Files)
+        else {
+            return Vec::new();
+        };
+        [
+            ("train", Some(&files.train)),
+            ("valid", files.valid.as_ref()),
+            ("test", Some(&files.test)),
+        ]
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let path = path.filter(|p| !p.is_file())?;
+            Some(format!(
+                "split.files.{name}: {} does not exist; expected a file with one utterance id per line",
+                path.display()
+            ))
+        })
+        .collect()
+    }
+}
+
 /// What is predicted and with which loss.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -330,6 +374,14 @@ pub struct TaskConfig {
     /// A class is predicted when its score (sigmoid for `bce`, softmax probability for
     /// `soft_margin_on_softmax`, as seed 004's `probs > 0.5`) exceeds this threshold.
     pub threshold: f64,
+    /// Seed 001's evaluation beside the standard metrics (`task.kind = "multilabel"` with
+    /// `bce`): each class's threshold tuned on the selected epoch's validation split (the best
+    /// binary F1 of 0.05, 0.10, ..., 0.95) and applied to the test split. The test rows of
+    /// metrics.parquet gain `tuned/accuracy`, `tuned/weighted_accuracy`, `tuned/recall`,
+    /// `tuned/precision`, `tuned/f1` and `tuned/auc` (means over classes), and per class
+    /// `tuned/f1/<class>` and `tuned/threshold/<class>`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tuned_thresholds: bool,
     /// Regression targets, in output order (`regression` and `multitask`).
     pub targets: Vec<RegressionTarget>,
     /// `multitask`: weights of the classification and the regression loss in their sum (seed
@@ -345,6 +397,7 @@ impl Default for TaskConfig {
             multilabel_loss: MultilabelLoss::Bce,
             soft_target_loss: SoftTargetLoss::CrossEntropy,
             threshold: 0.5,
+            tuned_thresholds: false,
             targets: vec![RegressionTarget::Valence, RegressionTarget::Arousal],
             weights: TaskWeights::default(),
         }
@@ -603,7 +656,7 @@ impl Experiment {
     /// encoder of `encoders.<modality>` runs on it.
     pub fn encodes(&self, modality: Modality) -> bool {
         self.fusion.method().uses(modality)
-            && self.dataset.kind.streams().get(&modality) == Some(&Arrival::Raw)
+            && self.dataset.streams().get(&modality) == Some(&Arrival::Raw)
     }
 
     /// Whether the method takes `modality` as a sequence (token- or frame-level fusion).

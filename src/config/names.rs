@@ -14,12 +14,14 @@ pub fn serde_name(value: &impl serde::Serialize) -> String {
 }
 
 /// Module names `train.optimizer.module_lr` accepts (as `emo-run inspect` prints them).
-/// `fusion.factors` is lmf's three modality factors (seed 002's first optimizer group).
-pub const MODULE_NAMES: [&str; 4] = [
+/// `fusion.factors` is lmf's three modality factors (seed 002's first optimizer group);
+/// `fusion.text_head` is mme2e's text logits layer (seed 001 trains it with ALBERT at lr / 10).
+pub const MODULE_NAMES: [&str; 5] = [
     "encoders.text",
     "encoders.audio",
     "fusion",
     "fusion.factors",
+    "fusion.text_head",
 ];
 
 /// Names of the single-label metrics accepted after `valid.` in `train.select_by`.

@@ -113,6 +113,18 @@ impl Experiment {
         serde_json::from_value(value).map_err(|e| format!("stages.{name}: {e}"))
     }
 
+    /// The experiment of every stage in the order they run, or the file itself when it has no
+    /// stages: every model the file trains.
+    pub fn stage_experiments(&self) -> Result<Vec<Experiment>, String> {
+        if !self.has_stages() {
+            return Ok(vec![self.clone()]);
+        }
+        self.stage_order()?
+            .iter()
+            .map(|name| self.for_stage(name))
+            .collect()
+    }
+
     /// Stage names in the order they run: each after the stages it needs, otherwise in file
     /// order. `Err` names a cycle (the config check refuses it before this is called).
     pub fn stage_order(&self) -> Result<Vec<String>, String> {

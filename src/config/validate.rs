@@ -89,9 +89,42 @@ fn check_also(ds: &super::experiment::DatasetConfig, fail: &mut impl FnMut(&str,
     }
 }
 
+/// `[dataset.faces]` needs a corpus whose loader finds frames.
+fn check_faces(ds: &super::experiment::DatasetConfig, fail: &mut impl FnMut(&str, String)) {
+    let Some(faces) = &ds.faces else { return };
+    let found = |kind: DatasetKind| {
+        format!(
+            "found [dataset.faces] with kind = {}, whose loader reads no frames; expected kind = \"mosei\", \"iemocap\" (with iemocap.frames_root) or \"kemdy20\" (frames beside each clip)",
+            super::names::serde_name(&kind)
+        )
+    };
+    if !matches!(
+        ds.kind,
+        DatasetKind::Mosei | DatasetKind::Iemocap | DatasetKind::Kemdy20
+    ) {
+        fail("dataset.faces", found(ds.kind));
+    }
+    if let Some(extra) = ds.also.iter().find(|a| a.kind != ds.kind) {
+        fail("dataset.also.kind", found(extra.kind));
+    }
+    if ds.kind == DatasetKind::Iemocap && ds.iemocap.frames_root.is_none() {
+        fail(
+            "dataset.iemocap.frames_root",
+            "[dataset.faces] reads IEMOCAP's frames from seed 001's processed folder; expected frames_root = the folder that holds <dialog>/<utterance>/image_{L,R}_<i>.jpg".into(),
+        );
+    }
+    if faces.interval_ms == 0 {
+        fail(
+            "dataset.faces.interval_ms",
+            "found 0, expected the milliseconds between sampled frames (seed 001: 500)".into(),
+        );
+    }
+}
+
 fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let ds = &exp.dataset;
     check_also(ds, fail);
+    check_faces(ds, fail);
     if ds.classes.len() < 2 {
         fail(
             "dataset.classes",
@@ -285,6 +318,14 @@ fn check_task_kind(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             "found \"positive_ratio\", which weights the positive cells of multi-hot targets (task.kind = \"multilabel\"); the single-label cross-entropy takes \"none\", \"balanced\" or one weight per class".into(),
         );
     }
+    if task.tuned_thresholds
+        && (task.kind != TaskKind::Multilabel || task.multilabel_loss != MultilabelLoss::Bce)
+    {
+        fail(
+            "task.tuned_thresholds",
+            "tunes one sigmoid threshold per class (seed 001's evaluation); expected task.kind = \"multilabel\" with multilabel_loss = \"bce\"".into(),
+        );
+    }
     if task.kind == TaskKind::Regression && task.class_weights != ClassWeights::default() {
         fail(
             "task.class_weights",
@@ -354,17 +395,9 @@ fn check_split(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
             "split.files",
             "missing; protocol = \"files\" expects split.files = { train = \"...\", test = \"...\" } (valid optional)".into(),
         ),
-        (Some(files), SplitProtocol::Files) => {
-            let lists = [("train", Some(&files.train)), ("valid", files.valid.as_ref()), ("test", Some(&files.test))];
-            for (name, path) in lists {
-                if let Some(path) = path.filter(|p| !p.is_file()) {
-                    fail(
-                        &format!("split.files.{name}"),
-                        format!("{} does not exist; expected a file with one utterance id per line", path.display()),
-                    );
-                }
-            }
-        }
+        // The lists themselves must exist when a run starts (`SplitConfig::missing_files`), like
+        // the corpus: validate and inspect read the file without the data.
+        (Some(_), SplitProtocol::Files) => {}
         (Some(_), _) => fail(
             "split.files",
             format!("is only read by protocol = \"files\", found protocol = {:?}", split.protocol),

@@ -10,16 +10,21 @@ use super::names::serde_name;
 pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let method = exp.fusion.method();
     let kind = exp.dataset.kind;
-    let streams = kind.streams();
+    let streams = exp.dataset.streams();
     for &(modality, form) in method.needs() {
         match streams.get(&modality) {
             None => fail(
                 "fusion.method",
                 format!(
-                    "{} needs the {modality} modality, which dataset.kind = {} does not provide (it provides {}); choose a method over those streams (`emo-run methods` lists each method's modalities)",
+                    "{} needs the {modality} modality, which dataset.kind = {} does not provide (it provides {}){}; choose a method over those streams (`emo-run methods` lists each method's modalities)",
                     method.name(),
                     serde_name(&kind),
-                    list(streams.keys().copied())
+                    list(streams.keys().copied()),
+                    if modality == super::modality::Modality::Visual {
+                        " without [dataset.faces]"
+                    } else {
+                        ""
+                    }
                 ),
             ),
             Some(arrival) if !arrival.gives(form) => fail(

@@ -10,8 +10,7 @@
 //! * Normalisation: `(pixel - mean) / std` per RGB channel on the 0–255 scale, mean (159, 111,
 //!   102), std (37, 33, 32), channel-first for the CNN.
 
-/// The face side the seed's CNN takes.
-pub const FACE_SIZE: usize = 48;
+pub use crate::config::dataset_options::{FACE_SIZE, FACE_VALUES};
 const MEAN: [f32; 3] = [159.0, 111.0, 102.0];
 const STD: [f32; 3] = [37.0, 33.0, 32.0];
 

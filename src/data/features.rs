@@ -242,7 +242,11 @@ fn extract_clips(
     quiet: bool,
 ) -> Result<AudioData, Vec<String>> {
     let extractor = LogMelExtractor::new(cfg.sample_rate, cfg.win_ms, cfg.hop_ms, cfg.n_mels);
-    let waveforms = cfg.kind == crate::config::AudioEncoderKind::Wav2vec2;
+    // wav2vec2 reads the samples, and so does the spectrogram-pieces front end.
+    let waveforms = matches!(
+        cfg.kind,
+        crate::config::AudioEncoderKind::Wav2vec2 | crate::config::AudioEncoderKind::MelPieces
+    );
     let bar = super::parallel::progress(paths.len(), "reading audio", quiet);
     let results = super::parallel::map_in_order(paths, &bar, |path| {
         clip_features(&extractor, path, cfg, waveforms)

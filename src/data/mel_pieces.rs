@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use super::feature::CachedFeature;
+
 use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
@@ -18,6 +20,8 @@ use super::features::{hann, mel_filters, push_mel_energies};
 /// The seed's mel bands and piece width.
 pub const SEED_MELS: usize = 128;
 pub const PIECE_FRAMES: usize = 32;
+/// Values per piece: `SEED_MELS` bands × `PIECE_FRAMES` frames.
+pub const PIECE_VALUES: usize = SEED_MELS * PIECE_FRAMES;
 
 /// A power mel spectrogram, mel-major `[n_mels, frames]` as torchaudio returns it.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +147,36 @@ pub fn cut_into_pieces(mel: &MelSpectrogram, width: usize) -> (usize, Vec<f32>) 
         }
     }
     (pieces, out)
+}
+
+/// Every clip's pieces as one `[pieces, 4096]` array each (`encoders.audio.kind =
+/// "mel_pieces"`), or `index: reason` of each clip that is too short for the spectrogram.
+pub fn clip_pieces(
+    clips: &[Vec<f32>],
+    sample_rate: u32,
+    quiet: bool,
+) -> Result<Vec<CachedFeature>, Vec<(usize, String)>> {
+    let extractor = MelSpectrogramExtractor::seed001(sample_rate);
+    let bar = super::parallel::progress(clips.len(), "spectrogram pieces", quiet);
+    let results = super::parallel::map_in_order(clips, &bar, |clip| {
+        extractor.compute(clip).map(|mel| {
+            let (pieces, values) = cut_into_pieces(&mel, PIECE_FRAMES);
+            CachedFeature::new(vec![pieces, PIECE_VALUES], values)
+        })
+    });
+    let failures: Vec<(usize, String)> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e.to_string())))
+        .collect();
+    if failures.is_empty() {
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("no failure"))
+            .collect())
+    } else {
+        Err(failures)
+    }
 }
 
 #[cfg(test)]

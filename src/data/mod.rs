@@ -10,6 +10,7 @@ pub mod feature;
 pub mod features;
 pub mod fingerprint;
 pub mod folds;
+pub mod frames;
 pub mod iemocap;
 pub mod kemdy19;
 pub mod kemdy20;
@@ -22,6 +23,7 @@ pub mod raw;
 pub mod sampler;
 pub mod split_files;
 pub mod synth;
+pub mod synth_faces;
 pub mod tokenize;
 
 pub use corpus::{Corpus, Example, prepare_corpus};

@@ -4,7 +4,7 @@
 //!   the labels being the MTurk annotations summed per clip in the order anger, disgust, fear,
 //!   happiness, sadness, surprise.
 //! * `MOSEI_RAW_PROCESSED/<video>_<clip>/audio.wav` (16 kHz, cut from `Audio/WAV_16000`) and
-//!   `image_{i}.jpg` frames; [`RawUtterance`] has no frames field, so frames are not read here.
+//!   `image_{i}.jpg` frames, which `[dataset.faces]` reads (`data::frames`).
 //! * `MOSEI_SPLIT/{train,valid,test}_split.txt`: the video-disjoint standard folds restricted to
 //!   clips with raw data (docs/DATASETS.md, CMU-MOSEI), read by [`mosei_splits`].
 //!
@@ -200,27 +200,10 @@ fn video_of(id: &str) -> &str {
     id.rsplit_once('_').map_or(id, |(video, _)| video)
 }
 
-/// Paths of the clip's frames (`image_{i}.jpg`, in frame order), for callers that want them;
-/// the loader itself does not read frames.
+/// Paths of the clip's frames (`image_{i}.jpg`, in frame order); `[dataset.faces]` reads them
+/// (`data::frames`).
 pub fn clip_frames(root: &Path, id: &str) -> Vec<PathBuf> {
-    let dir = root.join(RAW_DIR).join(id);
-    let mut frames: Vec<(u32, PathBuf)> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let path = e.path();
-            let name = path.file_name()?.to_str()?;
-            let index = name
-                .strip_prefix("image_")?
-                .strip_suffix(".jpg")?
-                .parse()
-                .ok()?;
-            Some((index, path))
-        })
-        .collect();
-    frames.sort();
-    frames.into_iter().map(|(_, p)| p).collect()
+    super::frames::numbered_images(&root.join(RAW_DIR).join(id), "image_")
 }
 
 #[cfg(test)]

@@ -30,11 +30,15 @@ pub struct FoldMember {
 }
 
 /// Read the corpus at `dataset` (generating a synthetic one on first use) and keep the
-/// utterances whose audio decodes (when the corpus delivers audio as clips).
+/// utterances whose audio decodes (when the corpus delivers audio as clips) and, under
+/// `[dataset.faces]`, that have a usable video frame.
 pub fn usable_corpus(dataset: &DatasetConfig, quiet: bool) -> anyhow::Result<Corpus> {
     let mut corpus = prepare_corpus(dataset)?;
     if dataset.kind.streams().get(&Modality::Audio) == Some(&Arrival::Raw) {
         drop_unusable_audio(&mut corpus, quiet, dataset.strict)?;
+    }
+    if let Some(faces) = &dataset.faces {
+        super::frames::attach_faces(&mut corpus, dataset, faces, quiet)?;
     }
     Ok(corpus)
 }

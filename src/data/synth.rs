@@ -12,6 +12,10 @@
 //! Text alone separates only {surprise, fear, disgust} from the rest, audio alone only {angry,
 //! sad, happy}; only a model that uses both can separate all seven.
 //!
+//! With `faces = true` the corpus has video frames too (`synth_faces.rs`), which show happy and
+//! angry apart, and angry takes happy's prosody: then only a model that also sees the faces
+//! separates all seven.
+//!
 //! Valence and arousal (the evaluators' 1–5 ratings) follow the class's mean plus what the
 //! audio of this utterance shows: arousal rises with its loudness, valence with its pitch
 //! within the class's range. So a regression head can learn them beyond the class means, and
@@ -130,8 +134,16 @@ fn write_session(
         let id = format!("Sess{session:02}_script{script:02}_{user}_{n:03}");
         let class = draw_class(rng);
         let seconds = rng.random_range(cfg.min_seconds..=cfg.max_seconds);
-        let (audio, audible) = synthesize_audio(class, seconds, cfg.sample_rate, rng);
+        let voice = if cfg.faces && CLASSES[class] == "angry" {
+            happy_class()
+        } else {
+            class
+        };
+        let (audio, audible) = synthesize_audio(voice, seconds, cfg.sample_rate, rng);
         write_wav(&wav_dir.join(format!("{id}.wav")), &audio, cfg.sample_rate)?;
+        if cfg.faces {
+            super::synth_faces::write_frames(&wav_dir.join(&id), &id, class, seconds, cfg.seed)?;
+        }
         write_file(
             &wav_dir.join(format!("{id}.txt")),
             &encode_cp949(&transcript(class, rng)),
@@ -153,6 +165,13 @@ fn write_session(
             .join(format!("Sess{session:02}_eval.csv")),
         csv.as_bytes(),
     )
+}
+
+fn happy_class() -> usize {
+    CLASSES
+        .iter()
+        .position(|&c| c == "happy")
+        .expect("a class of the corpus")
 }
 
 fn header_rows() -> String {

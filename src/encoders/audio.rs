@@ -26,6 +26,8 @@ const DROPOUT_KEYS: [&str; 4] = [
     "feat_proj_dropout",
 ];
 
+const NO_MODULE: &str = "encoders.audio.kind = \"mel_pieces\" is a front end with no module to build: the method's own CNN reads the pieces";
+
 /// A padded batch in the form the encoder reads.
 #[derive(Debug, Clone)]
 pub enum AudioInput {
@@ -50,6 +52,8 @@ pub struct AudioEncoderSpec {
 #[derive(Debug, Clone)]
 pub enum AudioBackboneSpec {
     LogmelConv(LogmelConvSpec),
+    /// Seed 001's spectrogram pieces: a front end with no module (`kind = "mel_pieces"`).
+    MelPieces,
     Wav2vec2 {
         dir: PathBuf,
         w2v: Wav2Vec2Config,
@@ -62,6 +66,7 @@ impl AudioEncoderSpec {
     /// The spec the experiment asks for (reads the folder's config.json for wav2vec2).
     pub fn for_experiment(config: &AudioEncoderConfig) -> anyhow::Result<Self> {
         let backbone = match config.kind {
+            AudioEncoderKind::MelPieces => AudioBackboneSpec::MelPieces,
             AudioEncoderKind::LogmelConv => AudioBackboneSpec::LogmelConv(LogmelConvSpec {
                 config: config.clone(),
             }),
@@ -102,6 +107,7 @@ impl AudioEncoderSpec {
     pub fn output_dim(&self) -> usize {
         match &self.backbone {
             AudioBackboneSpec::LogmelConv(s) => s.output_dim(),
+            AudioBackboneSpec::MelPieces => crate::data::mel_pieces::PIECE_VALUES,
             AudioBackboneSpec::Wav2vec2 { w2v, .. } => match self.config.features {
                 AudioFeatures::HiddenStates => w2v.hidden_size,
                 AudioFeatures::ExtractFeatures => *w2v.conv_dim.last().expect("validated"),
@@ -114,13 +120,20 @@ impl AudioEncoderSpec {
         matches!(self.backbone, AudioBackboneSpec::Wav2vec2 { .. })
     }
 
+    /// Whether the model holds no trained module for it: a frozen encoder (its outputs come
+    /// from the feature cache) or the spectrogram pieces (computed once, no weights).
     pub fn is_frozen(&self) -> bool {
-        self.config.train.is_frozen()
+        self.config.train.is_frozen() || !self.has_module()
+    }
+
+    /// Whether there is a module at all (`mel_pieces` is a front end only).
+    pub fn has_module(&self) -> bool {
+        !matches!(self.backbone, AudioBackboneSpec::MelPieces)
     }
 
     pub fn folder(&self) -> Option<&Path> {
         match &self.backbone {
-            AudioBackboneSpec::LogmelConv(_) => None,
+            AudioBackboneSpec::LogmelConv(_) | AudioBackboneSpec::MelPieces => None,
             AudioBackboneSpec::Wav2vec2 { dir, .. } => Some(dir),
         }
     }
@@ -130,6 +143,7 @@ impl AudioEncoderSpec {
     pub fn init(&self, device: &Device) -> anyhow::Result<AudioEncoder> {
         let backbone = match &self.backbone {
             AudioBackboneSpec::LogmelConv(s) => AudioBackbone::LogmelConv(s.init(device)),
+            AudioBackboneSpec::MelPieces => anyhow::bail!(NO_MODULE),
             AudioBackboneSpec::Wav2vec2 { dir, w2v, .. } => {
                 AudioBackbone::Wav2vec2(if self.config.init == EncoderInit::Pretrained {
                     super::wav2vec2::load_pretrained(dir, w2v, device)?
@@ -145,6 +159,7 @@ impl AudioEncoderSpec {
     pub fn init_skeleton(&self, device: &Device) -> anyhow::Result<AudioEncoder> {
         let backbone = match &self.backbone {
             AudioBackboneSpec::LogmelConv(s) => AudioBackbone::LogmelConv(s.init(device)),
+            AudioBackboneSpec::MelPieces => anyhow::bail!(NO_MODULE),
             AudioBackboneSpec::Wav2vec2 { w2v, .. } => AudioBackbone::Wav2vec2(w2v.init(device)),
         };
         self.finish(backbone)
@@ -153,6 +168,7 @@ impl AudioEncoderSpec {
     fn finish(&self, backbone: AudioBackbone) -> anyhow::Result<AudioEncoder> {
         let (layer, attention_mask, layers) = match &self.backbone {
             AudioBackboneSpec::LogmelConv(s) => (None, true, s.config.transformer_layers),
+            AudioBackboneSpec::MelPieces => anyhow::bail!(NO_MODULE),
             AudioBackboneSpec::Wav2vec2 {
                 w2v,
                 attention_mask,

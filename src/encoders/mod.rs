@@ -13,7 +13,6 @@ pub use crate::pooling;
 pub mod small_text;
 pub mod text;
 pub mod training;
-pub mod vgg;
 pub mod wav2vec2;
 
 pub use audio::{AudioEncoder, AudioEncoderSpec, AudioInput};

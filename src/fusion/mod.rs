@@ -72,6 +72,8 @@ registry::registry! {
     Lmf(lmf::LmfMethod),
     Tfn(tfn::TfnMethod),
     CrossModal(cross_modal::CrossModalMethod),
+    Mme2e(mme2e::dense::Mme2eMethod),
+    Mme2eSparse(mme2e::sparse_method::Mme2eSparseMethod),
 }
 
 /// What the two-stream heads take: the pooled text and audio vectors.

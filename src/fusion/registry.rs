@@ -90,6 +90,13 @@ pub trait Method {
         Vec::new()
     }
 
+    /// The multiply-accumulates the method's passes computed since the last call and what its
+    /// dense counterpart would have, `(computed, dense)`, then reset (mme2e_sparse); training
+    /// logs their ratio per split and epoch.
+    fn take_compute(_module: &Self::Module) -> Option<(u64, u64)> {
+        None
+    }
+
     /// A mean attention map the method accumulates over evaluation passes (rsa).
     fn attention_mean(_module: &Self::Module) -> Option<Tensor<2>> {
         None
@@ -249,6 +256,14 @@ macro_rules! registry {
             pub fn parameter_parts(&self) -> Vec<$crate::params::ModuleParams> {
                 match self {
                     $(Fusion::$variant(m) => <$method as $crate::fusion::registry::Method>::parameter_parts(m)),*
+                }
+            }
+
+            /// MACs computed and dense MACs since the last call (mme2e_sparse; see
+            /// [`Method::take_compute`]), `None` for every other method.
+            pub fn take_compute(&self) -> Option<(u64, u64)> {
+                match self {
+                    $(Fusion::$variant(m) => <$method as $crate::fusion::registry::Method>::take_compute(m)),*
                 }
             }
 

@@ -63,8 +63,23 @@ pub fn check_inputs_exist(exp: &Experiment) -> anyhow::Result<()> {
         problems
             .extend(crate::data::corpus::missing_corpus(&ds).map(|p| format!("dataset.also: {p}")));
     }
+    problems.extend(exp.split.missing_files());
     problems.extend(crate::encoders::folder::run_file_problems(exp));
-    crate::encoders::folder::ensure_none_missing(problems)
+    crate::encoders::folder::ensure_none_missing(problems)?;
+    check_models_fit(exp)
+}
+
+/// Every model the experiment builds (one per stage) fits the widths of its streams, which are
+/// known once the encoders' configs are read: a key or stream that does not fit (cross_modal's
+/// heads, mme2e's faces and pieces) is refused before any run folder exists.
+fn check_models_fit(exp: &Experiment) -> anyhow::Result<()> {
+    let stages = exp.stage_experiments().map_err(anyhow::Error::msg)?;
+    for stage in &stages {
+        // The vocabulary bound sizes the small transformer's embeddings only, never a width.
+        let vocab = stage.encoders.text.tokenizer.vocab.max(1);
+        crate::train::fold_setup::fold_model_spec(stage, vocab)?;
+    }
+    Ok(())
 }
 
 /// Run one experiment on its data plan (corpus and folds, settled and checked by the caller

@@ -1,6 +1,7 @@
 //! Every utterance's model inputs that do not depend on the fold, prepared once before the
-//! folds: the audio (log-mel frames, or the samples for wav2vec2) and the outputs of frozen
-//! encoders, through the feature cache. A run prepares them for its corpus; `emo-run eval` for
+//! folds: the audio (log-mel frames, or the samples for wav2vec2), the spectrogram pieces of
+//! `encoders.audio.kind = "mel_pieces"`, and the outputs of frozen encoders, through the
+//! feature cache. A run prepares them for its corpus; `emo-run eval` for
 //! the corpus of a finished run, and `emo-run predict` for new utterances, by the same code.
 
 use std::collections::BTreeMap;
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use burn::prelude::Device;
 
-use crate::config::{Experiment, Modality};
+use crate::config::{AudioEncoderKind, Experiment, Modality};
 use crate::data::features::AudioData;
 use crate::encoders::audio::AudioBackboneSpec;
 use crate::encoders::cache::CachedFeature;
@@ -58,15 +59,7 @@ pub fn announce_sequences(
     cache_dir: &Path,
     backend: &'static str,
 ) -> anyhow::Result<()> {
-    let stages = if exp.has_stages() {
-        let order = exp.stage_order().map_err(anyhow::Error::msg)?;
-        order
-            .iter()
-            .map(|name| exp.for_stage(name).map_err(anyhow::Error::msg))
-            .collect::<anyhow::Result<Vec<_>>>()?
-    } else {
-        vec![exp.clone()]
-    };
+    let stages = exp.stage_experiments().map_err(anyhow::Error::msg)?;
     for exp in &stages {
         let frozen_sequence = |m, frozen: bool| exp.encodes(m) && frozen && exp.takes_sequence(m);
         let text = &exp.encoders.text;
@@ -146,6 +139,23 @@ pub fn prepare(
         frozen.insert(Modality::Text, features);
     }
     if let Some(AudioData::Waveform(clips)) = &audio
+        && audio_cfg.kind == AudioEncoderKind::MelPieces
+    {
+        let pieces = crate::data::mel_pieces::clip_pieces(clips, audio_cfg.sample_rate, how.quiet)
+            .map_err(|failures| {
+                let listing: Vec<String> = failures
+                    .iter()
+                    .take(20)
+                    .map(|(i, reason)| format!("  {}: {reason}", wavs[*i].display()))
+                    .collect();
+                anyhow::anyhow!(
+                    "{} clips are too short for seed 001's spectrogram:\n{}",
+                    failures.len(),
+                    listing.join("\n")
+                )
+            })?;
+        frozen.insert(Modality::Audio, pieces);
+    } else if let Some(AudioData::Waveform(clips)) = &audio
         && audio_cfg.train.is_frozen()
     {
         let spec = AudioEncoderSpec::for_experiment(audio_cfg)?;

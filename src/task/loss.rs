@@ -3,24 +3,19 @@
 use burn::prelude::*;
 use burn::tensor::activation::{log_sigmoid, softmax};
 
-/// `BCEWithLogitsLoss` (mean over every cell): `-[y log s(z) + (1 - y) log s(-z)]`, written with
-/// `log_sigmoid` so large logits do not overflow.
-pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let positive = log_sigmoid(logits.clone()) * targets.clone();
-    let negative = log_sigmoid(logits.neg()) * targets.neg().add_scalar(1.0);
-    (positive + negative).neg().mean()
-}
-
-/// `BCEWithLogitsLoss(pos_weight=w)`: `-[w_c y log s(z) + (1 - y) log s(-z)]`, mean over every
-/// cell; `w` has one weight per class (the last axis).
-pub fn bce_with_logits_weighted(
+/// `BCEWithLogitsLoss(pos_weight=w)` (mean over every cell): `-[w_c y log s(z) + (1 - y) log
+/// s(-z)]`, written with `log_sigmoid` so large logits do not overflow. `positive_weights` holds
+/// one weight per class (the last axis); `None` weighs every positive cell 1 (no `pos_weight`).
+pub fn bce_with_logits(
     logits: Tensor<2>,
     targets: Tensor<2>,
-    positive_weights: Tensor<1>,
+    positive_weights: Option<Tensor<1>>,
 ) -> Tensor<1> {
     let [_, classes] = logits.dims();
-    let weights = positive_weights.reshape([1, classes]);
-    let positive = log_sigmoid(logits.clone()) * targets.clone() * weights;
+    let mut positive = log_sigmoid(logits.clone()) * targets.clone();
+    if let Some(weights) = positive_weights {
+        positive = positive * weights.reshape([1, classes]);
+    }
     let negative = log_sigmoid(logits.neg()) * targets.neg().add_scalar(1.0);
     (positive + negative).neg().mean()
 }
@@ -30,7 +25,7 @@ pub fn bce_with_logits_weighted(
 /// `x = softmax(z)` it equals [`bce_with_logits`] on the probabilities (a mean over classes
 /// then rows is the mean over all cells).
 pub fn soft_margin_on_softmax(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    bce_with_logits(softmax(logits, 1), targets)
+    bce_with_logits(softmax(logits, 1), targets, None)
 }
 
 /// Seed 004's regression loss: one `MSELoss` (mean over the batch) per target, summed over
@@ -88,7 +83,7 @@ mod tests {
             }
         }
         expected /= 6.0;
-        let got = scalar(bce_with_logits(t2(z), t2(y)));
+        let got = scalar(bce_with_logits(t2(z), t2(y), None));
         assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
     }
 
@@ -107,7 +102,7 @@ mod tests {
         }
         expected /= 6.0;
         let weights = Tensor::from_floats(w, &Device::default());
-        let got = scalar(bce_with_logits_weighted(t2(z), t2(y), weights));
+        let got = scalar(bce_with_logits(t2(z), t2(y), Some(weights)));
         assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
     }
 

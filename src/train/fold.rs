@@ -250,6 +250,7 @@ impl FoldJob<'_> {
                 &train_device,
             )?;
             model = trained;
+            let train_compute = model.fusion.take_compute();
             let valid = evaluate(
                 &model.valid(),
                 inputs,
@@ -259,12 +260,16 @@ impl FoldJob<'_> {
                 drop_last,
                 &eval_device,
             );
+            let valid_compute = model.fusion.take_compute();
             self.refuse_nonfinite("validation", valid.mean_loss, epoch)?;
             let wall = wall_before + started.elapsed().as_secs_f64();
             state.wall_s = wall;
             state
                 .metrics
                 .extend(self.rows(epoch + 1, "train", &train_out.0, train_out.1, wall));
+            state
+                .metrics
+                .extend(self.compute_row(epoch + 1, "train", train_compute, wall));
             state.metrics.extend(self.rows(
                 epoch + 1,
                 "valid",
@@ -272,6 +277,9 @@ impl FoldJob<'_> {
                 valid.mean_loss,
                 wall,
             ));
+            state
+                .metrics
+                .extend(self.compute_row(epoch + 1, "valid", valid_compute, wall));
             // Strictly better only, as seed 000: an equal score keeps the earlier epoch.
             let improved = match self.selection_score(&valid) {
                 None => true,
@@ -308,6 +316,7 @@ impl FoldJob<'_> {
             drop_last,
             &eval_device,
         );
+        let test_compute = best.fusion.take_compute();
         // rsa: average the attention maps of the valid split only, as seed 000's validation loop.
         best.fusion.reset_attention_mean();
         let valid = evaluate(
@@ -332,6 +341,10 @@ impl FoldJob<'_> {
             test.mean_loss,
             state.wall_s,
         ));
+        metrics.extend(self.compute_row(state.best_epoch, "test", test_compute, state.wall_s));
+        if exp.task.tuned_thresholds {
+            metrics.extend(self.tuned_rows(state.best_epoch, &valid, &test, state.wall_s));
+        }
         let mut predictions = self.prediction_rows("valid", &valid);
         predictions.extend(self.prediction_rows("test", &test));
         let headline: Vec<String> = test
@@ -534,6 +547,66 @@ impl FoldJob<'_> {
                 wall_s,
             })
             .collect()
+    }
+
+    /// Seed 001's evaluation of the selected epoch (`task.tuned_thresholds`): per-class
+    /// thresholds tuned on the validation split's sigmoids, applied to the test split's.
+    fn tuned_rows(
+        &self,
+        epoch: usize,
+        valid: &EvalOutput,
+        test: &EvalOutput,
+        wall_s: f64,
+    ) -> Vec<MetricRow> {
+        let classes = &self.corpus.classes;
+        let truth = |out: &EvalOutput| -> Vec<Vec<bool>> {
+            out.indices
+                .iter()
+                .map(|&i| {
+                    let labels = &self.corpus.examples[i].labels;
+                    (0..classes.len()).map(|c| labels.contains(&c)).collect()
+                })
+                .collect()
+        };
+        crate::metrics::per_emotion::tuned_metrics(
+            &valid.outputs.scores,
+            &truth(valid),
+            &test.outputs.scores,
+            &truth(test),
+            classes,
+        )
+        .into_iter()
+        .map(|(metric, value)| MetricRow {
+            stage: self.stage.to_string(),
+            fold: self.fold.index as u32,
+            epoch: epoch as u32,
+            split: "test".into(),
+            metric,
+            value,
+            wall_s,
+        })
+        .collect()
+    }
+
+    /// `mac_ratio`: the multiply-accumulates a pass computed over what the dense model would
+    /// have (mme2e_sparse; `Fusion::take_compute`), nothing for the other methods.
+    fn compute_row(
+        &self,
+        epoch: usize,
+        split: &str,
+        compute: Option<(u64, u64)>,
+        wall_s: f64,
+    ) -> Option<MetricRow> {
+        let (computed, dense) = compute.filter(|&(_, dense)| dense > 0)?;
+        Some(MetricRow {
+            stage: self.stage.to_string(),
+            fold: self.fold.index as u32,
+            epoch: epoch as u32,
+            split: split.to_string(),
+            metric: "mac_ratio".into(),
+            value: computed as f64 / dense as f64,
+            wall_s,
+        })
     }
 
     fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {

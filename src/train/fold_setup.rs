@@ -144,7 +144,7 @@ pub fn model_spec(
         .encodes(Modality::Audio)
         .then(|| AudioEncoderSpec::for_experiment(&exp.encoders.audio))
         .transpose()?;
-    let streams = exp.dataset.kind.streams();
+    let streams = exp.dataset.streams();
     let dims = exp
         .fusion
         .method()
@@ -213,8 +213,9 @@ pub fn fold_objective(
     let labels = corpus.labels();
     let train_labels: Vec<usize> = fold.train.iter().map(|&i| labels[i]).collect();
     let weights = class_weights(&exp.task.class_weights, &train_labels, corpus.classes.len());
-    let positives = positive_counts(corpus, &fold.train);
-    let positive = positive_weights(&exp.task.class_weights, &positives, fold.train.len());
+    let positive = positive_weights(&exp.task.class_weights, fold.train.len(), || {
+        positive_counts(corpus, &fold.train)
+    });
     let task = TaskSpec::from_experiment(exp);
     Objective::new(task, targets.clone(), weights, device).with_positive_weights(positive, device)
 }

@@ -91,12 +91,9 @@ impl Objective {
     fn class_loss(&self, logits: Tensor<2>, batch: &Batch, device: &Device) -> Tensor<1> {
         if let Some(multi_hot) = self.targets.multi_hot_batch(&batch.indices, device) {
             return match self.task.multilabel_loss {
-                MultilabelLoss::Bce => match &self.positive_weights {
-                    Some(weights) => {
-                        loss::bce_with_logits_weighted(logits, multi_hot, weights.clone())
-                    }
-                    None => loss::bce_with_logits(logits, multi_hot),
-                },
+                MultilabelLoss::Bce => {
+                    loss::bce_with_logits(logits, multi_hot, self.positive_weights.clone())
+                }
                 MultilabelLoss::SoftMarginOnSoftmax => {
                     loss::soft_margin_on_softmax(logits, multi_hot)
                 }
@@ -118,16 +115,17 @@ impl Objective {
 
 /// `BCEWithLogitsLoss(pos_weight)`'s weights for a fold: per class `(n - positives) /
 /// positives` over the training utterances (`task.class_weights = "positive_ratio"`; the data
-/// plan has refused a class without a training positive).
+/// plan has refused a class without a training positive). `positives` counts them per class,
+/// and is called only when the rule asks for these weights.
 pub fn positive_weights(
     rule: &ClassWeights,
-    positives: &[usize],
     n_train: usize,
+    positives: impl FnOnce() -> Vec<usize>,
 ) -> Option<Vec<f32>> {
     (*rule == ClassWeights::Named(ClassWeightRule::PositiveRatio)).then(|| {
-        positives
-            .iter()
-            .map(|&p| (n_train - p) as f32 / p.max(1) as f32)
+        positives()
+            .into_iter()
+            .map(|p| (n_train - p) as f32 / p.max(1) as f32)
             .collect()
     })
 }
@@ -194,11 +192,11 @@ mod tests {
         let rule = ClassWeights::Named(ClassWeightRule::PositiveRatio);
         // 10 training utterances; class 0 on 2 of them, class 1 on 5, class 2 on all.
         assert_eq!(
-            positive_weights(&rule, &[2, 5, 10], 10),
+            positive_weights(&rule, 10, || vec![2, 5, 10]),
             Some(vec![4.0, 1.0, 0.0])
         );
         assert_eq!(
-            positive_weights(&ClassWeights::default(), &[2, 5], 10),
+            positive_weights(&ClassWeights::default(), 10, || unreachable!("not counted")),
             None
         );
         assert_eq!(

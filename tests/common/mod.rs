@@ -87,6 +87,64 @@ pub fn tiny_pickle_experiment(dir: &Path, method: &str) -> PathBuf {
     path
 }
 
+/// A tiny experiment on a synthetic KEMDy20 corpus with video frames (`synthetic.faces`, read
+/// by `[dataset.faces]`; 48 clips of 0.5–0.8 s, one or two faces each, of which the four
+/// classes that faces and audio carry are kept) and the spectrogram pieces, for seed 001's
+/// methods (`fusion.method = method`, small transformers), 2 folds.
+pub fn tiny_faces_experiment(dir: &Path, method: &str, extra: &str) -> PathBuf {
+    let path = dir.join("faces.toml");
+    let text = format!(
+        r#"name = "tiny_faces"
+seed = 7
+
+[dataset]
+root = "{root}"
+classes = ["neutral", "happy", "angry", "sad"]
+
+[dataset.synthetic]
+sessions = 3
+utterances_per_session = 16
+min_seconds = 0.5
+max_seconds = 0.8
+seed = 3
+faces = true
+
+[dataset.faces]
+
+[split]
+folds = 2
+valid_ratio = 0.2
+
+[encoders.text]
+hidden = 16
+layers = 1
+heads = 2
+ffn = 32
+max_len = 16
+pooling = "first"
+tokenizer = {{ vocab = 200, min_frequency = 1 }}
+
+[encoders.audio]
+kind = "mel_pieces"
+
+[fusion]
+method = "{method}"
+trans_dim = 16
+trans_layers = 1
+trans_heads = 2
+trans_ffn = 32
+
+[train]
+epochs = 2
+batch_size = 6
+{extra}
+"#,
+        root = dir.join("corpus").display()
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("emo-run starts");
     eprintln!(

@@ -24,6 +24,14 @@ pub struct VggCnn {
     activation: Relu,
 }
 
+/// The stem's 5×5 convolution with "same" padding, `in_channels` → 64.
+pub fn stem_conv(in_channels: usize, device: &Device) -> Conv2d {
+    let pad = STEM_KERNEL / 2;
+    Conv2dConfig::new([in_channels, STEM_CHANNELS], [STEM_KERNEL; 2])
+        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .init(device)
+}
+
 /// The 2×2, stride-2 max-pool between stages.
 pub fn pool2() -> MaxPool2d {
     MaxPool2dConfig::new([2, 2]).init()
@@ -31,11 +39,8 @@ pub fn pool2() -> MaxPool2d {
 
 impl VggCnnConfig {
     pub fn init(&self, device: &Device) -> VggCnn {
-        let pad = STEM_KERNEL / 2;
         VggCnn {
-            stem: Conv2dConfig::new([self.in_channels, STEM_CHANNELS], [STEM_KERNEL; 2])
-                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
-                .init(device),
+            stem: stem_conv(self.in_channels, device),
             stem_norm: BatchNormConfig::new(STEM_CHANNELS).init(device),
             blocks: BLOCKS
                 .iter()
