@@ -107,7 +107,7 @@ fn utterance_faces(
     if picked.is_empty() {
         return Err(DroppedWhy {
             path: None,
-            reason: "no video frame".into(),
+            reason: NO_FRAME.into(),
         });
     }
     let mut values = Vec::with_capacity(picked.len() * FACE_VALUES);
@@ -120,6 +120,9 @@ fn utterance_faces(
     }
     Ok(CachedFeature::new(vec![picked.len(), FACE_VALUES], values))
 }
+
+/// The reason recorded for an utterance none of whose frames is sampled.
+const NO_FRAME: &str = "no video frame";
 
 struct DroppedWhy {
     path: Option<PathBuf>,
@@ -179,17 +182,14 @@ pub fn attach_faces(
             listing.join("\n")
         );
     }
-    let no_frames = failures
-        .iter()
-        .filter(|d| d.reason == "no video frame")
-        .count();
+    let no_frames = failures.iter().filter(|d| d.reason == NO_FRAME).count();
     if no_frames > 0 {
         tracing::warn!(
             utterances = no_frames,
             "utterances without a sampled video frame dropped (see data.json)"
         );
     }
-    for failure in failures.iter().filter(|d| d.reason != "no video frame") {
+    for failure in failures.iter().filter(|d| d.reason != NO_FRAME) {
         tracing::warn!(id = %failure.id, path = ?failure.path, reason = %failure.reason, "frame unreadable; utterance dropped");
     }
     anyhow::ensure!(

@@ -29,9 +29,11 @@ pub struct Preparation<'a> {
 /// The utterances' prepared inputs, in their order.
 #[derive(Default)]
 pub struct PreparedInputs {
-    /// Clips for a trained audio encoder (none when the audio encoder is frozen).
+    /// Clips for a trained audio encoder (none when the audio encoder is frozen or the audio is
+    /// `mel_pieces`, whose pieces are in `frozen`).
     pub audio: Option<AudioData>,
-    /// Frozen encoders' outputs, by modality.
+    /// Frozen encoders' outputs, and the spectrogram pieces of `mel_pieces`, by modality: the
+    /// streams that reach the model as features rather than through a trained encoder.
     pub frozen: BTreeMap<Modality, Vec<CachedFeature>>,
 }
 
