@@ -71,6 +71,9 @@ pub enum Arrival {
     /// One vector of width `dim` per sampled video frame (`[dataset.faces]`: normalised face
     /// crops), as many as the utterance has frames (no encoder).
     Frames { dim: usize },
+    /// A pre-extracted sequence of vectors of width `dim`, as many as the utterance has words or
+    /// frames (`[dataset.hcf]`; no encoder).
+    Steps { dim: usize },
 }
 
 impl Arrival {
@@ -85,9 +88,10 @@ impl Arrival {
     pub fn width(self) -> Option<usize> {
         match self {
             Arrival::Raw => None,
-            Arrival::Vector(dim) | Arrival::Sequence { dim, .. } | Arrival::Frames { dim } => {
-                Some(dim)
-            }
+            Arrival::Vector(dim)
+            | Arrival::Sequence { dim, .. }
+            | Arrival::Frames { dim }
+            | Arrival::Steps { dim } => Some(dim),
         }
     }
 
@@ -97,6 +101,7 @@ impl Arrival {
             Arrival::Vector(dim) => format!("pre-extracted vector [{dim}]"),
             Arrival::Sequence { steps, dim } => format!("pre-extracted sequence [{steps}, {dim}]"),
             Arrival::Frames { dim } => format!("face crops [frames, {dim}]"),
+            Arrival::Steps { dim } => format!("pre-extracted sequence [steps, {dim}]"),
         }
     }
 }

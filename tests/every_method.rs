@@ -1,7 +1,8 @@
 //! Every registered fusion method trains for two epochs through the CLI, on a corpus that
 //! provides its streams: the tiny synthetic KEMDy20 corpus (text and audio through their
 //! encoders), the same with video frames and spectrogram pieces for the methods that take faces
-//! as a sequence (seed 001's), or a tiny synthetic CMU feature pickle (pre-extracted audio,
+//! as a sequence (seed 001's), the same with hand-crafted feature files for the methods that take
+//! every stream as a sequence (seed 001's baselines), or a tiny synthetic CMU feature pickle (pre-extracted audio,
 //! visual and text, all four emotions). The list comes from the registry, so a method added there is tested here
 //! without editing this file.
 
@@ -9,7 +10,7 @@ mod common;
 
 use common::{
     bin, run, run_dirs, small_sets, tiny_experiment_with_method, tiny_faces_experiment,
-    tiny_pickle_experiment,
+    tiny_hcf_experiment, tiny_pickle_experiment,
 };
 use emo_run::config::{DatasetKind, Form, FusionMethod, Modality};
 
@@ -20,6 +21,14 @@ fn fits_kemdy20(method: FusionMethod) -> bool {
         .needs()
         .iter()
         .all(|(m, form)| streams.get(m).is_some_and(|a| a.gives(*form)))
+}
+
+/// Whether `method` takes text, audio and visual as sequences (seed 001's LF baselines, which
+/// read hand-crafted feature files).
+fn takes_feature_sequences(method: FusionMethod) -> bool {
+    [Modality::Text, Modality::Audio, Modality::Visual]
+        .iter()
+        .all(|&m| method.form_of(m) == Some(Form::Sequence))
 }
 
 /// Whether `method` takes faces frame by frame (seed 001's CNN methods).
@@ -39,6 +48,8 @@ fn every_registered_method_trains_two_epochs() {
                 2,
                 "tiny",
             )
+        } else if takes_feature_sequences(method) {
+            (tiny_hcf_experiment(dir.path(), &name, ""), 2, "tiny_hcf")
         } else if takes_faces(method) {
             (
                 tiny_faces_experiment(dir.path(), &name, ""),

@@ -6,58 +6,35 @@
 //! test needs no Python. A missing CLS, a positional encoding, pre-LN, GELU, an unmasked padding
 //! key or a CLS position counted as padding each move the outputs far past the tolerance.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use burn::prelude::*;
-use burn::store::{ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, SafetensorsStore, bridge};
 use emo_run::fusion::mme2e::{WrappedTransformer, WrappedTransformerConfig, split_and_pad};
 
 const D: usize = 8;
 const TOLERANCE: f32 = 1e-5;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/mme2e")
-        .join(name)
+    common::fixture_path("mme2e", name)
 }
 
 fn io(name: &str) -> TensorData {
-    let mut store = SafetensorsStore::from_file(fixture("io.safetensors"));
-    let snapshot = store
-        .get_tensor(name)
-        .expect("io.safetensors reads")
-        .unwrap_or_else(|| panic!("io.safetensors has no {name}"));
-    bridge::to_data(snapshot).expect("tensor data")
+    common::stored_tensor(&fixture("io.safetensors"), name)
 }
 
 fn transformer(device: &Device) -> WrappedTransformer {
     let mut model = WrappedTransformerConfig::new(D, 2, 2)
         .with_d_ff(16)
         .init(device);
-    let mut store = SafetensorsStore::from_file(fixture("transformer.safetensors"))
-        .with_from_adapter(PyTorchToBurnAdapter);
-    let result = model.load_from(&mut store).expect("the weights load");
-    assert!(
-        result.missing.is_empty() && result.unused.is_empty() && result.errors.is_empty(),
-        "missing {:?}, unused {:?}, errors {:?}",
-        result.missing,
-        result.unused,
-        result.errors
-    );
+    common::load_pytorch_weights(&mut model, &fixture("transformer.safetensors"));
     // Evaluation: the inference device has no dropout.
     model
 }
 
 fn assert_close(what: &str, got: Tensor<2>, expected: TensorData) {
-    let got: Vec<f32> = got.into_data().try_to_vec().unwrap();
-    let expected: Vec<f32> = expected.try_to_vec().unwrap();
-    assert_eq!(got.len(), expected.len(), "{what}: sizes");
-    let worst = got
-        .iter()
-        .zip(&expected)
-        .map(|(g, e)| (g - e).abs())
-        .fold(0f32, f32::max);
-    assert!(worst < TOLERANCE, "{what}: largest difference {worst}");
+    common::assert_close_to(what, got.into_data(), expected, TOLERANCE);
 }
 
 #[test]

@@ -139,6 +139,134 @@ pub enum FaceCropChoice {
     Given,
 }
 
+/// `[dataset.hcf]`: seed 001's hand-crafted feature sequences (its `--hand-crafted` runs, the
+/// LF-LSTM and LF-TRANS baselines) as the corpus's text, audio and visual streams, one vector
+/// per word or frame, in place of the transcripts and clips (docs/DATASETS.md, Hand-crafted
+/// features). Labels and ids still come from the corpus; utterances the files do not hold are
+/// dropped for every method and listed in data.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct HcfOptions {
+    /// The folder of the feature files (relative paths from the working directory):
+    /// `IEMOCAP_HCF_FEATURES` (`{train,valid,test}_{text,audio,video}_features.pt`) or
+    /// `MOSEI_HCF_FEATURES` (`mosei_senti_hcf_{train,valid,test}.pkl`). Every phase's file is
+    /// read; which split an utterance lands in is `[split]`'s choice, as for every method.
+    pub root: std::path::PathBuf,
+    /// Which of the seed's two layouts the folder holds; by default the one of `dataset.kind`
+    /// (`iemocap` or `mosei`), required for other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<HcfLayout>,
+    /// The columns of IEMOCAP's per-frame audio vectors to keep, as the seed's `-aft`
+    /// (`seed_iemocap` layout only): `all` (its default: 144 columns), `no_bbe`, `no_mfcc`,
+    /// `no_phonological`, `mean_std`, `no_min_max` or `plus`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_columns: Option<AudioColumns>,
+}
+
+impl HcfOptions {
+    /// The layout in force: the one given, else `dataset.kind`'s.
+    pub fn layout_for(&self, kind: super::experiment::DatasetKind) -> Option<HcfLayout> {
+        use super::experiment::DatasetKind;
+        self.layout.or(match kind {
+            DatasetKind::Iemocap => Some(HcfLayout::SeedIemocap),
+            DatasetKind::Mosei => Some(HcfLayout::SeedMosei),
+            _ => None,
+        })
+    }
+
+    /// Width of each stream: text, audio, visual.
+    pub fn widths(&self, layout: HcfLayout) -> [usize; 3] {
+        use hcf_layout::*;
+        let audio = match layout {
+            HcfLayout::SeedIemocap => self.audio_columns.unwrap_or_default().columns().len(),
+            HcfLayout::SeedMosei => MOSEI_AUDIO_DIM,
+        };
+        [TEXT_DIM, audio, VISUAL_DIM]
+    }
+}
+
+/// The file layouts of seed 001's hand-crafted features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HcfLayout {
+    /// `{phase}_text_features.pt` (`{id: [words × 300]}`), `{phase}_audio_features.pt`
+    /// (`{id: {"L"|"R": [columns × frames]}}`, the speaker's side) and
+    /// `{phase}_video_features.pt` (`{id: {"image_L_<i>": [..., 35 action units]}}`), pickles.
+    SeedIemocap,
+    /// `mosei_senti_hcf_{phase}.pkl`: `{id: [N], text: [N, 50, 300], audio: [N, 500, 74],
+    /// vision: [N, 500, 35]}` (CMU's unaligned GloVe, COVAREP and FACET, zero-padded).
+    SeedMosei,
+}
+
+/// Seed 001's `HCFDataLoader.FEATURE_TYPE_DICT`: which columns of IEMOCAP's audio vectors to
+/// keep. Columns 0–21 are band energies, 22–33 MFCCs, 655–762 phonological statistics (18 × 6),
+/// 100–101 two columns the seed adds to make 144 divisible by its 2 heads.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioColumns {
+    /// 0–33, 655–762, 100–101: 144 columns (`-aft 0`, the default).
+    #[default]
+    All,
+    /// 22–33, 655–762: 120 (`-aft 1`).
+    NoBbe,
+    /// 0–21, 655–762: 130 (`-aft 2`).
+    NoMfcc,
+    /// 0–33: 34 (`-aft 3`).
+    NoPhonological,
+    /// 0–33 and the first two of every six phonological statistics: 70 (`-aft 4`).
+    MeanStd,
+    /// 0–33 and the first four of every six: 106 (`-aft 5`).
+    NoMinMax,
+    /// The seed's larger hand-picked set (`-aft 6`).
+    Plus,
+}
+
+impl AudioColumns {
+    /// The column indices, in the seed's order.
+    pub fn columns(self) -> Vec<usize> {
+        let phonological =
+            |keep: usize| -> Vec<usize> { (655..763).filter(|c| (c - 655) % 6 < keep).collect() };
+        let base: Vec<usize> = (0..34).collect();
+        match self {
+            AudioColumns::All => [base, phonological(6), vec![100, 101]].concat(),
+            AudioColumns::NoBbe => [(22..34).collect(), phonological(6)].concat(),
+            AudioColumns::NoMfcc => [(0..22).collect(), phonological(6)].concat(),
+            AudioColumns::NoPhonological => base,
+            AudioColumns::MeanStd => [base, phonological(2)].concat(),
+            AudioColumns::NoMinMax => [base, phonological(4)].concat(),
+            AudioColumns::Plus => [
+                (0..34).collect(),
+                (58..104).collect(),
+                (116..122).collect(),
+                (180..214).collect(),
+                (238..244).collect(),
+                (360..366).collect(),
+                (424..458).collect(),
+                (482..488).collect(),
+                (552..560).collect(),
+                (562..566).collect(),
+                (568..582).collect(),
+                phonological(6),
+            ]
+            .concat(),
+        }
+    }
+}
+
+/// The widths of seed 001's hand-crafted features.
+pub mod hcf_layout {
+    /// One 300-d (GloVe) vector per word, both corpora.
+    pub const TEXT_DIM: usize = 300;
+    /// The action units kept of each video frame (the seed's `[-35:]`), both corpora.
+    pub const VISUAL_DIM: usize = 35;
+    /// MOSEI's COVAREP vectors.
+    pub const MOSEI_AUDIO_DIM: usize = 74;
+    /// IEMOCAP's audio vectors must reach the highest selected column.
+    pub const IEMOCAP_AUDIO_MIN_COLUMNS: usize = 763;
+}
+
 /// The fixed widths of LMF's `iemocap.pkl` (`kind = "iemocap_cmu_pickle"`).
 pub mod cmu_pickle_layout {
     /// COVAREP features per utterance, time-averaged.
@@ -177,6 +305,11 @@ pub struct SynthConfig {
     /// the two and only a model that sees the faces can (docs/DATASETS.md, Synthetic corpus).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub faces: bool,
+    /// Write seed 001's hand-crafted feature files too (`kind = "kemdy20"`), in the IEMOCAP
+    /// layout under `<root>/hcf`: read them with `[dataset.hcf] root = "<root>/hcf"` and
+    /// `layout = "seed_iemocap"` (docs/DATASETS.md, Synthetic corpus).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hcf: bool,
 }
 
 impl Default for SynthConfig {
@@ -189,6 +322,7 @@ impl Default for SynthConfig {
             sample_rate: 16_000,
             seed: 42,
             faces: false,
+            hcf: false,
         }
     }
 }

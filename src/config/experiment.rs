@@ -109,6 +109,11 @@ pub struct DatasetConfig {
     /// the synthetic corpus writes them with `synthetic.faces`). Absent: no visual stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faces: Option<super::dataset_options::FacesOptions>,
+    /// Seed 001's hand-crafted feature sequences as the text, audio and visual streams (its
+    /// LF-LSTM and LF-TRANS baselines), read from the folder of its `.pt`/`.pkl` files. Absent:
+    /// the corpus's transcripts and clips.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hcf: Option<super::dataset_options::HcfOptions>,
     /// Seed 000's `--label_transform`: rows labelled with exactly two emotions, one of them
     /// `neutral`, join the *training* split of a fold under the other emotion, unless their
     /// session / speaker is the fold's held-out group (`leave_session_out` /
@@ -149,12 +154,24 @@ impl DatasetConfig {
     }
 
     /// The streams the corpus provides and how each arrives: its kind's, plus the face crops of
-    /// `[dataset.faces]`.
+    /// `[dataset.faces]`, or the hand-crafted sequences of `[dataset.hcf]` in place of all.
     pub fn streams(&self) -> Streams {
         let mut streams = self.kind.streams();
         if self.faces.is_some() {
             let dim = super::dataset_options::FACE_VALUES;
             streams.insert(Modality::Visual, Arrival::Frames { dim });
+        }
+        if let Some(hcf) = &self.hcf {
+            // Validation refuses a kind without a layout; the default only keeps this total.
+            let layout = hcf
+                .layout_for(self.kind)
+                .unwrap_or(super::dataset_options::HcfLayout::SeedIemocap);
+            let [text, audio, visual] = hcf.widths(layout);
+            streams = Streams::from([
+                (Modality::Text, Arrival::Steps { dim: text }),
+                (Modality::Audio, Arrival::Steps { dim: audio }),
+                (Modality::Visual, Arrival::Steps { dim: visual }),
+            ]);
         }
         streams
     }
@@ -186,6 +203,7 @@ impl Default for DatasetConfig {
             iemocap: Default::default(),
             mosei: Default::default(),
             faces: None,
+            hcf: None,
             label_transform: false,
             strict: false,
             also: Vec::new(),
@@ -379,7 +397,9 @@ pub struct TaskConfig {
     /// binary F1 of 0.05, 0.10, ..., 0.95) and applied to the test split. The test rows of
     /// metrics.parquet gain `tuned/accuracy`, `tuned/weighted_accuracy`, `tuned/recall`,
     /// `tuned/precision`, `tuned/f1` and `tuned/auc` (means over classes), and per class
-    /// `tuned/f1/<class>` and `tuned/threshold/<class>`.
+    /// `tuned/f1/<class>` and `tuned/threshold/<class>`. Every epoch's validation rows gain the
+    /// same with thresholds tuned on validation itself, which `train.select_by` may name:
+    /// `valid.tuned/f1` is the seed's own epoch selection.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tuned_thresholds: bool,
     /// Regression targets, in output order (`regression` and `multitask`).
@@ -517,7 +537,8 @@ pub struct TrainConfig {
     /// Metric that picks the best epoch: `valid.<metric>` with a metric the task reports
     /// (classification: `valid.weighted_f1`, `valid.accuracy`, `valid.ua`, ...; multilabel:
     /// `valid.micro_f1`, `valid.hamming_accuracy`, ...; regression: `valid.ccc`,
-    /// `valid.ccc/valence`, `valid.mae`, ...; always `valid.loss`), or `last_epoch`. Loss, MAE
+    /// `valid.ccc/valence`, `valid.mae`, ...; with `task.tuned_thresholds` also `valid.tuned/f1`,
+    /// `valid.tuned/auc`, ...; always `valid.loss`), or `last_epoch`. Loss, MAE
     /// and MSE are minimised, the rest maximised. `auto` (the default) picks the task's own:
     /// `valid.weighted_f1` (classification), `valid.micro_f1` (multi-label), `valid.ccc`
     /// (regression), `valid.loss` (multitask, the objective it trains).

@@ -509,6 +509,9 @@ fn absolutize_paths(exp: &mut Experiment) {
     for extra in &mut exp.dataset.also {
         extra.root = absolutize(&extra.root);
     }
+    if let Some(hcf) = &mut exp.dataset.hcf {
+        hcf.root = absolutize(&hcf.root);
+    }
     for path in [&mut exp.encoders.text.path, &mut exp.encoders.audio.path]
         .into_iter()
         .flatten()

@@ -46,6 +46,18 @@ pub const MULTILABEL_METRICS: [&str; 6] = [
     "subset_accuracy",
 ];
 
+/// Seed 001's per-emotion means at thresholds tuned on the split itself, which
+/// `task.tuned_thresholds` adds to every epoch's validation rows (`valid.tuned/f1` is the
+/// seed's own selection metric).
+pub const TUNED_METRICS: [&str; 6] = [
+    "tuned/accuracy",
+    "tuned/recall",
+    "tuned/precision",
+    "tuned/f1",
+    "tuned/weighted_accuracy",
+    "tuned/auc",
+];
+
 /// Names of the per-target and averaged metrics.
 pub const REGRESSION_METRICS: [&str; 4] = ["pearson", "ccc", "mae", "mse"];
 

@@ -121,10 +121,52 @@ fn check_faces(ds: &super::experiment::DatasetConfig, fail: &mut impl FnMut(&str
     }
 }
 
+/// `[dataset.hcf]` needs a layout, replaces every stream (so no faces beside it), and takes
+/// `audio_columns` only where audio vectors have them.
+fn check_hcf(ds: &super::experiment::DatasetConfig, fail: &mut impl FnMut(&str, String)) {
+    use super::dataset_options::HcfLayout;
+    let Some(hcf) = &ds.hcf else { return };
+    let layout = hcf.layout_for(ds.kind);
+    if layout.is_none() {
+        fail(
+            "dataset.hcf.layout",
+            format!(
+                "kind = {} has no layout of its own; expected layout = \"seed_iemocap\" or \"seed_mosei\"",
+                super::names::serde_name(&ds.kind)
+            ),
+        );
+    }
+    if ds.kind == DatasetKind::IemocapCmuPickle {
+        fail(
+            "dataset.hcf",
+            "kind = \"iemocap_cmu_pickle\" is pre-extracted already; expected a corpus of transcripts and clips (iemocap, mosei, ...) whose ids the feature files name".into(),
+        );
+    }
+    if ds.faces.is_some() {
+        fail(
+            "dataset.faces",
+            "[dataset.hcf] gives the visual stream (action units per frame); expected one of [dataset.faces] and [dataset.hcf]".into(),
+        );
+    }
+    if hcf.audio_columns.is_some() && layout == Some(HcfLayout::SeedMosei) {
+        fail(
+            "dataset.hcf.audio_columns",
+            "selects columns of IEMOCAP's audio vectors; MOSEI's 74 COVAREP values are kept whole, expected no audio_columns with layout \"seed_mosei\"".into(),
+        );
+    }
+    if hcf.root.as_os_str().is_empty() {
+        fail(
+            "dataset.hcf.root",
+            "found an empty path, expected the folder of the feature files".into(),
+        );
+    }
+}
+
 fn check_dataset(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let ds = &exp.dataset;
     check_also(ds, fail);
     check_faces(ds, fail);
+    check_hcf(ds, fail);
     if ds.classes.len() < 2 {
         fail(
             "dataset.classes",
@@ -619,7 +661,10 @@ fn check_train(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
 fn check_select_by(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
     let select_by = &exp.selection_metric();
     let multi_hot = exp.dataset.multi_label == MultiLabelPolicy::All;
-    let valid = selectable_metrics(exp.task.kind, multi_hot, &exp.task.targets);
+    let mut valid = selectable_metrics(exp.task.kind, multi_hot, &exp.task.targets);
+    if exp.task.tuned_thresholds {
+        valid.extend(super::names::TUNED_METRICS.map(String::from));
+    }
     let selectable = select_by == "last_epoch"
         || select_by
             .strip_prefix("valid.")

@@ -21,7 +21,7 @@ pub fn check_streams(exp: &Experiment, fail: &mut impl FnMut(&str, String)) {
                     serde_name(&kind),
                     list(streams.keys().copied()),
                     if modality == super::modality::Modality::Visual {
-                        " without [dataset.faces]"
+                        " without [dataset.faces] or [dataset.hcf]"
                     } else {
                         ""
                     }

@@ -11,19 +11,17 @@
 //! table, there are no rows to drop one by one.
 
 pub mod examples;
-pub(super) mod ndarray;
 pub mod synth;
-mod write;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
-use serde_pickle::{DeOptions, HashableValue, Value};
+use serde_pickle::Value;
 
-use self::ndarray::{NdArray, decode_ndarray, kind_of};
 pub use self::synth::{CmuSynthSummary, existing_synthetic_config, write_synthetic_cmu_pickle};
 use super::error::DataError;
+use super::pickle::{NdArray, decode_ndarray, dict_entries, lookup, read_pickle};
 
 pub use crate::config::dataset_options::cmu_pickle_layout::*;
 const SPLITS: [&str; 3] = ["train", "valid", "test"];
@@ -110,42 +108,6 @@ fn split_field<'a>(splits: &'a mut EmotionSplits, name: &str) -> &'a mut Vec<Cmu
         "valid" => &mut splits.valid,
         _ => &mut splits.test,
     }
-}
-
-/// `keep_restore_state` and `replace_unresolved_globals` let numpy's reduce calls through as
-/// their arguments and BUILD states (see `ndarray`); byte strings stay bytes, as Python 3's
-/// `encoding='bytes'` keeps them.
-fn read_pickle(path: &Path) -> Result<Value, DataError> {
-    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let options = DeOptions::new()
-        .keep_restore_state()
-        .replace_unresolved_globals();
-    serde_pickle::value_from_reader(std::io::BufReader::new(file), options)
-        .map_err(|e| DataError::format(path, format!("not a readable pickle: {e}")))
-}
-
-/// A dict's entries with their keys as text; Python 2 wrote them as bytes, Python 3 as str.
-fn dict_entries(value: &Value) -> Result<Vec<(String, &Value)>, String> {
-    let Value::Dict(map) = value else {
-        return Err(format!("expected a dict, found {}", kind_of(value)));
-    };
-    map.iter()
-        .map(|(key, v)| match key {
-            HashableValue::Bytes(b) => Ok((String::from_utf8_lossy(b).into_owned(), v)),
-            HashableValue::String(s) => Ok((s.clone(), v)),
-            other => Err(format!("unexpected dict key {other:?}")),
-        })
-        .collect()
-}
-
-fn lookup<'a>(value: &'a Value, key: &str) -> Result<&'a Value, String> {
-    let entries = dict_entries(value)?;
-    let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-    entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| format!("no {key:?} key (keys: {keys:?})"))
 }
 
 /// One split's four arrays, checked against the dimensions of docs/methods/seed-002-lmf.md, cut into utterances.

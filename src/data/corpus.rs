@@ -98,6 +98,42 @@ impl Corpus {
         counts
     }
 
+    /// Keep the examples whose outcome is `Ok`, with their pre-extracted features, and return
+    /// the kept values in order beside the rows of the others (not yet added to `dropped`).
+    pub fn keep_usable<T>(
+        &mut self,
+        outcomes: Vec<Result<T, super::raw::DropReason>>,
+    ) -> (Vec<T>, Vec<DroppedRow>) {
+        debug_assert_eq!(outcomes.len(), self.examples.len());
+        let usable: Vec<bool> = outcomes.iter().map(Result::is_ok).collect();
+        for stream in self.features.values_mut() {
+            let all = std::mem::take(stream);
+            *stream = all
+                .into_iter()
+                .zip(&usable)
+                .filter_map(|(feature, &keep)| keep.then_some(feature))
+                .collect();
+        }
+        let mut kept_examples = Vec::with_capacity(outcomes.len());
+        let mut kept = Vec::with_capacity(outcomes.len());
+        let mut failures = Vec::new();
+        for (example, outcome) in std::mem::take(&mut self.examples).into_iter().zip(outcomes) {
+            match outcome {
+                Ok(value) => {
+                    kept_examples.push(example);
+                    kept.push(value);
+                }
+                Err(why) => failures.push(DroppedRow {
+                    path: why.path.or(Some(example.wav_path)),
+                    id: example.id,
+                    reason: why.reason,
+                }),
+            }
+        }
+        self.examples = kept_examples;
+        (kept, failures)
+    }
+
     /// Dropped rows per reason, for the summary line.
     pub fn dropped_by_reason(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
@@ -125,18 +161,12 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
     let raw = read_raw(ds)?;
     let corpus = apply_label_policy(raw, &ds.classes, ds.multi_label, ds.label_transform);
     if ds.strict && !corpus.dropped.is_empty() {
-        let listing: Vec<String> = corpus
-            .dropped
-            .iter()
-            .take(20)
-            .map(|d| format!("  {} ({}): {}", d.id, d.path_display(), d.reason))
-            .collect();
         return Err(DataError::Format {
             path: ds.root.clone(),
             reason: format!(
                 "dataset.strict is set and {} rows were dropped:\n{}",
                 corpus.dropped.len(),
-                listing.join("\n")
+                super::raw::strict_listing(&corpus.dropped)
             ),
         });
     }

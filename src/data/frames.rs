@@ -22,7 +22,7 @@ use super::corpus::Corpus;
 use super::faces::{FACE_SIZE, FACE_VALUES, FaceCrop, RgbFrame, fallback_face, sampled_frames};
 use super::feature::CachedFeature;
 use super::parallel::{map_in_order, progress};
-use super::raw::DroppedRow;
+use super::raw::{DropReason, strict_listing};
 use crate::config::dataset_options::{FaceCropChoice, FacesOptions};
 use crate::config::{DatasetConfig, DatasetKind, Modality};
 
@@ -67,9 +67,8 @@ pub fn utterance_frames(ds: &DatasetConfig, id: &str, wav_path: &Path) -> Vec<Pa
 /// on the left half of the video (the speaker's letter equals the session's, seed 001's
 /// `use_left`).
 fn iemocap_place(id: &str) -> Option<(&str, bool)> {
-    let (dialog, turn) = id.rsplit_once('_')?;
-    let session_letter = id.chars().nth(5)?;
-    Some((dialog, turn.starts_with(session_letter)))
+    let (dialog, _turn) = id.rsplit_once('_')?;
+    Some((dialog, super::iemocap::seed_speaker_on_left(id)))
 }
 
 /// One normalised face `[3, 48, 48]` from the image at `path`.
@@ -102,17 +101,17 @@ pub fn load_face(path: &Path, crop: FaceCropChoice) -> Result<Vec<f32>, String> 
 fn utterance_faces(
     frames: &[PathBuf],
     options: &FacesOptions,
-) -> Result<CachedFeature, DroppedWhy> {
+) -> Result<CachedFeature, DropReason> {
     let picked = sampled_frames(frames.len(), options.interval_ms);
     if picked.is_empty() {
-        return Err(DroppedWhy {
+        return Err(DropReason {
             path: None,
             reason: NO_FRAME.into(),
         });
     }
     let mut values = Vec::with_capacity(picked.len() * FACE_VALUES);
     for &i in &picked {
-        let face = load_face(&frames[i], options.crop).map_err(|reason| DroppedWhy {
+        let face = load_face(&frames[i], options.crop).map_err(|reason| DropReason {
             path: Some(frames[i].clone()),
             reason,
         })?;
@@ -123,11 +122,6 @@ fn utterance_faces(
 
 /// The reason recorded for an utterance none of whose frames is sampled.
 const NO_FRAME: &str = "no video frame";
-
-struct DroppedWhy {
-    path: Option<PathBuf>,
-    reason: String,
-}
 
 /// Decode every utterance's sampled faces into `corpus.features` (visual), dropping (with the
 /// reason) the utterances that have none or whose frame does not decode; with `strict`, any such
@@ -142,44 +136,12 @@ pub fn attach_faces(
     let outcomes = map_in_order(&corpus.examples, &bar, |e| {
         utterance_faces(&utterance_frames(ds, &e.id, &e.wav_path), options)
     });
-    let usable: Vec<bool> = outcomes.iter().map(Result::is_ok).collect();
-    for stream in corpus.features.values_mut() {
-        let all = std::mem::take(stream);
-        *stream = all
-            .into_iter()
-            .zip(&usable)
-            .filter_map(|(feature, &keep)| keep.then_some(feature))
-            .collect();
-    }
-    let mut kept = Vec::with_capacity(outcomes.len());
-    let mut faces = Vec::with_capacity(outcomes.len());
-    let mut failures = Vec::new();
-    for (example, outcome) in std::mem::take(&mut corpus.examples)
-        .into_iter()
-        .zip(outcomes)
-    {
-        match outcome {
-            Ok(feature) => {
-                kept.push(example);
-                faces.push(feature);
-            }
-            Err(why) => failures.push(DroppedRow {
-                path: why.path.or(Some(example.wav_path)),
-                id: example.id,
-                reason: why.reason,
-            }),
-        }
-    }
+    let (faces, failures) = corpus.keep_usable(outcomes);
     if ds.strict && !failures.is_empty() {
-        let listing: Vec<String> = failures
-            .iter()
-            .take(20)
-            .map(|d| format!("  {} ({}): {}", d.id, d.path_display(), d.reason))
-            .collect();
         anyhow::bail!(
             "dataset.strict is set and {} utterances have no usable face frame:\n{}",
             failures.len(),
-            listing.join("\n")
+            strict_listing(&failures)
         );
     }
     let no_frames = failures.iter().filter(|d| d.reason == NO_FRAME).count();
@@ -193,14 +155,13 @@ pub fn attach_faces(
         tracing::warn!(id = %failure.id, path = ?failure.path, reason = %failure.reason, "frame unreadable; utterance dropped");
     }
     anyhow::ensure!(
-        !kept.is_empty(),
+        !corpus.examples.is_empty(),
         "[dataset.faces]: no utterance of {} has a usable video frame ({} dropped; the first: {} {})",
         ds.root.display(),
         failures.len(),
         failures.first().map_or("-".into(), |d| d.path_display()),
         failures.first().map_or("", |d| d.reason.as_str()),
     );
-    corpus.examples = kept;
     corpus.dropped.extend(failures);
     corpus.features.insert(Modality::Visual, faces);
     Ok(())

@@ -20,6 +20,15 @@ use std::path::{Path, PathBuf};
 use super::error::DataError;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
 
+/// Seed 001's `use_left`: the speaker of `Ses01F_impro01_F000` sits on the left half of the
+/// video (and channel) when the id's last part starts with the first part's last letter, the
+/// session's. It reads any id that way (`a_b` with `a` ending as `b` starts).
+pub fn seed_speaker_on_left(id: &str) -> bool {
+    let first = id.split('_').next().and_then(|p| p.chars().last());
+    let last = id.rsplit('_').next().and_then(|p| p.chars().next());
+    first.is_some() && first == last
+}
+
 /// IEMOCAP's categorical codes and the names the loader gives them.
 const LABEL_NAMES: [(&str, &str); 11] = [
     ("neu", "neutral"),

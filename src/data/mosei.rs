@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde_pickle::{HashableValue, Value};
 
-use super::cmu_pickle::ndarray::kind_of;
 use super::error::DataError;
+use super::pickle::kind_of;
 pub use super::raw::{DroppedRow, RawCorpus, RawUtterance};
 
 /// The six emotions in the order of the meta labels, named as the other loaders name them.

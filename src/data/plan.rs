@@ -30,15 +30,19 @@ pub struct FoldMember {
 }
 
 /// Read the corpus at `dataset` (generating a synthetic one on first use) and keep the
-/// utterances whose audio decodes (when the corpus delivers audio as clips) and, under
-/// `[dataset.faces]`, that have a usable video frame.
+/// utterances whose audio decodes (when the corpus delivers audio as clips), under
+/// `[dataset.faces]` that have a usable video frame, and under `[dataset.hcf]` that the
+/// feature files hold.
 pub fn usable_corpus(dataset: &DatasetConfig, quiet: bool) -> anyhow::Result<Corpus> {
     let mut corpus = prepare_corpus(dataset)?;
-    if dataset.kind.streams().get(&Modality::Audio) == Some(&Arrival::Raw) {
+    if dataset.streams().get(&Modality::Audio) == Some(&Arrival::Raw) {
         drop_unusable_audio(&mut corpus, quiet, dataset.strict)?;
     }
     if let Some(faces) = &dataset.faces {
         super::frames::attach_faces(&mut corpus, dataset, faces, quiet)?;
+    }
+    if let Some(hcf) = &dataset.hcf {
+        super::hcf::attach_hcf(&mut corpus, dataset, hcf)?;
     }
     Ok(corpus)
 }

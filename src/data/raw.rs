@@ -46,6 +46,24 @@ impl DroppedRow {
     }
 }
 
+/// Why an example cannot be used: the file at fault (the example's clip when `None`) and the
+/// reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropReason {
+    pub path: Option<PathBuf>,
+    pub reason: String,
+}
+
+/// The first 20 dropped rows, one per line, for a `dataset.strict` error (a larger count is
+/// in the message that heads it).
+pub fn strict_listing(rows: &[DroppedRow]) -> String {
+    rows.iter()
+        .take(20)
+        .map(|d| format!("  {} ({}): {}", d.id, d.path_display(), d.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RawCorpus {
     pub utterances: Vec<RawUtterance>,

@@ -16,6 +16,9 @@
 //! angry apart, and angry takes happy's prosody: then only a model that also sees the faces
 //! separates all seven.
 //!
+//! With `hcf = true` it also writes seed 001's hand-crafted feature files in its IEMOCAP layout
+//! under `hcf/` (`synth_hcf.rs`), whose three streams split the classes among them.
+//!
 //! Valence and arousal (the evaluators' 1–5 ratings) follow the class's mean plus what the
 //! audio of this utterance shows: arousal rises with its loudness, valence with its pitch
 //! within the class's range. So a regression head can learn them beyond the class means, and
@@ -90,8 +93,12 @@ pub fn write_kemdy20(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, Data
         per_class: CLASSES.iter().map(|c| (c.to_string(), 0)).collect(),
         multi_label_rows: 0,
     };
+    let mut hcf_items = Vec::new();
     for session in 1..=cfg.sessions {
-        write_session(out, cfg, session, &mut rng, &mut summary)?;
+        write_session(out, cfg, session, &mut rng, &mut summary, &mut hcf_items)?;
+    }
+    if cfg.hcf {
+        super::synth_hcf::write_hcf(&out.join("hcf"), &hcf_items, cfg.seed)?;
     }
     let marker = serde_json::to_vec_pretty(&Marker {
         config: cfg.clone(),
@@ -116,6 +123,7 @@ fn write_session(
     session: u32,
     rng: &mut ChaCha8Rng,
     summary: &mut SynthSummary,
+    hcf_items: &mut Vec<super::synth_hcf::HcfItem>,
 ) -> Result<(), DataError> {
     let wav_dir = out.join("wav").join(format!("Session{session:02}"));
     std::fs::create_dir_all(&wav_dir).map_err(|e| DataError::io(&wav_dir, e))?;
@@ -143,6 +151,13 @@ fn write_session(
         write_wav(&wav_dir.join(format!("{id}.wav")), &audio, cfg.sample_rate)?;
         if cfg.faces {
             super::synth_faces::write_frames(&wav_dir.join(&id), &id, class, seconds, cfg.seed)?;
+        }
+        if cfg.hcf {
+            hcf_items.push(super::synth_hcf::HcfItem {
+                id: id.clone(),
+                class,
+                seconds,
+            });
         }
         write_file(
             &wav_dir.join(format!("{id}.txt")),

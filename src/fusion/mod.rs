@@ -74,6 +74,8 @@ registry::registry! {
     CrossModal(cross_modal::CrossModalMethod),
     Mme2e(mme2e::dense::Mme2eMethod),
     Mme2eSparse(mme2e::sparse_method::Mme2eSparseMethod),
+    LfRnn(mme2e::lf_rnn::LfRnnMethod),
+    LfTransformer(mme2e::lf_transformer::LfTransformerMethod),
 }
 
 /// What the two-stream heads take: the pooled text and audio vectors.

@@ -58,6 +58,18 @@ impl TorchLstm {
     /// states. Every step is run: there are no lengths or masks (the seed pads to a fixed length
     /// and reads the state after the last step).
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        self.run(x, None)
+    }
+
+    /// `h_n` as PyTorch's packed sequences give it: the state after each row's last real step,
+    /// `valid` `[batch, steps]` being 1 on real steps and 0 on padding, which leaves the states
+    /// as they are. Padding may come first (a reversed batch), then the states stay zero until
+    /// the row's first real step.
+    pub fn forward_masked(&self, x: Tensor<3>, valid: Tensor<2>) -> Tensor<2> {
+        self.run(x, Some(valid))
+    }
+
+    fn run(&self, x: Tensor<3>, valid: Option<Tensor<2>>) -> Tensor<2> {
         let [batch, steps, _] = x.dims();
         let hidden = self.hidden_size();
         let device = x.device();
@@ -70,7 +82,17 @@ impl TorchLstm {
                 .clone()
                 .narrow(1, t, 1)
                 .reshape([batch, GATES * hidden]);
-            (h, c) = self.cell(step, h, c);
+            (h, c) = match &valid {
+                None => self.cell(step, h, c),
+                Some(valid) => {
+                    let keep = valid.clone().narrow(1, t, 1); // [B, 1]
+                    let (h_next, c_next) = self.cell(step, h.clone(), c.clone());
+                    (
+                        h.clone() + (h_next - h) * keep.clone(),
+                        c.clone() + (c_next - c) * keep,
+                    )
+                }
+            };
         }
         h
     }

@@ -127,21 +127,32 @@ fn log_timing(utterances: usize, load_s: f64, timing: &Timing) {
     );
 }
 
-/// A model whose streams arrive pre-extracted (the CMU pickle's features) cannot score a WAV
-/// file and a transcript.
+/// A model whose streams arrive pre-extracted (the CMU pickle's features, face crops, seed
+/// 001's hand-crafted sequences) cannot score a WAV file and a transcript.
 fn refuse_pre_extracted(exp: &Experiment, stage: &SavedStage) -> anyhow::Result<()> {
+    let arrivals = exp.dataset.streams();
     let streams: Vec<String> = pre_extracted_streams(exp)
         .iter()
-        .map(|m| m.to_string())
+        .map(|m| match arrivals.get(m) {
+            Some(arrival) => format!("{m} ({})", arrival.describe()),
+            None => m.to_string(),
+        })
         .collect();
+    let kind = crate::config::names::serde_name(&exp.dataset.kind);
+    let source = if exp.dataset.hcf.is_some() {
+        "[dataset.hcf]'s feature files".to_string()
+    } else if exp.dataset.faces.is_some() {
+        format!("the corpus's video frames ([dataset.faces], dataset.kind = {kind:?})")
+    } else {
+        format!("the corpus (dataset.kind = {kind:?})")
+    };
     anyhow::ensure!(
         streams.is_empty(),
-        "{}: stage {}'s model ({}) reads {} as features its corpus delivered pre-extracted (dataset.kind = {:?}); predict computes inputs from a WAV file and a transcript only, so it cannot score new utterances with this model (`emo-run eval` scores its test splits)",
+        "{}: stage {}'s model ({}) reads {}, computed from {source} before training; predict computes inputs from a WAV file and a transcript only, so it cannot score new utterances with this model (`emo-run eval` scores its test splits)",
         stage.run.display(),
         stage.name,
         exp.fusion.method().name(),
         streams.join(" and "),
-        crate::config::names::serde_name(&exp.dataset.kind)
     );
     Ok(())
 }

@@ -280,8 +280,16 @@ impl FoldJob<'_> {
             state
                 .metrics
                 .extend(self.compute_row(epoch + 1, "valid", valid_compute, wall));
+            // Seed 001 tunes each epoch's thresholds on validation and scores it with them.
+            let valid_tuned = if exp.task.tuned_thresholds {
+                self.tuned_rows(epoch + 1, "valid", &valid, &valid, wall)
+            } else {
+                Vec::new()
+            };
+            let selection = self.selection_score(&valid, &valid_tuned);
+            state.metrics.extend(valid_tuned);
             // Strictly better only, as seed 000: an equal score keeps the earlier epoch.
-            let improved = match self.selection_score(&valid) {
+            let improved = match selection {
                 None => true,
                 Some(score) => {
                     let better = state.best_score.is_none_or(|best| score > best);
@@ -343,7 +351,7 @@ impl FoldJob<'_> {
         ));
         metrics.extend(self.compute_row(state.best_epoch, "test", test_compute, state.wall_s));
         if exp.task.tuned_thresholds {
-            metrics.extend(self.tuned_rows(state.best_epoch, &valid, &test, state.wall_s));
+            metrics.extend(self.tuned_rows(state.best_epoch, "test", &valid, &test, state.wall_s));
         }
         let mut predictions = self.prediction_rows("valid", &valid);
         predictions.extend(self.prediction_rows("test", &test));
@@ -496,12 +504,14 @@ impl FoldJob<'_> {
     }
 
     /// Higher is better (losses and errors are negated); `None` for `last_epoch`, where every
-    /// epoch replaces the previous one.
-    fn selection_score(&self, valid: &EvalOutput) -> Option<f64> {
+    /// epoch replaces the previous one. `tuned` holds the epoch's `tuned/*` validation rows.
+    fn selection_score(&self, valid: &EvalOutput, tuned: &[MetricRow]) -> Option<f64> {
         let select_by = self.exp.selection_metric();
         let metric = select_by.strip_prefix("valid.")?;
         let value = if metric == "loss" {
             Some(valid.mean_loss)
+        } else if metric.starts_with("tuned/") {
+            tuned.iter().find(|r| r.metric == metric).map(|r| r.value)
         } else {
             valid.report.value(metric, &self.corpus.classes)
         };
@@ -537,25 +547,39 @@ impl FoldJob<'_> {
     ) -> Vec<MetricRow> {
         std::iter::once(("loss".to_string(), loss))
             .chain(report.named_values(&self.corpus.classes))
-            .map(|(metric, value)| MetricRow {
-                stage: self.stage.to_string(),
-                fold: self.fold.index as u32,
-                epoch: epoch as u32,
-                split: split.to_string(),
-                metric,
-                value,
-                wall_s,
-            })
+            .map(|(metric, value)| self.metric_row(epoch, split, metric, value, wall_s))
             .collect()
     }
 
-    /// Seed 001's evaluation of the selected epoch (`task.tuned_thresholds`): per-class
-    /// thresholds tuned on the validation split's sigmoids, applied to the test split's.
+    /// One row of metrics.parquet for this stage and fold.
+    fn metric_row(
+        &self,
+        epoch: usize,
+        split: &str,
+        metric: String,
+        value: f64,
+        wall_s: f64,
+    ) -> MetricRow {
+        MetricRow {
+            stage: self.stage.to_string(),
+            fold: self.fold.index as u32,
+            epoch: epoch as u32,
+            split: split.to_string(),
+            metric,
+            value,
+            wall_s,
+        }
+    }
+
+    /// Seed 001's evaluation (`task.tuned_thresholds`): per-class thresholds tuned on the
+    /// `tune` split's sigmoids (validation), applied to the `scored` split's, as rows of `split`:
+    /// each epoch's validation scored with its own thresholds, and the selected epoch's test.
     fn tuned_rows(
         &self,
         epoch: usize,
-        valid: &EvalOutput,
-        test: &EvalOutput,
+        split: &str,
+        tune: &EvalOutput,
+        scored: &EvalOutput,
         wall_s: f64,
     ) -> Vec<MetricRow> {
         let classes = &self.corpus.classes;
@@ -569,22 +593,14 @@ impl FoldJob<'_> {
                 .collect()
         };
         crate::metrics::per_emotion::tuned_metrics(
-            &valid.outputs.scores,
-            &truth(valid),
-            &test.outputs.scores,
-            &truth(test),
+            &tune.outputs.scores,
+            &truth(tune),
+            &scored.outputs.scores,
+            &truth(scored),
             classes,
         )
         .into_iter()
-        .map(|(metric, value)| MetricRow {
-            stage: self.stage.to_string(),
-            fold: self.fold.index as u32,
-            epoch: epoch as u32,
-            split: "test".into(),
-            metric,
-            value,
-            wall_s,
-        })
+        .map(|(metric, value)| self.metric_row(epoch, split, metric, value, wall_s))
         .collect()
     }
 
@@ -598,15 +614,13 @@ impl FoldJob<'_> {
         wall_s: f64,
     ) -> Option<MetricRow> {
         let (computed, dense) = compute.filter(|&(_, dense)| dense > 0)?;
-        Some(MetricRow {
-            stage: self.stage.to_string(),
-            fold: self.fold.index as u32,
-            epoch: epoch as u32,
-            split: split.to_string(),
-            metric: "mac_ratio".into(),
-            value: computed as f64 / dense as f64,
+        Some(self.metric_row(
+            epoch,
+            split,
+            "mac_ratio".into(),
+            computed as f64 / dense as f64,
             wall_s,
-        })
+        ))
     }
 
     fn prediction_rows(&self, split: &str, out: &EvalOutput) -> Vec<PredictionRow> {

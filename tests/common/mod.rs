@@ -4,6 +4,58 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `tests/fixtures/<folder>/<name>`.
+pub fn fixture_path(folder: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder)
+        .join(name)
+}
+
+/// The tensor `name` of the safetensors file at `path` (a dev script's reference output).
+pub fn stored_tensor(path: &Path, name: &str) -> burn::tensor::TensorData {
+    use burn::store::{ModuleStore, SafetensorsStore, bridge};
+    let mut store = SafetensorsStore::from_file(path);
+    let snapshot = store
+        .get_tensor(name)
+        .unwrap_or_else(|e| panic!("{} reads: {e:?}", path.display()))
+        .unwrap_or_else(|| panic!("{} has no {name}", path.display()));
+    bridge::to_data(snapshot).expect("tensor data")
+}
+
+/// Load a dev script's PyTorch state (emo-run's names, PyTorch's layouts) into `model`, every
+/// tensor used and none missing.
+pub fn load_pytorch_weights<M: burn::store::ModuleSnapshot>(model: &mut M, path: &Path) {
+    use burn::store::{PyTorchToBurnAdapter, SafetensorsStore};
+    let mut store = SafetensorsStore::from_file(path).with_from_adapter(PyTorchToBurnAdapter);
+    let result = model.load_from(&mut store).expect("the weights load");
+    assert!(
+        result.missing.is_empty() && result.unused.is_empty() && result.errors.is_empty(),
+        "missing {:?}, unused {:?}, errors {:?}",
+        result.missing,
+        result.unused,
+        result.errors
+    );
+}
+
+/// `got` and `expected` hold the same number of values, none further apart than `tolerance`.
+pub fn assert_close_to(
+    what: &str,
+    got: burn::tensor::TensorData,
+    expected: burn::tensor::TensorData,
+    tolerance: f32,
+) {
+    let got: Vec<f32> = got.try_to_vec().unwrap();
+    let expected: Vec<f32> = expected.try_to_vec().unwrap();
+    assert_eq!(got.len(), expected.len(), "{what}: sizes");
+    let worst = got
+        .iter()
+        .zip(&expected)
+        .map(|(g, e)| (g - e).abs())
+        .fold(0f32, f32::max);
+    assert!(worst < tolerance, "{what}: largest difference {worst}");
+}
+
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_emo-run"));
     cmd.env_remove("RUST_LOG");
@@ -48,7 +100,7 @@ pub fn method_reads(method: &str, key: &str) -> bool {
 }
 
 /// `--set` overrides that keep the heads whose size does not follow the encoders small.
-const SMALL: [(&str, &str); 10] = [
+const SMALL: [(&str, &str); 11] = [
     ("proj_dim", "4"),
     ("mixer_dim", "8"),
     ("mixer_audio_tokens", "32"),
@@ -59,6 +111,7 @@ const SMALL: [(&str, &str); 10] = [
     ("ffn", "16"),
     ("frames", "12"),
     ("head_hidden", "8"),
+    ("trans_ffn", "32"),
 ];
 
 /// The `SMALL` overrides `method` reads (a key the method ignores is refused).
@@ -87,14 +140,12 @@ pub fn tiny_pickle_experiment(dir: &Path, method: &str) -> PathBuf {
     path
 }
 
-/// A tiny experiment on a synthetic KEMDy20 corpus with video frames (`synthetic.faces`, read
-/// by `[dataset.faces]`; 48 clips of 0.5–0.8 s, one or two faces each, of which the four
-/// classes that faces and audio carry are kept) and the spectrogram pieces, for seed 001's
-/// methods (`fusion.method = method`, small transformers), 2 folds.
-pub fn tiny_faces_experiment(dir: &Path, method: &str, extra: &str) -> PathBuf {
-    let path = dir.join("faces.toml");
-    let text = format!(
-        r#"name = "tiny_faces"
+/// The start of seed 001's tiny experiments: `name`, the seed, and a synthetic KEMDy20 corpus at
+/// `root` of 48 utterances of 0.5–0.8 s with four classes kept, its `[dataset.synthetic]` table
+/// left open for the kind of input the experiment adds.
+fn tiny_synthetic_head(name: &str, root: &Path) -> String {
+    format!(
+        r#"name = "{name}"
 seed = 7
 
 [dataset]
@@ -107,7 +158,19 @@ utterances_per_session = 16
 min_seconds = 0.5
 max_seconds = 0.8
 seed = 3
-faces = true
+"#,
+        root = root.display()
+    )
+}
+
+/// A tiny experiment on a synthetic KEMDy20 corpus with video frames (`synthetic.faces`, read
+/// by `[dataset.faces]`; 48 clips of 0.5–0.8 s, one or two faces each, of which the four
+/// classes that faces and audio carry are kept) and the spectrogram pieces, for seed 001's
+/// methods (`fusion.method = method`, small transformers), 2 folds.
+pub fn tiny_faces_experiment(dir: &Path, method: &str, extra: &str) -> PathBuf {
+    let path = dir.join("faces.toml");
+    let text = format!(
+        r#"{head}faces = true
 
 [dataset.faces]
 
@@ -139,7 +202,46 @@ epochs = 2
 batch_size = 6
 {extra}
 "#,
-        root = dir.join("corpus").display()
+        head = tiny_synthetic_head("tiny_faces", &dir.join("corpus"))
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A tiny experiment on a synthetic KEMDy20 corpus with seed 001's hand-crafted feature files
+/// (`synthetic.hcf`, read by `[dataset.hcf]` in the IEMOCAP layout; 48 utterances, the four
+/// classes that the audio and visual features tell apart kept), for the LF baselines
+/// (`fusion.method = method`, a small feed-forward width where it has one), 2 folds. `extra`
+/// is appended.
+pub fn tiny_hcf_experiment(dir: &Path, method: &str, extra: &str) -> PathBuf {
+    let path = dir.join("hcf.toml");
+    let root = dir.join("corpus");
+    let text = format!(
+        r#"{head}hcf = true
+
+[dataset.hcf]
+root = "{hcf}"
+layout = "seed_iemocap"
+
+[split]
+folds = 2
+valid_ratio = 0.2
+
+[fusion]
+method = "{method}"
+{small}
+[train]
+epochs = 2
+batch_size = 8
+{extra}
+"#,
+        head = tiny_synthetic_head("tiny_hcf", &root),
+        hcf = root.join("hcf").display(),
+        small = if method_reads(method, "trans_ffn") {
+            "trans_ffn = 32\n"
+        } else {
+            ""
+        }
     );
     std::fs::write(&path, text).unwrap();
     path

@@ -7,7 +7,7 @@
 
 use crate::data::corpus::Corpus;
 use crate::data::parallel::{map_in_order, progress};
-use crate::data::raw::DroppedRow;
+use crate::data::raw::{DropReason, strict_listing};
 
 use super::decode_wav;
 
@@ -24,37 +24,21 @@ fn unusable(path: &std::path::Path) -> Option<String> {
 /// with `strict`, any such clip is an error naming every file instead.
 pub fn drop_unusable_audio(corpus: &mut Corpus, quiet: bool, strict: bool) -> anyhow::Result<()> {
     let bar = progress(corpus.examples.len(), "checking audio", quiet);
-    let verdicts = map_in_order(&corpus.examples, &bar, |e| unusable(&e.wav_path));
-    let mut failures = Vec::new();
-    let mut kept = Vec::with_capacity(corpus.examples.len());
-    for (example, verdict) in std::mem::take(&mut corpus.examples)
-        .into_iter()
-        .zip(verdicts)
-    {
-        match verdict {
-            None => kept.push(example),
-            Some(reason) => failures.push(DroppedRow {
-                id: example.id,
-                path: Some(example.wav_path),
-                reason,
-            }),
-        }
-    }
+    let verdicts = map_in_order(&corpus.examples, &bar, |e| match unusable(&e.wav_path) {
+        None => Ok(()),
+        Some(reason) => Err(DropReason { path: None, reason }),
+    });
+    let (_, failures) = corpus.keep_usable(verdicts);
     if strict && !failures.is_empty() {
-        let listing: Vec<String> = failures
-            .iter()
-            .map(|d| format!("  {}: {}", d.path_display(), d.reason))
-            .collect();
         anyhow::bail!(
             "dataset.strict is set and {} audio files could not be used:\n{}",
             failures.len(),
-            listing.join("\n")
+            strict_listing(&failures)
         );
     }
     for failure in &failures {
         tracing::warn!(id = %failure.id, path = ?failure.path, reason = %failure.reason, "audio dropped");
     }
-    corpus.examples = kept;
     corpus.dropped.extend(failures);
     anyhow::ensure!(
         !corpus.examples.is_empty(),

@@ -41,10 +41,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::write::{F32Array, Node, write_pickle};
 use super::{AUDIO_DIM, LABEL_COLUMNS, TEXT_DIM, TEXT_STEPS, VISUAL_DIM};
 pub use crate::config::dataset_options::SynthConfig;
 use crate::data::error::DataError;
+use crate::data::pickle::write::{F32Array, Node, write_pickle};
 
 /// A stream whose latent decides an emotion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,7 +261,7 @@ fn fill_normal(out: &mut [f32], std: f32, rng: &mut ChaCha8Rng) {
     }
 }
 
-fn normal(rng: &mut ChaCha8Rng) -> f32 {
+pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f32 {
     let mut x = [0.0];
     fill_normal(&mut x, 1.0, rng);
     x[0]

@@ -66,28 +66,36 @@ impl Mme2e {
 
 /// The checks both models make of the stream widths: faces and pieces as the CNNs take them.
 pub fn input_width_problems(spec: &FusionSpec) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    let faces: usize = FACE.iter().product();
-    if spec.dim(Modality::Visual) != faces {
-        out.push((
-            "method",
-            format!(
-                "the face CNN reads 3×48×48 face crops ({faces} values per frame), but the visual stream is {} wide; expected [dataset.faces]",
-                spec.dim(Modality::Visual)
-            ),
-        ));
-    }
-    let piece: usize = PIECE.iter().product();
-    if spec.dim(Modality::Audio) != piece {
-        out.push((
-            "method",
-            format!(
-                "the spectrogram CNN reads 128×32 mel pieces ({piece} values per piece), but the audio stream is {} wide; expected encoders.audio.kind = \"mel_pieces\"",
-                spec.dim(Modality::Audio)
-            ),
-        ));
-    }
-    out
+    [
+        (
+            Modality::Visual,
+            FACE,
+            "the face CNN reads 3×48×48 face crops",
+            "per frame",
+            "[dataset.faces]",
+        ),
+        (
+            Modality::Audio,
+            PIECE,
+            "the spectrogram CNN reads 128×32 mel pieces",
+            "per piece",
+            "encoders.audio.kind = \"mel_pieces\"",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(modality, shape, reads, unit, remedy)| {
+        let values: usize = shape.iter().product();
+        let width = spec.dim(modality);
+        (width != values).then(|| {
+            (
+                "method",
+                format!(
+                    "{reads} ({values} values {unit}), but the {modality} stream is {width} wide; expected {remedy}"
+                ),
+            )
+        })
+    })
+    .collect()
 }
 
 /// The parts of the model that seed 001's sizes name, CNNs first.

@@ -2,12 +2,17 @@
 //! spectrogram CNNs (dense, and MESM's text-guided sparse blocks), the flatten MLPs that bring a
 //! face's or a spectrogram piece's map to the transformer's width, the
 //! `WrappedTransformerEncoder` over each utterance's frames or pieces, the learned per-modality
-//! weighting of the class logits, and the two registered methods built from them.
+//! weighting of the class logits, and the two registered methods built from them; and the
+//! seed's two baselines on hand-crafted feature sequences, `lf_rnn` (LF-LSTM) and
+//! `lf_transformer` (LF-TRANS), which share the transformer and the weighting.
 
 pub mod branches;
 pub mod dense;
 pub mod flatten;
 pub mod keys;
+pub mod lf_heads;
+pub mod lf_rnn;
+pub mod lf_transformer;
 pub mod logit_fusion;
 pub mod sparse_cnn;
 pub mod sparse_method;

@@ -19,6 +19,8 @@
 
 use serde_pickle::Value;
 
+use super::text_of;
+
 /// A decoded array, in C (row-major) order, converted to f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NdArray {
@@ -158,15 +160,6 @@ fn decode_dtype(value: &Value, data_len: usize, count: usize) -> Result<Element,
     }
 }
 
-/// Python 2 pickles strings as bytes, Python 3 as str; numpy's descriptors come either way.
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bytes(b) => String::from_utf8(b.clone()).ok(),
-        _ => None,
-    }
-}
-
 /// Reorder column-major data (first index fastest) into row-major.
 fn fortran_to_c_order(values: &[f32], shape: &[usize]) -> Vec<f32> {
     let mut out = vec![0.0; values.len()];
@@ -189,6 +182,45 @@ fn fortran_to_c_order(values: &[f32], shape: &[usize]) -> Vec<f32> {
         }
     }
     out
+}
+
+/// A fixed-width unicode array (`<U<n>`: `n` UTF-32 code units per item, NUL-padded) from its
+/// state's shape, dtype and raw bytes, flattened in C order.
+pub fn decode_unicode(shape: &Value, dtype: &Value, raw: &[u8]) -> Result<Vec<String>, String> {
+    let count: usize = decode_shape(shape)?.iter().product();
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let Value::Tuple(parts) = dtype else {
+        return Err(format!("array dtype is {}", kind_of(dtype)));
+    };
+    // The dtype's arguments name it (`'U8'`); its state (module docs) gives a flexible type's
+    // item size in slot 5, where a number type has -1.
+    let unicode = match parts.first() {
+        Some(Value::I64(_)) => matches!(parts.get(5), Some(Value::I64(n)) if *n > 0),
+        Some(first) => {
+            text_of(first).is_some_and(|d| d.trim_start_matches(['<', '=', '|']).starts_with('U'))
+        }
+        None => false,
+    };
+    if !unicode {
+        return Err("expected strings, found a numpy array of numbers".into());
+    }
+    if !raw.len().is_multiple_of(count) || !(raw.len() / count).is_multiple_of(4) {
+        return Err(format!(
+            "{} bytes do not hold {count} UTF-32 strings",
+            raw.len()
+        ));
+    }
+    raw.chunks_exact(raw.len() / count)
+        .map(|item| {
+            item.chunks_exact(4)
+                .map(|unit| u32::from_le_bytes(unit.try_into().expect("4 bytes")))
+                .take_while(|&unit| unit != 0)
+                .map(|unit| char::from_u32(unit).ok_or_else(|| format!("bad code point {unit:#x}")))
+                .collect()
+        })
+        .collect()
 }
 
 pub fn kind_of(value: &Value) -> &'static str {

@@ -27,6 +27,8 @@ const PROTO: u8 = 0x80;
 const STOP: u8 = b'.';
 const MARK: u8 = b'(';
 const EMPTY_DICT: u8 = b'}';
+const EMPTY_LIST: u8 = b']';
+const APPENDS: u8 = b'e';
 const SETITEMS: u8 = b'u';
 const GLOBAL: u8 = b'c';
 const REDUCE: u8 = b'R';
@@ -55,10 +57,13 @@ pub struct F32Array {
     pub values: Vec<f32>,
 }
 
-/// What this writer can emit: a dict with byte-string keys, in the order given, or an array.
+/// What this writer can emit: a dict with byte-string keys, in the order given, a list, a
+/// byte string, or an array.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     Dict(Vec<(Vec<u8>, Node)>),
+    List(Vec<Node>),
+    Bytes(Vec<u8>),
     Array(F32Array),
 }
 
@@ -82,8 +87,23 @@ impl<W: Write> PickleWriter<'_, W> {
     fn node(&mut self, node: &Node) -> io::Result<()> {
         match node {
             Node::Dict(entries) => self.dict(entries),
+            Node::List(items) => self.list(items),
+            Node::Bytes(data) => self.bytes(data),
             Node::Array(array) => self.array(array),
         }
+    }
+
+    /// An empty list filled by one APPENDS (Python batches by 1000; one batch reads the same).
+    fn list(&mut self, items: &[Node]) -> io::Result<()> {
+        self.out.write_all(&[EMPTY_LIST])?;
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.out.write_all(&[MARK])?;
+        for item in items {
+            self.node(item)?;
+        }
+        self.out.write_all(&[APPENDS])
     }
 
     /// An empty dict filled by one SETITEMS, as Python does for dicts of up to 1000 items.
@@ -214,7 +234,7 @@ impl<W: Write> PickleWriter<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::cmu_pickle::ndarray::decode_ndarray;
+    use crate::data::pickle::ndarray::decode_ndarray;
     use serde_pickle::{DeOptions, HashableValue, Value};
 
     fn read_back(bytes: &[u8]) -> Value {
