@@ -1,5 +1,6 @@
 //! Seed 001's baselines on hand-crafted features, LF-LSTM (`lf_rnn`) and LF-TRANS
-//! (`lf_transformer`): the bidirectional LSTM's two summaries against PyTorch, the parameter
+//! (`lf_transformer`): the bidirectional LSTM's two summaries and both whole models against
+//! PyTorch (the seed's padding and the fix), the parameter
 //! counts of the committed experiment files (equal to PyTorch's for the seed's layer lists),
 //! training on the synthetic corpus's feature files with a byte-identical rerun and with the
 //! padding fix, the seed's epoch selection by the tuned valid F1, and the refusals of configs
@@ -13,7 +14,11 @@ use std::process::Output;
 
 use burn::prelude::*;
 use common::{bin, inspect_json, run, run_dirs, stderr, tiny_hcf_experiment};
-use emo_run::fusion::mme2e::lf_rnn::BiLstm;
+use emo_run::config::{FusionConfig, FusionMethod, Modality};
+use emo_run::fusion::mme2e::lf_heads::PaddingChoice;
+use emo_run::fusion::mme2e::lf_rnn::{BiLstm, LfRnn, LfRnnKeys};
+use emo_run::fusion::mme2e::lf_transformer::{LfTransformer, LfTransformerKeys};
+use emo_run::fusion::{FusionInputs, FusionSpec, Stream};
 
 fn fixture(name: &str) -> PathBuf {
     common::fixture_path("lf", name)
@@ -48,6 +53,82 @@ fn the_bidirectional_lstm_summaries_match_pytorch() {
     let x = Tensor::<3>::from_data(io("x"), &device);
     assert_close("output[-1]", lstm.last_output(x.clone()), io("last_output"));
     assert_close("h_n", lstm.final_states(x), io("h_n"));
+}
+
+/// The padded streams of `models_io.safetensors` (three utterances; text 6, audio 4, visual 5
+/// wide) as a method takes them.
+fn fixture_inputs(device: &Device) -> FusionInputs {
+    let store = fixture("models_io.safetensors");
+    let mut inputs = FusionInputs::default();
+    for (modality, name) in [
+        (Modality::Text, "text"),
+        (Modality::Audio, "audio"),
+        (Modality::Visual, "visual"),
+    ] {
+        let lengths: Vec<usize> = common::stored_tensor(&store, &format!("{name}_lengths"))
+            .try_to_vec::<i64>()
+            .unwrap()
+            .into_iter()
+            .map(|n| n as usize)
+            .collect();
+        let values = Tensor::<3>::from_data(common::stored_tensor(&store, name), device);
+        inputs.insert(modality, Stream::Sequence { values, lengths });
+    }
+    inputs
+}
+
+fn fixture_spec(method: FusionMethod) -> FusionSpec {
+    FusionSpec {
+        config: FusionConfig::of(method),
+        dims: [
+            (Modality::Text, 6),
+            (Modality::Audio, 4),
+            (Modality::Visual, 5),
+        ]
+        .into(),
+        text_tokens: 0,
+        n_classes: 3,
+    }
+}
+
+/// The whole models against the seed's, written in PyTorch from its module structure
+/// (`scripts/dev/make_lf_fixtures.py`), on one padded batch: the seed's padding and the fix
+/// (`padding = "masked"`, PyTorch's `pack_padded_sequence` and text lengths). Swapping two
+/// modalities' logits, a head's width, the masks or the LSTM summaries moves the logits far past
+/// the tolerance.
+#[test]
+fn both_models_match_the_seeds_in_pytorch() {
+    let device = Device::default();
+    let logits = |name: &str| common::stored_tensor(&fixture("models_io.safetensors"), name);
+    let inputs = fixture_inputs(&device);
+    for (padding, suffix) in [
+        (PaddingChoice::Seed, "seed"),
+        (PaddingChoice::Masked, "masked"),
+    ] {
+        let keys = LfRnnKeys { padding };
+        let mut rnn = LfRnn::new(&keys, &fixture_spec(FusionMethod::LfRnn), &device);
+        common::load_pytorch_weights(&mut rnn, &fixture("lf_rnn.safetensors"));
+        assert_close(
+            &format!("lf_rnn, {suffix}"),
+            rnn.forward(&inputs),
+            logits(&format!("rnn_{suffix}")),
+        );
+        let keys = LfTransformerKeys {
+            text_heads: 2,
+            audio_heads: 2,
+            trans_ffn: 16,
+            padding,
+            ..Default::default()
+        };
+        let spec = fixture_spec(FusionMethod::LfTransformer);
+        let mut transformer = LfTransformer::new(&keys, &spec, &device);
+        common::load_pytorch_weights(&mut transformer, &fixture("lf_transformer.safetensors"));
+        assert_close(
+            &format!("lf_transformer, {suffix}"),
+            transformer.forward(&inputs),
+            logits(&format!("transformer_{suffix}")),
+        );
+    }
 }
 
 /// The counts of PyTorch's modules built from the seed's layer lists (`nn.LSTM(d, d,

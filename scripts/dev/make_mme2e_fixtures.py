@@ -63,6 +63,7 @@ class WrappedTransformerEncoder(nn.Module):
 def emo_run_names(model):
     """The state dict under burn's names, PyTorch layouts."""
     out = {"cls": model.cls_emb.weight}
+    D = model.cls_emb.weight.shape[1]  # noqa: N806 (the width, as the module constant)
     for i, layer in enumerate(model.transformer.layers):
         p = f"encoder.layers.{i}"
         w, b = layer.self_attn.in_proj_weight, layer.self_attn.in_proj_bias

@@ -23,34 +23,39 @@ use crate::data::pickle::{dict_entries, matrix_of, read_pickle, vector_of};
 use crate::data::raw::DropReason;
 
 /// The records of `ids` that the nine files hold (ids of other corpora's utterances there are
-/// not decoded), with `columns` of the audio vectors.
+/// not decoded), with `columns` of the audio vectors. One file is held at a time: each is
+/// decoded into its stream's features, cut to what is kept, before the next is read.
 pub fn read_table(root: &Path, ids: &[&str], columns: &[usize]) -> Result<HcfTable, DataError> {
     let wanted: HashSet<&str> = ids.iter().copied().collect();
     let mut table = HcfTable::new();
     for phase in PHASES {
         let path = |stream: &str| root.join(format!("{phase}_{stream}_features.pt"));
-        let roots = ["text", "audio", "video"].map(|stream| read_pickle(&path(stream)));
-        let [text, audio, video] = roots;
-        let (text_root, audio_root, video_root) = (text?, audio?, video?);
-        let text = wanted_entries(&text_root, &path("text"), &wanted)?;
-        let audio = wanted_entries(&audio_root, &path("audio"), &wanted)?;
-        let video = wanted_entries(&video_root, &path("video"), &wanted)?;
-        for (id, text_value) in &text {
+        tracing::info!(folder = %root.display(), phase, "reading hand-crafted features");
+        let text = stream_of(&path("text"), &wanted, text_steps)?;
+        let mut audio = stream_of(&path("audio"), &wanted, |id, value| {
+            audio_frames(id, value, seed_speaker_on_left(id), columns)
+        })?;
+        let mut video = stream_of(&path("video"), &wanted, |id, value| {
+            video_frames(id, value, seed_speaker_on_left(id))
+        })?;
+        for (id, text) in text {
             let missing = |stream: &str| DropReason {
                 path: Some(path(stream)),
                 reason: format!("in {phase}_text_features.pt but not in this file"),
             };
-            let record = match (audio.get(id), video.get(id)) {
+            let record = match (audio.remove(&id), video.remove(&id)) {
                 (None, _) => Err(missing("audio")),
                 (_, None) => Err(missing("video")),
-                (Some(a), Some(v)) => Ok(record(id, text_value, a, v, columns).map_err(|e| {
-                    DataError::format(root.join(format!("{phase}_*_features.pt")), e)
-                })?),
+                (Some(audio), Some(visual)) => Ok(HcfRecord {
+                    text,
+                    audio,
+                    visual,
+                }),
             };
-            table.insert(id.clone(), record);
+            table.insert(id, record);
         }
-        for id in audio.keys().chain(video.keys()) {
-            table.entry(id.clone()).or_insert_with(|| {
+        for id in audio.into_keys().chain(video.into_keys()) {
+            table.entry(id).or_insert_with(|| {
                 Err(DropReason {
                     path: Some(path("text")),
                     reason: format!("in {phase}'s audio or video features but not in this file"),
@@ -61,32 +66,23 @@ pub fn read_table(root: &Path, ids: &[&str], columns: &[usize]) -> Result<HcfTab
     Ok(table)
 }
 
-/// The entries of the dict at the file's top level, kept only for the wanted ids.
-fn wanted_entries<'a>(
-    root: &'a Value,
+/// The wanted ids' entries of the dict in the file at `path`, each decoded by `decode`; a
+/// malformed entry is an error naming the file.
+fn stream_of(
     path: &Path,
     wanted: &HashSet<&str>,
-) -> Result<HashMap<String, &'a Value>, DataError> {
-    let entries = dict_entries(root).map_err(|e| DataError::format(path, e))?;
-    Ok(entries
+    decode: impl Fn(&str, &Value) -> Result<CachedFeature, String>,
+) -> Result<HashMap<String, CachedFeature>, DataError> {
+    let root = read_pickle(path)?;
+    dict_entries(&root)
+        .map_err(|e| DataError::format(path, e))?
         .into_iter()
         .filter(|(id, _)| wanted.contains(id.as_str()))
-        .collect())
-}
-
-fn record(
-    id: &str,
-    text: &Value,
-    audio: &Value,
-    video: &Value,
-    columns: &[usize],
-) -> Result<HcfRecord, String> {
-    let left = seed_speaker_on_left(id);
-    Ok(HcfRecord {
-        text: text_steps(id, text)?,
-        audio: audio_frames(id, audio, left, columns)?,
-        visual: video_frames(id, video, left)?,
-    })
+        .map(|(id, value)| {
+            let feature = decode(&id, value).map_err(|e| DataError::format(path, e))?;
+            Ok((id, feature))
+        })
+        .collect()
 }
 
 fn text_steps(id: &str, value: &Value) -> Result<CachedFeature, String> {

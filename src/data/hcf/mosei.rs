@@ -18,6 +18,7 @@ pub fn read_table(root: &Path) -> Result<HcfTable, DataError> {
     let mut table = HcfTable::new();
     for phase in PHASES {
         let path = root.join(format!("mosei_senti_hcf_{phase}.pkl"));
+        tracing::info!(path = %path.display(), "reading hand-crafted features");
         let value = read_pickle(&path)?;
         for (id, record) in phase_records(&value).map_err(|e| DataError::format(&path, e))? {
             table.entry(id).or_insert(Ok(record));
