@@ -25,8 +25,9 @@ use crate::params::ModuleParams;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LfRnnKeys {
-    /// `seed` (the LSTMs run over the batch's padding; text reads the output at the last padded
-    /// step) or `masked` (every modality's final states at its own length, as packed sequences).
+    /// How the batch's zero padding is treated: `seed` (lf_rnn's LSTMs run over it, its text
+    /// reading the output at the last padded step; lf_transformer's text attends to it) or
+    /// `masked` (each sequence ends at its own length: packed LSTMs, text's padding masked).
     pub padding: PaddingChoice,
 }
 

@@ -38,8 +38,9 @@ pub struct LfTransformerKeys {
     pub trans_ffn: usize,
     /// Dropout inside the transformers (PyTorch's default).
     pub dropout: f64,
-    /// `seed` (text's padding is attended to, as the seed calls its text transformer without
-    /// lengths) or `masked` (text's padding masked like audio's and visual's).
+    /// How the batch's zero padding is treated: `seed` (lf_rnn's LSTMs run over it, its text
+    /// reading the output at the last padded step; lf_transformer's text attends to it) or
+    /// `masked` (each sequence ends at its own length: packed LSTMs, text's padding masked).
     pub padding: PaddingChoice,
 }
 
