@@ -166,7 +166,7 @@ pub fn prepare_corpus(ds: &DatasetConfig) -> Result<Corpus, DataError> {
             reason: format!(
                 "dataset.strict is set and {} rows were dropped:\n{}",
                 corpus.dropped.len(),
-                super::raw::strict_listing(&corpus.dropped)
+                super::raw::strict_listing(&corpus.dropped, super::raw::STRICT_LISTED)
             ),
         });
     }

@@ -22,7 +22,7 @@ use super::corpus::Corpus;
 use super::faces::{FACE_SIZE, FACE_VALUES, FaceCrop, RgbFrame, fallback_face, sampled_frames};
 use super::feature::CachedFeature;
 use super::parallel::{map_in_order, progress};
-use super::raw::{DropReason, strict_listing};
+use super::raw::{DropReason, STRICT_LISTED, strict_listing};
 use crate::config::dataset_options::{FaceCropChoice, FacesOptions};
 use crate::config::{DatasetConfig, DatasetKind, Modality};
 
@@ -141,7 +141,7 @@ pub fn attach_faces(
         anyhow::bail!(
             "dataset.strict is set and {} utterances have no usable face frame:\n{}",
             failures.len(),
-            strict_listing(&failures)
+            strict_listing(&failures, STRICT_LISTED)
         );
     }
     let no_frames = failures.iter().filter(|d| d.reason == NO_FRAME).count();

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use super::corpus::Corpus;
 use super::feature::CachedFeature;
-use super::raw::{DropReason, strict_listing};
+use super::raw::{DropReason, STRICT_LISTED, strict_listing};
 use crate::config::dataset_options::{HcfLayout, HcfOptions};
 use crate::config::{DatasetConfig, Modality};
 
@@ -94,7 +94,7 @@ pub fn attach_hcf(
             "dataset.strict is set and {} utterances are not in the hand-crafted feature files under {}:\n{}",
             failures.len(),
             options.root.display(),
-            strict_listing(&failures)
+            strict_listing(&failures, STRICT_LISTED)
         );
     }
     anyhow::ensure!(
@@ -146,24 +146,6 @@ fn repaired(mut feature: CachedFeature, width: usize, repairs: &mut HcfRepairs) 
         repairs.non_finite += 1;
     }
     feature
-}
-
-/// `[rows, width]` checked against the stream's width: an error names the id and what was
-/// expected.
-fn checked(
-    id: &str,
-    stream: &str,
-    rows: usize,
-    width: usize,
-    expected: usize,
-    values: Vec<f32>,
-) -> Result<CachedFeature, String> {
-    if rows > 0 && width != expected {
-        return Err(format!(
-            "{id}: the {stream} vectors have {width} values, expected {expected}"
-        ));
-    }
-    Ok(CachedFeature::new(vec![rows, expected], values))
 }
 
 #[cfg(test)]

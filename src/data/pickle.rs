@@ -12,17 +12,19 @@ use serde_pickle::{DeOptions, HashableValue, Value};
 pub use self::ndarray::{NdArray, decode_ndarray, kind_of};
 use super::error::DataError;
 
+/// How the seeds' pickles are read: `keep_restore_state` and `replace_unresolved_globals` let
+/// numpy's reduce calls through as their arguments and BUILD states (see `ndarray`); byte
+/// strings stay bytes, as Python 3's `encoding='bytes'` keeps them.
+pub fn read_options() -> DeOptions {
+    DeOptions::new()
+        .keep_restore_state()
+        .replace_unresolved_globals()
+}
+
 /// The whole pickle at `path` as a value tree.
-///
-/// `keep_restore_state` and `replace_unresolved_globals` let numpy's reduce calls through as
-/// their arguments and BUILD states (see `ndarray`); byte strings stay bytes, as Python 3's
-/// `encoding='bytes'` keeps them.
 pub fn read_pickle(path: &Path) -> Result<Value, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let options = DeOptions::new()
-        .keep_restore_state()
-        .replace_unresolved_globals();
-    serde_pickle::value_from_reader(std::io::BufReader::new(file), options)
+    serde_pickle::value_from_reader(std::io::BufReader::new(file), read_options())
         .map_err(|e| DataError::format(path, format!("not a readable pickle: {e}")))
 }
 
@@ -166,10 +168,7 @@ mod tests {
     fn round_trip(node: &Node) -> Value {
         let mut bytes = Vec::new();
         write_pickle(&mut bytes, node).unwrap();
-        let options = DeOptions::new()
-            .keep_restore_state()
-            .replace_unresolved_globals();
-        serde_pickle::value_from_slice(&bytes, options).unwrap()
+        serde_pickle::value_from_slice(&bytes, read_options()).unwrap()
     }
 
     fn array(shape: &[usize], values: Vec<f32>) -> Node {

@@ -54,11 +54,15 @@ pub struct DropReason {
     pub reason: String,
 }
 
-/// The first 20 dropped rows, one per line, for a `dataset.strict` error (a larger count is
-/// in the message that heads it).
-pub fn strict_listing(rows: &[DroppedRow]) -> String {
+/// How many dropped rows a `dataset.strict` error lists where there may be thousands (a corpus's
+/// rows, its frames, its feature files); the audio screen lists every clip.
+pub const STRICT_LISTED: usize = 20;
+
+/// The first `at_most` dropped rows, one per line, for a `dataset.strict` error (a larger
+/// count is in the message that heads it).
+pub fn strict_listing(rows: &[DroppedRow], at_most: usize) -> String {
     rows.iter()
-        .take(20)
+        .take(at_most)
         .map(|d| format!("  {} ({}): {}", d.id, d.path_display(), d.reason))
         .collect::<Vec<_>>()
         .join("\n")

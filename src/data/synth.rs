@@ -111,6 +111,15 @@ pub fn write_kemdy20(out: &Path, cfg: &SynthConfig) -> Result<SynthSummary, Data
     Ok(summary)
 }
 
+/// A generator seed of its own for what is written per utterance (its frames, its feature
+/// files): the corpus seed mixed with the hash of `key` (the id, salted per kind of file), so
+/// that writing those files leaves the corpus's own draws as they are.
+pub(super) fn utterance_seed(corpus_seed: u64, key: &str) -> u64 {
+    let hash = blake3::hash(key.as_bytes());
+    let bytes: [u8; 8] = hash.as_bytes()[..8].try_into().expect("eight bytes");
+    corpus_seed ^ u64::from_le_bytes(bytes)
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     std::fs::File::create(path)
         .and_then(|mut f| f.write_all(bytes))

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::error::DataError;
-use super::synth::CLASSES;
+use super::synth::{CLASSES, utterance_seed};
 
 /// Side of the written frames.
 pub const FRAME_SIZE: u32 = 96;
@@ -65,7 +65,7 @@ pub fn write_frames(
     corpus_seed: u64,
 ) -> Result<(), DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
-    let mut rng = ChaCha8Rng::seed_from_u64(frame_seed(corpus_seed, id));
+    let mut rng = ChaCha8Rng::seed_from_u64(utterance_seed(corpus_seed, id));
     let brightness: f32 = rng.random_range(-20.0..20.0);
     let count = (seconds * FPS).round().max(1.0) as usize;
     for i in 0..count {
@@ -81,13 +81,6 @@ pub fn write_frames(
         .map_err(|e| DataError::format(&path, format!("could not write a frame: {e}")))?;
     }
     Ok(())
-}
-
-/// A seed of its own per utterance: the corpus seed mixed with the id's hash.
-fn frame_seed(corpus_seed: u64, id: &str) -> u64 {
-    let hash = blake3::hash(id.as_bytes());
-    let bytes: [u8; 8] = hash.as_bytes()[..8].try_into().expect("eight bytes");
-    corpus_seed ^ u64::from_le_bytes(bytes)
 }
 
 fn frame_pixels(look: Look, brightness: f32, rng: &mut ChaCha8Rng) -> Vec<u8> {

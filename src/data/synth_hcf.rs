@@ -33,7 +33,7 @@ use super::cmu_pickle::synth::normal;
 use super::error::DataError;
 use super::iemocap::seed_speaker_on_left;
 use super::pickle::write::{F32Array, Node, write_pickle};
-use super::synth::CLASSES;
+use super::synth::{CLASSES, utterance_seed};
 use crate::config::dataset_options::hcf_layout::{IEMOCAP_AUDIO_MIN_COLUMNS, TEXT_DIM, VISUAL_DIM};
 
 /// One written utterance, as the feature files need it.
@@ -112,7 +112,8 @@ pub fn write_hcf(dir: &Path, items: &[HcfItem], corpus_seed: u64) -> Result<(), 
     let directions = Directions::draw(corpus_seed);
     let mut phases: [[DictEntries; 3]; 3] = Default::default();
     for item in items {
-        let mut rng = ChaCha8Rng::seed_from_u64(utterance_seed(corpus_seed, &item.id));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(utterance_seed(corpus_seed, &format!("hcf:{}", item.id)));
         let [text, audio, video] = utterance_nodes(item, &directions, &mut rng);
         let phase = &mut phases[phase_of(&item.id)];
         let key = item.id.as_bytes().to_vec();
@@ -140,12 +141,6 @@ fn phase_of(id: &str) -> usize {
     }
 }
 
-fn utterance_seed(corpus_seed: u64, id: &str) -> u64 {
-    let hash = blake3::hash(format!("hcf:{id}").as_bytes());
-    let bytes: [u8; 8] = hash.as_bytes()[..8].try_into().expect("eight bytes");
-    corpus_seed ^ u64::from_le_bytes(bytes)
-}
-
 /// The text, audio and video entries of one utterance.
 fn utterance_nodes(item: &HcfItem, directions: &Directions, rng: &mut ChaCha8Rng) -> [Node; 3] {
     let frames = (item.seconds * FRAMES_PER_SECOND).round().max(1.0) as usize;
@@ -163,18 +158,18 @@ fn utterance_nodes(item: &HcfItem, directions: &Directions, rng: &mut ChaCha8Rng
     };
     let audio = {
         let direction = &directions.audio[shown(Stream::Audio, item.class)];
-        let side = |carries: bool, rng: &mut ChaCha8Rng| {
-            let silent = vec![0.0; AUDIO_SIGNAL_ROWS];
+        let silent = vec![0.0; AUDIO_SIGNAL_ROWS];
+        let mut channels = Vec::new();
+        for (side, carries) in [("L", left), ("R", !left)] {
             let shown = if carries { direction } else { &silent };
             let rows = noisy_rows(frames, shown, 0, IEMOCAP_AUDIO_MIN_COLUMNS, rng);
-            array(
+            let channel = array(
                 vec![IEMOCAP_AUDIO_MIN_COLUMNS, frames],
                 transposed(&rows, frames, IEMOCAP_AUDIO_MIN_COLUMNS),
-            )
-        };
-        let l = side(left, rng);
-        let r = side(!left, rng);
-        Node::Dict(vec![(b"L".to_vec(), l), (b"R".to_vec(), r)])
+            );
+            channels.push((side.as_bytes().to_vec(), channel));
+        }
+        Node::Dict(channels)
     };
     let video = {
         let direction = &directions.visual[shown(Stream::Visual, item.class)];

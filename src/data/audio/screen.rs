@@ -33,7 +33,7 @@ pub fn drop_unusable_audio(corpus: &mut Corpus, quiet: bool, strict: bool) -> an
         anyhow::bail!(
             "dataset.strict is set and {} audio files could not be used:\n{}",
             failures.len(),
-            strict_listing(&failures)
+            strict_listing(&failures, failures.len())
         );
     }
     for failure in &failures {

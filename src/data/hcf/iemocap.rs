@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde_pickle::Value;
 
-use super::{HcfRecord, HcfTable, PHASES, checked};
+use super::{HcfRecord, HcfTable, PHASES};
 use crate::config::dataset_options::hcf_layout::{IEMOCAP_AUDIO_MIN_COLUMNS, TEXT_DIM, VISUAL_DIM};
 use crate::data::DataError;
 use crate::data::feature::CachedFeature;
@@ -85,16 +85,16 @@ fn stream_of(
         .collect()
 }
 
+/// The words' vectors `[words, 300]`; no words is `[0, 300]`.
 fn text_steps(id: &str, value: &Value) -> Result<CachedFeature, String> {
     let words = matrix_of(value).map_err(|e| format!("{id}: text: {e}"))?;
-    checked(
-        id,
-        "word",
-        words.shape[0],
-        words.shape[1],
-        TEXT_DIM,
-        words.values,
-    )
+    let [count, width] = [words.shape[0], words.shape[1]];
+    if count > 0 && width != TEXT_DIM {
+        return Err(format!(
+            "{id}: the word vectors have {width} values, expected {TEXT_DIM}"
+        ));
+    }
+    Ok(CachedFeature::new(vec![count, TEXT_DIM], words.values))
 }
 
 /// The side's `[columns, frames]` array as `[frames, selected columns]`.

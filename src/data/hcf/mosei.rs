@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_pickle::Value;
 
-use super::{HcfRecord, HcfTable, PHASES, checked};
+use super::{HcfRecord, HcfTable, PHASES};
 use crate::config::dataset_options::hcf_layout::{MOSEI_AUDIO_DIM, TEXT_DIM, VISUAL_DIM};
 use crate::data::DataError;
 use crate::data::feature::CachedFeature;
@@ -42,22 +42,24 @@ fn phase_records(value: &Value) -> Result<Vec<(String, HcfRecord)>, String> {
     let text = array("text", TEXT_DIM)?;
     let audio = array("audio", MOSEI_AUDIO_DIM)?;
     let vision = array("vision", VISUAL_DIM)?;
-    ids.into_iter()
+    Ok(ids
+        .into_iter()
         .enumerate()
         .map(|(i, id)| {
             let record = HcfRecord {
-                text: row(&id, "text", &text, i)?,
-                audio: row(&id, "audio", &audio, i)?,
-                visual: row(&id, "vision", &vision, i)?,
+                text: row(&text, i),
+                audio: row(&audio, i),
+                visual: row(&vision, i),
             };
-            Ok((id, record))
+            (id, record)
         })
-        .collect()
+        .collect())
 }
 
-/// Row `i` of a `[N, steps, width]` array as `[steps, width]`.
-fn row(id: &str, stream: &str, array: &NdArray, i: usize) -> Result<CachedFeature, String> {
+/// Row `i` of a `[N, steps, width]` array (its shape checked by `phase_records`) as
+/// `[steps, width]`.
+fn row(array: &NdArray, i: usize) -> CachedFeature {
     let (steps, width) = (array.shape[1], array.shape[2]);
     let values = array.values[i * steps * width..][..steps * width].to_vec();
-    checked(id, stream, steps, width, width, values)
+    CachedFeature::new(vec![steps, width], values)
 }

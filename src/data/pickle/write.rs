@@ -235,13 +235,10 @@ impl<W: Write> PickleWriter<'_, W> {
 mod tests {
     use super::*;
     use crate::data::pickle::ndarray::decode_ndarray;
-    use serde_pickle::{DeOptions, HashableValue, Value};
+    use serde_pickle::{HashableValue, Value};
 
     fn read_back(bytes: &[u8]) -> Value {
-        let options = DeOptions::new()
-            .keep_restore_state()
-            .replace_unresolved_globals();
-        serde_pickle::value_from_slice(bytes, options).unwrap()
+        serde_pickle::value_from_slice(bytes, crate::data::pickle::read_options()).unwrap()
     }
 
     fn entry<'a>(value: &'a Value, key: &str) -> &'a Value {

@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::fusion::heads::{positive, probability};
+
 /// The transformers' sizes, which both models share. The defaults are the README's runs
 /// (`--trans-dim 64 --trans-nlayers 4 --trans-nheads 4`); the seed's code defaults are 512/2/8.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,16 +36,15 @@ impl Default for Mme2eKeys {
 
 impl Mme2eKeys {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if self.trans_dim == 0 || self.trans_layers == 0 || self.trans_ffn == 0 {
-            out.push((
-                "trans_dim",
-                format!(
-                    "found trans_dim = {}, trans_layers = {}, trans_ffn = {}; expected each at least 1",
-                    self.trans_dim, self.trans_layers, self.trans_ffn
-                ),
-            ));
-        }
+        let mut out: Vec<_> = [
+            positive("trans_dim", self.trans_dim),
+            positive("trans_layers", self.trans_layers),
+            positive("trans_ffn", self.trans_ffn),
+            probability("dropout", self.dropout),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if self.trans_heads == 0 || !self.trans_dim.is_multiple_of(self.trans_heads.max(1)) {
             out.push((
                 "trans_heads",
@@ -51,12 +52,6 @@ impl Mme2eKeys {
                     "found {}, expected a divisor of trans_dim = {}",
                     self.trans_heads, self.trans_dim
                 ),
-            ));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            out.push((
-                "dropout",
-                format!("found {}, expected 0 <= p < 1", self.dropout),
             ));
         }
         out

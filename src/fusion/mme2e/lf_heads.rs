@@ -31,15 +31,6 @@ pub enum PaddingChoice {
     Masked,
 }
 
-/// `[batch, steps]`: 1 on each row's first `lengths[row]` steps, 0 on its padding.
-pub fn valid_steps(lengths: &[usize], steps: usize, device: &Device) -> Tensor<2> {
-    let values: Vec<f32> = lengths
-        .iter()
-        .flat_map(|&n| (0..steps).map(move |t| if t < n { 1.0 } else { 0.0 }))
-        .collect();
-    Tensor::from_data(TensorData::new(values, [lengths.len(), steps]), device)
-}
-
 /// `Linear(input, hidden) → ReLU → Linear(hidden, classes)`, the seed's `affines[m]`.
 #[derive(Module, Debug)]
 pub struct ClassHead {

@@ -14,12 +14,13 @@ use burn::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::lf_heads::{LateHeads, NEEDS, PaddingChoice, stream_widths, valid_steps};
+use super::lf_heads::{LateHeads, NEEDS, PaddingChoice, stream_widths};
 use crate::fusion::registry::Method;
 use crate::fusion::torch_lstm::{TorchLstm, TorchLstmConfig};
 use crate::fusion::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
 use crate::params::ModuleParams;
+use crate::pooling::padding_mask;
 
 /// The `[fusion]` keys of `lf_rnn`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -58,7 +59,8 @@ impl BiLstm {
     /// the reverse one started there.
     pub fn final_states_at(&self, x: Tensor<3>, lengths: &[usize]) -> Tensor<2> {
         let [_, steps, _] = x.dims();
-        let valid = valid_steps(lengths, steps, &x.device());
+        // 1 on each row's real steps, 0 on its padding.
+        let valid = padding_mask(lengths, steps, &x.device()).bool_not().float();
         let backward = self
             .reverse
             .forward_masked(x.clone().flip([1]), valid.clone().flip([1]));

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lf_heads::{LateHeads, NEEDS, PaddingChoice, stream_widths};
 use super::transformer::{WrappedTransformer, WrappedTransformerConfig};
+use crate::fusion::heads::{positive, probability};
 use crate::fusion::registry::{Method, TaskShape};
 use crate::fusion::{FusionInputs, FusionSpec};
 use crate::modality::{Form, Modality};
@@ -124,23 +125,14 @@ impl Method for LfTransformerMethod {
     }
 
     fn problems(keys: &LfTransformerKeys, _task: TaskShape) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if keys.trans_layers == 0 || keys.trans_ffn == 0 {
-            out.push((
-                "trans_layers",
-                format!(
-                    "found trans_layers = {}, trans_ffn = {}; expected each at least 1",
-                    keys.trans_layers, keys.trans_ffn
-                ),
-            ));
-        }
-        if !(0.0..1.0).contains(&keys.dropout) {
-            out.push((
-                "dropout",
-                format!("found {}, expected 0 <= p < 1", keys.dropout),
-            ));
-        }
-        out
+        [
+            positive("trans_layers", keys.trans_layers),
+            positive("trans_ffn", keys.trans_ffn),
+            probability("dropout", keys.dropout),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn width_problems(keys: &LfTransformerKeys, spec: &FusionSpec) -> Vec<(&'static str, String)> {
