@@ -41,7 +41,9 @@ WORKLOADS = [
 ]
 # Minimal reproductions of where burn-flex itself is the limit (docs/PERFORMANCE.md); not in the
 # default set: `--workloads reproductions` (or name them).
-REPRODUCTIONS = ["linear_train", "linear_train_flat", "attention_train", "gelu"]
+REPRODUCTIONS = [
+    "linear_train", "linear_train_flat", "attention_train", "gelu", "gelu_kernel",
+]
 
 
 def build(feature, target_dir):

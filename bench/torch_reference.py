@@ -425,7 +425,7 @@ def main():
         batch, step = linear_train(args)
     elif w == "attention_train":
         batch, step = attention_train(args)
-    elif w == "gelu":
+    elif w in ("gelu", "gelu_kernel"):
         batch, step = gelu(args)
     else:
         raise SystemExit(f"unknown workload {w!r}")

@@ -18,7 +18,8 @@
 //!   the PyTorch side with `--dump DIR`.
 //! * `linear_train`, `linear_train_flat`, `attention_train`, `gelu`: minimal reproductions of
 //!   where burn-flex itself is the limit inside the encoders (docs/PERFORMANCE.md): BERT's FFN
-//!   projection and attention products through autodiff, and the exact GELU.
+//!   projection and attention products through autodiff, and burn's exact GELU; `gelu_kernel`
+//!   is the same GELU through emo-run's `kernels::gelu`, which the encoders use.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -46,7 +47,7 @@ use emo_run::train::optim::{StepSettings, Stepper, build_optimizer, learning_rat
 #[derive(Parser, Debug)]
 struct Args {
     /// rsa_cfn | mlp_mixer | bert_train | bert_forward | w2v2_train | w2v2_forward | matmul |
-    /// quickstart | linear_train | linear_train_flat | attention_train | gelu
+    /// quickstart | linear_train | linear_train_flat | attention_train | gelu | gelu_kernel
     #[arg(long)]
     workload: String,
     /// flex | tch
@@ -116,7 +117,8 @@ fn main() -> anyhow::Result<()> {
         "linear_train" => linear_train(&args, &device, started, false),
         "linear_train_flat" => linear_train(&args, &device, started, true),
         "attention_train" => attention_train(&args, &device, started),
-        "gelu" => gelu(&args, &device, started),
+        "gelu" => gelu(&args, &device, started, burn::tensor::activation::gelu),
+        "gelu_kernel" => gelu(&args, &device, started, emo_run::kernels::gelu::gelu),
         "quickstart" => quickstart(&args, &device, started)?,
         other => anyhow::bail!("unknown workload {other:?}"),
     };
@@ -371,13 +373,19 @@ fn attention_train(args: &Args, device: &Device, started: Instant) -> (usize, Ve
 
 /// `gelu`: burn's exact (erf) GELU, forward, on as many elements as the first convolution of
 /// wav2vec2-base's feature encoder puts out for 2 × 1 s (2 × 512 channels × 3199 frames;
-/// `--batch` overrides): flex computes it with a scalar `erf` on one thread.
-fn gelu(args: &Args, device: &Device, started: Instant) -> (usize, Vec<f64>, f64) {
+/// `--batch` overrides): flex computes it with a scalar `erf` on one thread. `gelu_kernel`:
+/// the same through `kernels::gelu`.
+fn gelu(
+    args: &Args,
+    device: &Device,
+    started: Instant,
+    gelu: fn(Tensor<1>) -> Tensor<1>,
+) -> (usize, Vec<f64>, f64) {
     let n = batch_or(args, 2 * 512 * 3199);
     let x = Tensor::<1>::random([n], Distribution::Normal(0.0, 1.0), device);
     let setup_s = started.elapsed().as_secs_f64();
     let step_s = time_steps(args, |_| {
-        finish(burn::tensor::activation::gelu(x.clone()).sum(), false);
+        finish(gelu(x.clone()).sum(), false);
     });
     (n, step_s, setup_s)
 }

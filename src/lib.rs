@@ -17,6 +17,7 @@ pub mod env;
 pub mod fusion;
 pub mod infer;
 pub mod inspect;
+pub mod kernels;
 pub mod lock;
 pub mod logging;
 pub mod metrics;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 /// Layers, lowest first. A module may use modules of lower layers only.
 const LAYERS: &[&[&str]] = &[
     &[
-        "alloc", "atomic", "device", "lock", "logging", "modality", "params", "pooling", "rows",
+        "alloc", "atomic", "device", "kernels", "lock", "logging", "modality", "params", "pooling",
+        "rows",
     ],
     &["fusion"],
     &["config"],

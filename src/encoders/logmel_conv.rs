@@ -2,14 +2,15 @@
 //! rate) followed by an optional transformer and pooling.
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
-use burn::nn::{Dropout, DropoutConfig, Gelu, LayerNorm, LayerNormConfig, PaddingConfig1d};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, PaddingConfig1d};
 use burn::prelude::*;
 
 use super::pooling::padding_mask;
 use crate::config::AudioEncoderConfig;
+use crate::kernels::dropout;
+use crate::kernels::gelu::gelu;
+use crate::kernels::transformer;
 
 #[derive(Debug, Clone)]
 pub struct LogmelConvSpec {
@@ -34,7 +35,6 @@ impl LogmelConvSpec {
             .collect();
         LogmelConvEncoder {
             convs,
-            activation: Gelu::new(),
             norm: LayerNormConfig::new(c.channels).init(device),
             dropout: DropoutConfig::new(c.small_dropout()).init(),
             transformer: (c.transformer_layers > 0).then(|| {
@@ -55,7 +55,6 @@ impl LogmelConvSpec {
 #[derive(Module, Debug)]
 pub struct LogmelConvEncoder {
     convs: Vec<Conv1d>,
-    activation: Gelu,
     norm: LayerNorm,
     dropout: Dropout,
     transformer: Option<TransformerEncoder>,
@@ -78,15 +77,15 @@ impl LogmelConvEncoder {
         let mut x = features.swap_dims(1, 2);
         let mut lengths = frames.to_vec();
         for conv in &self.convs {
-            x = self.activation.forward(conv.forward(x));
+            x = gelu(conv.forward(x));
             lengths.iter_mut().for_each(|l| *l = halve(*l));
         }
-        let x = self.dropout.forward(self.norm.forward(x.swap_dims(1, 2)));
+        let x = dropout::apply(&self.dropout, self.norm.forward(x.swap_dims(1, 2)));
         let [_, time, _] = x.dims();
         let h = match &self.transformer {
             Some(t) => {
                 let mask = padding_mask(&lengths, time, &x.device());
-                t.forward(TransformerEncoderInput::new(x).mask_pad(mask))
+                transformer::encode(t, x, Some(mask))
             }
             None => x,
         };

@@ -1,14 +1,14 @@
 //! A small transformer text encoder with learned positions, randomly initialised
 //! (`kind = "transformer"`): the quickstart's encoder, sized by `[encoders.text]`.
 
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig};
 use burn::prelude::*;
 
 use super::pooling::padding_mask;
 use crate::config::TextEncoderConfig;
+use crate::kernels::dropout;
+use crate::kernels::transformer;
 
 /// Everything needed to build the module: the experiment's settings plus the vocabulary size,
 /// which is known only once the fold's tokenizer is trained.
@@ -57,9 +57,8 @@ impl SmallTextEncoder {
             .reshape([1, len])
             .repeat_dim(0, batch);
         let x = self.tokens.forward(ids) + self.positions.forward(positions);
-        let x = self.dropout.forward(self.norm.forward(x));
+        let x = dropout::apply(&self.dropout, self.norm.forward(x));
         let mask = padding_mask(lengths, len, &device);
-        self.transformer
-            .forward(TransformerEncoderInput::new(x).mask_pad(mask))
+        transformer::encode(&self.transformer, x, Some(mask))
     }
 }

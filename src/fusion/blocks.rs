@@ -1,6 +1,7 @@
 //! Building blocks shared by seed 000's fusion heads (docs/methods/seed-000-rsa-cfn.md#heads): the normed `[audio, text]`
 //! concatenation, the two residual ReLU blocks, and the test for "is dropout active".
 
+use crate::kernels::dropout;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
@@ -55,21 +56,12 @@ impl ResidualBlocks {
 
     /// Whether these blocks drop anything on `x`, i.e. whether the model is training.
     pub fn is_training<const D: usize>(&self, x: &Tensor<D>) -> bool {
-        dropout_active(&self.dropout, x)
+        dropout::is_active(&self.dropout, x)
     }
 
     fn block(&self, linear: &Linear, x: Tensor<2>) -> Tensor<2> {
-        self.dropout
-            .forward(self.activation.forward(linear.forward(x)))
+        dropout::apply(&self.dropout, self.activation.forward(linear.forward(x)))
     }
-}
-
-/// Whether `dropout` would drop anything on `x`: the same test `Dropout::forward` makes
-/// (training mode, an autodiff device, a positive probability). Heads that behave differently in
-/// training and evaluation beyond dropout itself (stack's averaging, rsa's attention mean) ask
-/// this, so both follow one definition of "training".
-pub fn dropout_active<const D: usize>(dropout: &Dropout, x: &Tensor<D>) -> bool {
-    dropout.prob > 0.0 && dropout.training.is_enabled() && x.device().is_autodiff()
 }
 
 /// Parameters of `Linear(i, o)` with bias, for the hand-computed counts in the tests.

@@ -15,6 +15,7 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 
 use super::registry::{Method, NoKeys};
@@ -43,7 +44,10 @@ impl Concat {
 
     pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
         let joined = Tensor::cat(
-            vec![self.dropout.forward(text), self.dropout.forward(audio)],
+            vec![
+                dropout::apply(&self.dropout, text),
+                dropout::apply(&self.dropout, audio),
+            ],
             1,
         );
         self.classifier.forward(joined)

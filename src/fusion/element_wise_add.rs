@@ -13,6 +13,7 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 
 use super::concat::ETRI_DROPOUT;
@@ -37,8 +38,11 @@ impl ElementWiseAdd {
     }
 
     pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
-        let audio = self.audio_to_text.forward(self.dropout.forward(audio));
-        self.classifier.forward(audio + self.dropout.forward(text))
+        let audio = self
+            .audio_to_text
+            .forward(dropout::apply(&self.dropout, audio));
+        self.classifier
+            .forward(audio + dropout::apply(&self.dropout, text))
     }
 }
 

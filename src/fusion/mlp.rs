@@ -1,6 +1,7 @@
 //! The two-layer classification head every fusion method ends in:
 //! `Linear(in, hidden) -> ReLU -> Dropout -> Linear(hidden, classes)`.
 
+use crate::kernels::dropout;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::prelude::*;
 
@@ -23,9 +24,10 @@ impl MlpHead {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let x = self
-            .dropout
-            .forward(self.activation.forward(self.hidden.forward(x)));
+        let x = dropout::apply(
+            &self.dropout,
+            self.activation.forward(self.hidden.forward(x)),
+        );
         self.output.forward(x)
     }
 }

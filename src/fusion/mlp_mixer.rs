@@ -16,18 +16,20 @@
 //!
 //! Padding is never masked: as in the seed, padded frames and [PAD] tokens are mixed in.
 
-use burn::nn::{Dropout, DropoutConfig, Gelu, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 use crate::rows::linear_over_tokens;
 
 use super::heads::positive;
 use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
+use crate::kernels::gelu::gelu;
 
 /// Dropout everywhere in the mixer and its head (`dropout=0.1`, docs/methods/seed-000-rsa-cfn.md#heads).
 pub const MIXER_DROPOUT: f64 = 0.1;
@@ -122,7 +124,6 @@ impl MixerBlock {
 #[derive(Module, Debug)]
 pub struct MixerMlp {
     first: Linear,
-    activation: Gelu,
     second: Linear,
     dropout: Dropout,
 }
@@ -131,15 +132,14 @@ impl MixerMlp {
     pub fn new(width: usize, device: &Device) -> Self {
         Self {
             first: LinearConfig::new(width, width).init(device),
-            activation: Gelu::new(),
             second: LinearConfig::new(width, width).init(device),
             dropout: DropoutConfig::new(MIXER_DROPOUT).init(),
         }
     }
 
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let h = self.activation.forward(linear_over_tokens(&self.first, x));
-        self.dropout.forward(linear_over_tokens(&self.second, h))
+        let h = gelu(linear_over_tokens(&self.first, x));
+        dropout::apply(&self.dropout, linear_over_tokens(&self.second, h))
     }
 }
 
@@ -148,7 +148,6 @@ impl MixerMlp {
 pub struct MixerHead {
     dropout: Dropout,
     hidden: Linear,
-    activation: Gelu,
     output: Linear,
 }
 
@@ -157,15 +156,13 @@ impl MixerHead {
         Self {
             dropout: DropoutConfig::new(MIXER_DROPOUT).init(),
             hidden: LinearConfig::new(dim, MIXER_HEAD_HIDDEN).init(device),
-            activation: Gelu::new(),
             output: LinearConfig::new(MIXER_HEAD_HIDDEN, classes).init(device),
         }
     }
 
     pub fn forward(&self, h: Tensor<2>) -> Tensor<2> {
-        let h = self.hidden.forward(self.dropout.forward(h));
-        self.output
-            .forward(self.dropout.forward(self.activation.forward(h)))
+        let h = self.hidden.forward(dropout::apply(&self.dropout, h));
+        self.output.forward(dropout::apply(&self.dropout, gelu(h)))
     }
 }
 

@@ -27,6 +27,7 @@ use super::heads::positive;
 use super::registry::{Method, TaskShape};
 use super::scalar_attention::ScalarSelfAttention;
 use super::{FusionInputs, FusionSpec};
+use crate::kernels::dropout;
 
 /// Hidden width of each modality's SelfAttention (docs/methods/seed-000-rsa-cfn.md#heads).
 pub const CFN_ATTENTION_HIDDEN: usize = 96;
@@ -126,9 +127,10 @@ impl CfnClassifier {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let h = self
-            .dropout
-            .forward(self.activation.forward(self.hidden.forward(x)));
+        let h = dropout::apply(
+            &self.dropout,
+            self.activation.forward(self.hidden.forward(x)),
+        );
         self.output.forward(h)
     }
 }

@@ -15,6 +15,7 @@ use super::heads::{FusionHead, HeadKeys, MlpKeys, mlp_problems};
 use super::mlp::MlpHead;
 use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 
 /// Dropout of seed 000's wav classification head (`final_dropout` 0.1, docs/methods/seed-000-rsa-cfn.md#encoders).
@@ -86,9 +87,9 @@ impl SeedAudioHead {
     }
 
     pub fn forward(&self, audio: Tensor<2>) -> Tensor<2> {
-        let x = self.dense.forward(self.dropout.forward(audio));
+        let x = self.dense.forward(dropout::apply(&self.dropout, audio));
         self.output
-            .forward(self.dropout.forward(self.activation.forward(x)))
+            .forward(dropout::apply(&self.dropout, self.activation.forward(x)))
     }
 }
 
@@ -108,7 +109,7 @@ impl LinearHead {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        self.classifier.forward(self.dropout.forward(x))
+        self.classifier.forward(dropout::apply(&self.dropout, x))
     }
 }
 

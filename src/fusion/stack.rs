@@ -10,9 +10,10 @@
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 
-use super::blocks::{NormedConcat, dropout_active};
+use super::blocks::NormedConcat;
 use super::registry::{Method, NoKeys};
 use super::{FusionInputs, FusionSpec};
 
@@ -43,7 +44,7 @@ impl Stack {
 
     pub fn forward(&self, text: Tensor<2>, audio: Tensor<2>) -> Tensor<2> {
         let x = self.input.forward(audio, text);
-        if !dropout_active(&self.dropout, &x) {
+        if !dropout::is_active(&self.dropout, &x) {
             return self.classifier.forward(x);
         }
         self.mean_over_dropout_samples(x)
@@ -51,7 +52,10 @@ impl Stack {
 
     fn mean_over_dropout_samples(&self, x: Tensor<2>) -> Tensor<2> {
         let sum = (0..STACK_SAMPLES)
-            .map(|_| self.classifier.forward(self.dropout.forward(x.clone())))
+            .map(|_| {
+                self.classifier
+                    .forward(dropout::apply(&self.dropout, x.clone()))
+            })
             .reduce(|acc, logits| acc + logits)
             .expect("at least one sample");
         sum.div_scalar(STACK_SAMPLES as f64)

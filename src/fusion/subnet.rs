@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::heads::{positive, probability};
 use super::torch_lstm::{TorchLstm, TorchLstmConfig};
+use crate::kernels::dropout;
 use crate::modality::Modality;
 
 #[derive(Config, Debug)]
@@ -57,7 +58,7 @@ impl SubNetConfig {
 impl SubNet {
     /// `[batch, in] → [batch, hidden]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let x = self.drop.forward(self.norm.forward(x));
+        let x = dropout::apply(&self.drop, self.norm.forward(x));
         let x = self.activation.forward(self.linear_1.forward(x));
         let x = self.activation.forward(self.linear_2.forward(x));
         self.activation.forward(self.linear_3.forward(x))
@@ -98,7 +99,7 @@ impl TextSubNet {
     /// `[batch, steps, in] → [batch, out]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
         let h_n = self.rnn.forward(x);
-        self.linear_1.forward(self.dropout.forward(h_n))
+        self.linear_1.forward(dropout::apply(&self.dropout, h_n))
     }
 }
 

@@ -23,6 +23,7 @@ use super::lmf::{AUDIO_VISUAL_WORDS, prepend_one};
 use super::registry::{Method, TaskShape};
 use super::subnet::{SubNet, SubnetKeys, SubnetsConfig, TextSubNet};
 use super::{FusionInputs, FusionSpec};
+use crate::kernels::dropout;
 use crate::modality::{Form, Modality};
 
 /// MOSI's sentiment range is [-3, 3]: `sigmoid · 6 − 3`. In the source these are Parameters
@@ -108,7 +109,7 @@ impl Tfn {
 
     /// The post-fusion MLP (and, for MOSI, the range mapping) on the flattened outer product.
     pub fn head(&self, fused: Tensor<2>) -> Tensor<2> {
-        let x = self.post_fusion_dropout.forward(fused);
+        let x = dropout::apply(&self.post_fusion_dropout, fused);
         let x = self.activation.forward(self.post_fusion_layer_1.forward(x));
         let x = self.activation.forward(self.post_fusion_layer_2.forward(x));
         let y = self.post_fusion_layer_3.forward(x);

@@ -10,6 +10,7 @@ use super::config::HfTextConfig;
 use super::embeddings::{Embeddings, sequential_positions, token_types_or_zeros};
 use super::layer::{Activation, attend, attention_bias, first_token, layer_norm, linear};
 use super::{TextInput, TextOutput};
+use crate::kernels::dropout;
 use crate::rows::linear_over_tokens;
 
 /// HF `AlbertAttention`: projections, output dense and LayerNorm in one module.
@@ -50,9 +51,10 @@ impl AlbertAttention {
             self.heads,
             &self.attention_dropout,
         );
-        let projected = self
-            .output_dropout
-            .forward(linear_over_tokens(&self.dense, context));
+        let projected = dropout::apply(
+            &self.output_dropout,
+            linear_over_tokens(&self.dense, context),
+        );
         self.layer_norm.forward(x + projected)
     }
 }

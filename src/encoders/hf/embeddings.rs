@@ -2,6 +2,7 @@
 //! dropout. RoBERTa, ELECTRA and ALBERT differ only in the width (`embedding_size`) and in how
 //! their position ids are made, which the caller passes in.
 
+use crate::kernels::dropout;
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm};
 use burn::prelude::*;
 
@@ -40,7 +41,7 @@ impl Embeddings {
         let x = self.word_embeddings.forward(ids)
             + self.token_type_embeddings.forward(token_types)
             + self.position_embeddings.forward(positions);
-        self.dropout.forward(self.layer_norm.forward(x))
+        dropout::apply(&self.dropout, self.layer_norm.forward(x))
     }
 }
 

@@ -5,9 +5,12 @@
 use anyhow::bail;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{gelu, gelu_approximate, relu, softmax};
+use burn::tensor::activation::{gelu_approximate, relu, softmax};
+
+use crate::kernels::gelu::gelu;
 
 use super::config::HfTextConfig;
+use crate::kernels::dropout;
 use crate::rows::linear_over_tokens;
 
 /// `hidden_act` of the config.
@@ -72,7 +75,7 @@ pub fn attend(
     let split = |x: Tensor<3>| x.reshape([batch, len, heads, head_dim]).swap_dims(1, 2);
     let (q, k, v) = (split(q), split(k), split(v));
     let scores = q.matmul(k.swap_dims(2, 3)) / (head_dim as f64).sqrt() + bias;
-    let probs = dropout.forward(softmax(scores, 3));
+    let probs = dropout::apply(dropout, softmax(scores, 3));
     probs
         .matmul(v)
         .swap_dims(1, 2)
@@ -142,7 +145,7 @@ impl ResidualOutput {
     }
 
     fn forward(&self, x: Tensor<3>, residual: Tensor<3>) -> Tensor<3> {
-        let x = self.dropout.forward(linear_over_tokens(&self.dense, x));
+        let x = dropout::apply(&self.dropout, linear_over_tokens(&self.dense, x));
         self.layer_norm.forward(x + residual)
     }
 }

@@ -3,6 +3,8 @@
 use burn::prelude::*;
 use burn::tensor::activation;
 
+use crate::kernels::gelu::gelu;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Activation {
     /// `"gelu"`: the exact, erf-based GELU.
@@ -29,7 +31,7 @@ impl Activation {
 
     pub fn forward<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Self::Gelu => activation::gelu(x),
+            Self::Gelu => gelu(x),
             Self::GeluTanh => activation::gelu_approximate(x),
             Self::Relu => activation::relu(x),
             Self::Silu => activation::silu(x),

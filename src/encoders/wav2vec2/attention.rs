@@ -6,6 +6,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
 use super::config::Wav2Vec2Config;
+use crate::kernels::dropout;
 use crate::rows::linear_over_tokens;
 
 /// `Linear(input, output)` initialised as transformers does for the transformer's linears:
@@ -91,7 +92,7 @@ impl Attention {
             Some(mask) => scores + mask.additive.clone(),
             None => scores,
         };
-        let probs = self.dropout.forward(softmax(scores, 3));
+        let probs = dropout::apply(&self.dropout, softmax(scores, 3));
         let out = probs
             .matmul(v)
             .swap_dims(1, 2)

@@ -9,6 +9,7 @@ use super::activation::Activation;
 use super::attention::{Attention, FrameMask, normal_linear};
 use super::config::Wav2Vec2Config;
 use super::positional::PositionalConvEmbedding;
+use crate::kernels::dropout;
 use crate::rows::linear_over_tokens;
 
 #[derive(Module, Debug)]
@@ -41,8 +42,11 @@ impl FeedForward {
         let x = self
             .activation
             .forward(linear_over_tokens(&self.intermediate_dense, x));
-        let x = linear_over_tokens(&self.output_dense, self.intermediate_dropout.forward(x));
-        self.output_dropout.forward(x)
+        let x = linear_over_tokens(
+            &self.output_dense,
+            dropout::apply(&self.intermediate_dropout, x),
+        );
+        dropout::apply(&self.output_dropout, x)
     }
 }
 
@@ -70,9 +74,7 @@ impl EncoderLayer {
 
     /// `Wav2Vec2EncoderLayer`: x = LN(x + drop(attn(x))); x = LN_final(x + ff(x)).
     fn forward_post_ln(&self, x: Tensor<3>, mask: Option<&FrameMask>) -> Tensor<3> {
-        let attended = self
-            .dropout
-            .forward(self.attention.forward(x.clone(), mask));
+        let attended = dropout::apply(&self.dropout, self.attention.forward(x.clone(), mask));
         let x = self.layer_norm.forward(x + attended);
         let x = x.clone() + self.feed_forward.forward(x);
         self.final_layer_norm.forward(x)
@@ -83,7 +85,7 @@ impl EncoderLayer {
         let attended = self
             .attention
             .forward(self.layer_norm.forward(x.clone()), mask);
-        let x = x + self.dropout.forward(attended);
+        let x = x + dropout::apply(&self.dropout, attended);
         x.clone() + self.feed_forward.forward(self.final_layer_norm.forward(x))
     }
 }
@@ -157,7 +159,7 @@ impl Wav2Vec2Encoder {
     fn forward(&self, hidden: Tensor<3>, pass: &EncoderPass) -> Vec<Tensor<3>> {
         let hidden = pass.zero_padding(hidden);
         let hidden = hidden.clone() + self.pos_conv_embed.forward(hidden);
-        let hidden = self.dropout.forward(self.layer_norm.forward(hidden));
+        let hidden = dropout::apply(&self.dropout, self.layer_norm.forward(hidden));
         let (mut states, last) =
             pass.run_layers(&self.layers, hidden, EncoderLayer::forward_post_ln);
         states.push(last);
@@ -169,7 +171,7 @@ impl Wav2Vec2EncoderStableLayerNorm {
     fn forward(&self, hidden: Tensor<3>, pass: &EncoderPass) -> Vec<Tensor<3>> {
         let hidden = pass.zero_padding(hidden);
         let hidden = hidden.clone() + self.pos_conv_embed.forward(hidden);
-        let hidden = self.dropout.forward(hidden);
+        let hidden = dropout::apply(&self.dropout, hidden);
         let (mut states, last) =
             pass.run_layers(&self.layers, hidden, EncoderLayer::forward_stable);
         states.push(self.layer_norm.forward(last));

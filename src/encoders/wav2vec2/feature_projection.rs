@@ -7,6 +7,7 @@ use burn::nn::{
 use burn::prelude::*;
 
 use super::config::Wav2Vec2Config;
+use crate::kernels::dropout;
 use crate::rows::linear_over_tokens;
 
 #[derive(Module, Debug)]
@@ -36,9 +37,10 @@ impl FeatureProjection {
     /// (the LayerNorm of the CNN output, which the quantizer and some heads read).
     pub fn forward(&self, features: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
         let normed = self.layer_norm.forward(features);
-        let projected = self
-            .dropout
-            .forward(linear_over_tokens(&self.projection, normed.clone()));
+        let projected = dropout::apply(
+            &self.dropout,
+            linear_over_tokens(&self.projection, normed.clone()),
+        );
         (projected, normed)
     }
 }

@@ -2,6 +2,7 @@
 //! projection sliced into q, k and v, `q` scaled by `head_dim^-0.5` after its bias, a softmax,
 //! attention-weight dropout, then `out_proj`. Field names are PyTorch's state_dict keys.
 
+use crate::kernels::dropout;
 use burn::module::Param;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
@@ -67,7 +68,7 @@ impl FairseqAttention {
                 .expand([batch, self.heads, len, keys]);
             scores = scores.mask_fill(mask, MASKED_SCORE);
         }
-        let weights = self.attn_dropout.forward(softmax(scores, 3));
+        let weights = dropout::apply(&self.attn_dropout, softmax(scores, 3));
         let context = weights.matmul(v).swap_dims(1, 2).reshape([batch, len, dim]);
         self.out_proj.forward(context)
     }

@@ -2,6 +2,7 @@
 //! pre-LN crossmodal encoder whose keys and values come from a source that is NOT updated from
 //! layer to layer. Field names are PyTorch's state_dict keys.
 
+use crate::kernels::dropout;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, Relu};
 use burn::prelude::*;
 
@@ -62,8 +63,10 @@ impl CrossModalEncoder {
     fn embed(&self, x: Tensor<3>) -> Tensor<3> {
         let [_, _, dim] = x.dims();
         let positions = sinusoidal_positions(&x);
-        self.embed_dropout
-            .forward(x.mul_scalar((dim as f64).sqrt()) + positions)
+        dropout::apply(
+            &self.embed_dropout,
+            x.mul_scalar((dim as f64).sqrt()) + positions,
+        )
     }
 }
 
@@ -114,11 +117,12 @@ impl CrossModalLayer {
             shared_norm.forward(values),
             padded_keys,
         );
-        let x = x + self.res_dropout.forward(attended);
+        let x = x + dropout::apply(&self.res_dropout, attended);
         let h = self.fc1.forward(self.layer_norms[1].forward(x.clone()));
-        let h = self
-            .fc2
-            .forward(self.relu_dropout.forward(self.activation.forward(h)));
-        x + self.res_dropout.forward(h)
+        let h = self.fc2.forward(dropout::apply(
+            &self.relu_dropout,
+            self.activation.forward(h),
+        ));
+        x + dropout::apply(&self.res_dropout, h)
     }
 }

@@ -18,7 +18,7 @@ pub mod encoder;
 pub mod positions;
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Dropout, DropoutConfig, Gelu, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use super::heads::{positive, probability};
 use super::registry::{Method, TaskShape};
 use super::{FusionInputs, FusionSpec};
+use crate::kernels::dropout;
+use crate::kernels::gelu::gelu;
 use crate::modality::{Form, Modality};
 use crate::params::ModuleParams;
 use crate::pooling::padding_mask;
@@ -130,7 +132,6 @@ pub struct CrossModal {
     pub classifier_hidden: Linear,
     pub classifier_output: Linear,
     head_dropout: Dropout,
-    activation: Gelu,
     #[module(skip)]
     frames: usize,
     #[module(skip)]
@@ -159,7 +160,6 @@ impl CrossModal {
             classifier_hidden: LinearConfig::new(pooled_width, keys.head_hidden).init(device),
             classifier_output: LinearConfig::new(keys.head_hidden, spec.n_classes).init(device),
             head_dropout: DropoutConfig::new(keys.head_dropout).init(),
-            activation: Gelu::new(),
             frames: keys.frames,
             tokens: keys.tokens,
             key_padding_mask: keys.key_padding_mask,
@@ -244,8 +244,8 @@ impl CrossModal {
     fn classify(&self, pooled: Tensor<2>) -> Tensor<2> {
         let h = self
             .classifier_hidden
-            .forward(self.head_dropout.forward(pooled));
-        let h = self.head_dropout.forward(self.activation.forward(h));
+            .forward(dropout::apply(&self.head_dropout, pooled));
+        let h = dropout::apply(&self.head_dropout, gelu(h));
         self.classifier_output.forward(h)
     }
 

@@ -7,11 +7,10 @@
 use burn::module::Param;
 use burn::nn::Initializer;
 use burn::nn::activation::ActivationConfig;
-use burn::nn::transformer::{
-    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
-};
+use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig};
 use burn::prelude::*;
 
+use crate::kernels::transformer;
 use crate::pooling::padding_mask;
 
 #[derive(Config, Debug)]
@@ -57,14 +56,12 @@ impl WrappedTransformer {
         let [batch, len, d] = x.dims();
         let cls = self.cls.val().reshape([1, 1, d]).expand([batch, 1, d]);
         let x = Tensor::cat(vec![cls, x], 1);
-        let mut input = TransformerEncoderInput::new(x.clone());
-        if let Some(lengths) = lengths {
+        let mask = lengths.map(|lengths| {
             // Length + 1 per row: the CLS position is never padding.
             let with_cls: Vec<usize> = lengths.iter().map(|&n| n + 1).collect();
-            input = input.mask_pad(padding_mask(&with_cls, len + 1, &x.device()));
-        }
-        self.encoder
-            .forward(input)
+            padding_mask(&with_cls, len + 1, &x.device())
+        });
+        transformer::encode(&self.encoder, x, mask)
             .narrow(1, 0, 1)
             .reshape([batch, d])
     }
