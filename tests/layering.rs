@@ -1,7 +1,8 @@
 //! One-way modules: every module of src/ may use only the modules below it in the layer order of
 //! docs/ARCHITECTURE.md. The test reads the `crate::` paths of every source file and fails on a
 //! path that reaches up (or sideways into another module of the same layer), naming the file
-//! and line. A new top-level module must be given its layer here.
+//! and line. A new top-level module must be given its layer here. A second test keeps burn's
+//! forms that `kernels` replaces on flex out of the rest of src/.
 
 use std::path::{Path, PathBuf};
 
@@ -145,4 +146,36 @@ fn the_path_reader_ignores_comments_strings_and_other_crates() {
         crate_paths(&code_of(r#"f("a\"b", crate::model::X)"#)),
         ["model"]
     );
+}
+
+/// burn's forms that src/kernels replaces (slower on flex, where the kernels draw and compute in
+/// bulk); each still works, so only this test notices a new call.
+const REPLACED_BY_KERNELS: [&str; 5] = [
+    "dropout.forward(",
+    "drop.forward(",
+    "activation::gelu(",
+    "Gelu::new(",
+    "TransformerEncoderInput",
+];
+
+#[test]
+fn src_uses_the_kernels_instead_of_burns_forms() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|file| module_of(&src, file) != "kernels")
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            // Whitespace removed, so that a call broken over lines is seen too.
+            let code: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let found: Vec<_> = REPLACED_BY_KERNELS
+                .iter()
+                .filter(|form| code.contains(*form))
+                .collect();
+            (!found.is_empty()).then(|| format!("{}: {found:?}", file.display()))
+        })
+        .collect();
+    assert!(offenders.is_empty(), "use crate::kernels: {offenders:?}");
 }

@@ -29,14 +29,19 @@ pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if !is_flex(&device) || x.dtype() != DType::F32 {
         return activation::gelu(x);
     }
+    if !device.is_autodiff() {
+        // Nothing needs x afterwards: its buffer is computed in place, not copied.
+        let mut data = x.into_data();
+        let values = data
+            .as_mut_slice::<f32>()
+            .expect("an f32 tensor, checked above");
+        in_chunks(values, |v| v.iter_mut().for_each(|x| *x = gelu_of(*x)));
+        return Tensor::from_data(data, &device);
+    }
     let shape = x.shape();
     let Ok(mut values) = x.clone().into_data().try_into_vec::<f32>() else {
         return activation::gelu(x);
     };
-    if !device.is_autodiff() {
-        in_chunks(&mut values, |v| v.iter_mut().for_each(|x| *x = gelu_of(*x)));
-        return Tensor::from_data(TensorData::new(values, shape), &device);
-    }
     let mut slopes = values.clone();
     in_chunks_pair(&mut values, &mut slopes, |v, s| {
         for (x, slope) in v.iter_mut().zip(s.iter_mut()) {
